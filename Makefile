@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kintrospect: build the module, the debug kernel it is tested on, and run
+# everything in a QEMU VM. `make help` lists the targets.
+#
+# KDIR=<path> builds against your own Rust-enabled kernel build instead of
+# the debug kernel kept in the cache ($(KINTROSPECT_CACHE)).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := module
+
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+KINTROSPECT_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kintrospect
+KDIR ?= $(KINTROSPECT_CACHE)/build/linux-source-7.3
+export KINTROSPECT_CACHE
+
+# The toolchain: Debian's rustc-web, clang-22 and the cached bindgen; never
+# the rustup toolchain first on PATH (it has no rust-src).
+KMAKE_ARGS = $(shell source $(ROOT)/scripts/common.sh && kmake_args)
+KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(KMAKE_ARGS)
+export LIBCLANG_PATH := /usr/lib/llvm-22/lib
+
+# The selftests' own kernel command line and CPUs.
+VM := $(ROOT)/scripts/vm
+
+.PHONY: help setup kernel module modules_install fmt fmt-check lint check run bench clean
+
+help: ## Show this help.
+	@awk -F ':.*## ' '/^[a-z_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+setup: ## Install the toolchain and fetch the kernel source (idempotent).
+	$(ROOT)/scripts/setup
+
+kernel: setup ## Build the debug kernel in the cache (incremental).
+	$(ROOT)/scripts/build-kernel
+
+module: ## Build kintrospect.ko against KDIR.
+	$(KMAKE) modules
+
+modules_install: module ## Install kintrospect.ko (INSTALL_MOD_PATH=<root>).
+	$(KMAKE) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
+
+fmt: ## Format the Rust code with the kernel's rustfmt settings.
+	/usr/bin/rustfmt --config-path $(KDIR)/source/.rustfmt.toml --edition 2021 rust/*.rs
+
+fmt-check: ## Check the Rust formatting (style gate).
+	/usr/bin/rustfmt --check --config-path $(KDIR)/source/.rustfmt.toml --edition 2021 rust/*.rs
+
+lint: ## Build with clippy, warnings as errors (style gate).
+	$(KMAKE) CLIPPY=1 KRUSTFLAGS=-Dwarnings KCFLAGS=-Werror W=1 clean modules
+
+check: ## The test command: set-up, kernel, module, style gates, KUnit + kselftests in the VM.
+	$(ROOT)/scripts/check
+
+run: ## Boot the VM, load the module and show what it sees.
+	$(ROOT)/scripts/run
+
+bench: ## Benchmarks in the VM, side by side with the kernel's own tools.
+	$(ROOT)/scripts/bench
+
+clean: ## Remove the module's build outputs.
+	$(KMAKE) clean

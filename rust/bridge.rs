@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The bridge to kintrospect's C part.
+//!
+//! The kernel crate has no bindings for NMI handlers, SysRq keys, the ORC unwinder or kallsyms,
+//! so a small C part (`rust/c/`) reaches them. This file is the only place that declares its
+//! functions and mirrors its records; everything else in the module is safe Rust built on the
+//! wrappers below.
+//!
+//! C header: `rust/c/kintrospect.h`
+
+use core::ffi::{
+    c_char,
+    c_int,
+    CStr, //
+};
+use kernel::{
+    error::to_result,
+    prelude::*, //
+};
+
+/// Frames kept per CPU (`KINTROSPECT_MAX_FRAMES`).
+pub(crate) const MAX_FRAMES: usize = 64;
+
+/// One CPU of a snapshot (`struct kintrospect_cpu`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct RawCpu {
+    pub(crate) taken_ns: u64,
+    pub(crate) handler_ns: u64,
+    pub(crate) ip: u64,
+    pub(crate) sp: u64,
+    pub(crate) flags: u64,
+    pub(crate) frames: [u64; MAX_FRAMES],
+    pub(crate) pid: i32,
+    pub(crate) tgid: i32,
+    pub(crate) cpu: u32,
+    pub(crate) state: u32,
+    pub(crate) mode: u32,
+    pub(crate) irqs_disabled: u32,
+    pub(crate) preempt_count: u32,
+    pub(crate) nr_frames: u32,
+    pub(crate) comm: [u8; 16],
+}
+
+/// A snapshot's header (`struct kintrospect_cpus_info`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RawCpusInfo {
+    pub(crate) seq: u64,
+    pub(crate) taken_ns: u64,
+    pub(crate) duration_ns: u64,
+    pub(crate) source: u32,
+    pub(crate) nr_cpus: u32,
+    pub(crate) nr_no_response: u32,
+    pub(crate) pad: u32,
+}
+
+// The C side asserts the same sizes.
+const _: () = assert!(core::mem::size_of::<RawCpu>() == 600);
+const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
+
+impl RawCpu {
+    /// An all-zero record, the state of a slot before any snapshot.
+    pub(crate) const fn zeroed() -> Self {
+        Self {
+            taken_ns: 0,
+            handler_ns: 0,
+            ip: 0,
+            sp: 0,
+            flags: 0,
+            frames: [0; MAX_FRAMES],
+            pid: 0,
+            tgid: 0,
+            cpu: 0,
+            state: 0,
+            mode: 0,
+            irqs_disabled: 0,
+            preempt_count: 0,
+            nr_frames: 0,
+            comm: [0; 16],
+        }
+    }
+}
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_cpus_init(timeout_ms: u32) -> c_int;
+        pub(super) fn kintrospect_cpus_exit();
+        pub(super) fn kintrospect_cpus_capture(source: u32) -> c_int;
+        pub(super) fn kintrospect_cpus_nr_slots() -> u32;
+        pub(super) fn kintrospect_cpus_copy(
+            info: *mut RawCpusInfo,
+            cpus: *mut RawCpu,
+            nr: u32,
+        ) -> c_int;
+        pub(super) fn kintrospect_cpus_memory() -> usize;
+        pub(super) fn kintrospect_format_symbol(
+            addr: u64,
+            return_address: bool,
+            buf: *mut c_char,
+            len: usize,
+        ) -> c_int;
+        pub(super) fn kintrospect_raw_addresses() -> bool;
+        pub(super) fn kintrospect_sysrq_register(key: u8) -> c_int;
+        pub(super) fn kintrospect_sysrq_unregister();
+        pub(super) fn kintrospect_features() -> u32;
+        pub(super) fn kintrospect_kernel_release() -> *const c_char;
+        pub(super) fn kintrospect_param_nmi_timeout_ms() -> u32;
+        pub(super) fn kintrospect_param_sysrq_key() -> u8;
+        pub(super) fn kintrospect_param_test_paths() -> bool;
+        pub(super) fn kintrospect_param_spin_timeout_ms() -> u32;
+        pub(super) fn kintrospect_test_init();
+        pub(super) fn kintrospect_test_spin(irqoff: bool, timeout_ms: u32) -> c_int;
+        pub(super) fn kintrospect_test_release();
+        pub(super) fn kintrospect_test_shutdown();
+    }
+}
+
+/// Who asked for a snapshot (`enum kintrospect_source`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A write of `snapshot cpus` to `control`.
+    Control = 1,
+}
+
+/// The NMI handler and the snapshot buffers; unregistered and freed on drop.
+///
+/// # Invariants
+///
+/// `kintrospect_cpus_init()` succeeded and `kintrospect_cpus_exit()` has not run yet.
+pub(crate) struct Nmi(());
+
+impl Nmi {
+    /// Preallocates one slot per possible CPU and registers the NMI handler.
+    pub(crate) fn register(timeout_ms: u32) -> Result<Self> {
+        // SAFETY: Called once, from module init, in process context.
+        to_result(unsafe { ffi::kintrospect_cpus_init(timeout_ms) })?;
+        // INVARIANT: Initialisation succeeded.
+        Ok(Self(()))
+    }
+
+    /// Takes a snapshot of every CPU; `EBUSY` when one is being taken (by SysRq).
+    pub(crate) fn capture(&self, source: Source) -> Result {
+        // SAFETY: By the type invariant the buffers exist.
+        to_result(unsafe { ffi::kintrospect_cpus_capture(source as u32) })
+    }
+
+    /// Number of CPU records in a snapshot (`nr_cpu_ids`).
+    pub(crate) fn nr_slots(&self) -> usize {
+        // SAFETY: By the type invariant the buffers exist.
+        unsafe { ffi::kintrospect_cpus_nr_slots() as usize }
+    }
+
+    /// Copies the latest snapshot into `cpus`, which is resized to [`Nmi::nr_slots`].
+    pub(crate) fn copy(&self, cpus: &mut KVec<RawCpu>) -> Result<RawCpusInfo> {
+        let n = self.nr_slots();
+        cpus.clear();
+        cpus.resize(n, RawCpu::zeroed(), GFP_KERNEL)?;
+        let mut info = RawCpusInfo::default();
+        // SAFETY: `info` is a valid header and `cpus` holds `n` records; by the type invariant
+        // the buffers exist.
+        to_result(unsafe {
+            ffi::kintrospect_cpus_copy(&mut info, cpus.as_mut_ptr(), n as u32)
+        })?;
+        Ok(info)
+    }
+
+    /// Bytes preallocated for NMI slots and snapshots.
+    pub(crate) fn memory(&self) -> usize {
+        // SAFETY: By the type invariant the buffers exist.
+        unsafe { ffi::kintrospect_cpus_memory() }
+    }
+}
+
+impl Drop for Nmi {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant initialisation succeeded; this runs once, at unload,
+        // after everything that captures or reads snapshots (SysRq key, debugfs) is gone.
+        unsafe { ffi::kintrospect_cpus_exit() };
+    }
+}
+
+/// Formats a code address as `function+off/size [module]` into `buf` (a return address is
+/// looked up one byte earlier, as `%pB` does). Returns the formatted bytes.
+pub(crate) fn symbol(addr: u64, return_address: bool, buf: &mut [u8]) -> &[u8] {
+    // SAFETY: `buf` is valid for `buf.len()` bytes; the C side writes a NUL-terminated string
+    // of at most that size.
+    let n = unsafe {
+        ffi::kintrospect_format_symbol(addr, return_address, buf.as_mut_ptr().cast(), buf.len())
+    };
+    let n = usize::try_from(n).unwrap_or(0).min(buf.len().saturating_sub(1));
+    &buf[..n]
+}
+
+/// Whether the reading task may see raw kernel addresses (what `%pK` would print).
+pub(crate) fn raw_addresses_allowed() -> bool {
+    // SAFETY: No preconditions; called in process context.
+    unsafe { ffi::kintrospect_raw_addresses() }
+}
+
+/// kintrospect's SysRq key; unregistered on drop.
+///
+/// # Invariants
+///
+/// `kintrospect_sysrq_register()` succeeded.
+pub(crate) struct Sysrq(());
+
+impl Sysrq {
+    /// Registers `key`; fails with `EBUSY` if another handler owns it.
+    pub(crate) fn register(key: u8) -> Result<Self> {
+        // SAFETY: Process context; the NMI snapshot buffers the handler uses exist (the caller
+        // holds an [`Nmi`] that outlives this registration).
+        to_result(unsafe { ffi::kintrospect_sysrq_register(key) })?;
+        // INVARIANT: Registration succeeded.
+        Ok(Self(()))
+    }
+}
+
+impl Drop for Sysrq {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the key is registered; process context.
+        unsafe { ffi::kintrospect_sysrq_unregister() };
+    }
+}
+
+/// Kernel debug features this kernel was built with (`KINTROSPECT_FEAT_*` bits).
+pub(crate) fn features() -> u32 {
+    // SAFETY: No preconditions.
+    unsafe { ffi::kintrospect_features() }
+}
+
+/// The running kernel's release.
+pub(crate) fn kernel_release() -> &'static CStr {
+    // SAFETY: `utsname()->release` is a NUL-terminated string that lives as long as the
+    // kernel; process context.
+    unsafe { CStr::from_ptr(ffi::kintrospect_kernel_release()) }
+}
+
+/// The module parameters (declared in `rust/c/params.c`, read-only after load).
+pub(crate) mod params {
+    use super::ffi;
+
+    /// `nmi_timeout_ms`: how long a snapshot waits for the other CPUs.
+    pub(crate) fn nmi_timeout_ms() -> u32 {
+        // SAFETY: Reads a module parameter; no preconditions.
+        unsafe { ffi::kintrospect_param_nmi_timeout_ms() }
+    }
+
+    /// `sysrq_key`: the SysRq key.
+    pub(crate) fn sysrq_key() -> u8 {
+        // SAFETY: Reads a module parameter; no preconditions.
+        unsafe { ffi::kintrospect_param_sysrq_key() }
+    }
+
+    /// `test_paths`: whether the test directory exists.
+    pub(crate) fn test_paths() -> bool {
+        // SAFETY: Reads a module parameter; no preconditions.
+        unsafe { ffi::kintrospect_param_test_paths() }
+    }
+
+    /// `spin_timeout_ms`: the bound of a test spin.
+    pub(crate) fn spin_timeout_ms() -> u32 {
+        // SAFETY: Reads a module parameter; no preconditions.
+        unsafe { ffi::kintrospect_param_spin_timeout_ms() }
+    }
+}
+
+/// How a test spin ended.
+pub(crate) enum SpinEnd {
+    /// A write to `test/release`.
+    Released,
+    /// `spin_timeout_ms` elapsed.
+    TimedOut,
+    /// The module is being unloaded.
+    Unloading,
+}
+
+/// The spin-forever test path.
+///
+/// Spins are ended at unload by [`TestPath::shutdown`], which the module calls before it
+/// removes the debugfs files (their removal waits for reads in progress).
+pub(crate) struct TestPath(());
+
+impl TestPath {
+    /// Enables test spins.
+    pub(crate) fn new() -> Self {
+        // SAFETY: No preconditions.
+        unsafe { ffi::kintrospect_test_init() };
+        Self(())
+    }
+
+    /// Spins with the test spinlock held (and interrupts off if `irqoff`) until released.
+    pub(crate) fn spin(&self, irqoff: bool, timeout_ms: u32) -> SpinEnd {
+        // SAFETY: Process context (a debugfs read); the spin is bounded by `timeout_ms`.
+        match unsafe { ffi::kintrospect_test_spin(irqoff, timeout_ms) } {
+            0 => SpinEnd::Released,
+            e if e == -(bindings::ETIMEDOUT as c_int) => SpinEnd::TimedOut,
+            _ => SpinEnd::Unloading,
+        }
+    }
+
+    /// Ends every running spin.
+    pub(crate) fn release(&self) {
+        // SAFETY: No preconditions.
+        unsafe { ffi::kintrospect_test_release() };
+    }
+
+    /// Ends every running spin and makes new ones return at once.
+    pub(crate) fn shutdown() {
+        // SAFETY: No preconditions.
+        unsafe { ffi::kintrospect_test_shutdown() };
+    }
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kintrospect's C part: the kernel interfaces that have no Rust binding
+ * (NMI handlers, SysRq keys, the ORC unwinder, kallsyms, raw spinlocks with
+ * interrupts off). Every function the Rust side calls is declared here and
+ * mirrored in rust/bridge.rs; shared records are defined here once and
+ * mirrored as #[repr(C)] there, with their sizes asserted on both sides.
+ */
+#ifndef KINTROSPECT_H
+#define KINTROSPECT_H
+
+#include <linux/types.h>
+
+/* Frames kept per CPU, innermost first. */
+#define KINTROSPECT_MAX_FRAMES	64
+#define KINTROSPECT_COMM_LEN	16
+
+/* What a CPU was doing when the snapshot reached it. */
+enum kintrospect_cpu_state {
+	KINTROSPECT_CPU_OFFLINE = 0,
+	KINTROSPECT_CPU_RUNNING = 1,
+	KINTROSPECT_CPU_IDLE = 2,
+	KINTROSPECT_CPU_NO_RESPONSE = 3,
+};
+
+/* The context the NMI interrupted. */
+enum kintrospect_mode {
+	KINTROSPECT_MODE_KERNEL = 0,
+	KINTROSPECT_MODE_USER = 1,
+	KINTROSPECT_MODE_IDLE = 2,
+};
+
+/* Who asked for a snapshot. */
+enum kintrospect_source {
+	KINTROSPECT_SOURCE_NONE = 0,
+	KINTROSPECT_SOURCE_CONTROL = 1,
+	KINTROSPECT_SOURCE_SYSRQ = 2,
+};
+
+/* One CPU of a snapshot, written by that CPU only (in NMI for remote CPUs). */
+struct kintrospect_cpu {
+	u64 taken_ns;		/* ktime_get_mono_fast_ns() at capture */
+	u64 handler_ns;		/* time spent capturing, local_clock() */
+	u64 ip;
+	u64 sp;
+	u64 flags;
+	u64 frames[KINTROSPECT_MAX_FRAMES];
+	s32 pid;
+	s32 tgid;
+	u32 cpu;
+	u32 state;		/* enum kintrospect_cpu_state */
+	u32 mode;		/* enum kintrospect_mode */
+	u32 irqs_disabled;
+	u32 preempt_count;	/* of the interrupted context */
+	u32 nr_frames;
+	char comm[KINTROSPECT_COMM_LEN];
+};
+
+/* A whole CPU snapshot's header. */
+struct kintrospect_cpus_info {
+	u64 seq;		/* 0: no snapshot taken yet */
+	u64 taken_ns;		/* ktime_get_mono_fast_ns() at the trigger */
+	u64 duration_ns;	/* trigger to last answer or timeout */
+	u32 source;		/* enum kintrospect_source */
+	u32 nr_cpus;		/* slots that follow: nr_cpu_ids */
+	u32 nr_no_response;
+	u32 pad;
+};
+
+/* nmi.c: per-CPU NMI backtrace snapshots. */
+int kintrospect_cpus_init(u32 timeout_ms);
+void kintrospect_cpus_exit(void);
+int kintrospect_cpus_capture(u32 source);
+u32 kintrospect_cpus_nr_slots(void);
+void kintrospect_cpus_header(struct kintrospect_cpus_info *info);
+int kintrospect_cpus_copy(struct kintrospect_cpus_info *info,
+			  struct kintrospect_cpu *cpus, u32 nr);
+size_t kintrospect_cpus_memory(void);
+int kintrospect_format_symbol(u64 addr, bool return_address, char *buf,
+			      size_t len);
+bool kintrospect_raw_addresses(void);
+
+/* sysrq.c: the SysRq key. */
+int kintrospect_sysrq_register(u8 key);
+void kintrospect_sysrq_unregister(void);
+
+/* features.c: what this kernel was built with. */
+u32 kintrospect_features(void);
+const char *kintrospect_kernel_release(void);
+
+#define KINTROSPECT_FEAT_LOCKDEP		(1U << 0)
+#define KINTROSPECT_FEAT_PROVE_LOCKING		(1U << 1)
+#define KINTROSPECT_FEAT_LOCK_STAT		(1U << 2)
+#define KINTROSPECT_FEAT_DEBUG_SPINLOCK		(1U << 3)
+#define KINTROSPECT_FEAT_DEBUG_MUTEXES		(1U << 4)
+#define KINTROSPECT_FEAT_KMEMLEAK		(1U << 5)
+#define KINTROSPECT_FEAT_SLUB_DEBUG		(1U << 6)
+#define KINTROSPECT_FEAT_HUNG_TASK		(1U << 7)
+#define KINTROSPECT_FEAT_HUNG_TASK_BLOCKER	(1U << 8)
+#define KINTROSPECT_FEAT_SOFTLOCKUP		(1U << 9)
+#define KINTROSPECT_FEAT_HARDLOCKUP		(1U << 10)
+#define KINTROSPECT_FEAT_UNWINDER_ORC		(1U << 11)
+#define KINTROSPECT_FEAT_KALLSYMS_ALL		(1U << 12)
+#define KINTROSPECT_FEAT_MAGIC_SYSRQ		(1U << 13)
+#define KINTROSPECT_FEAT_KUNIT			(1U << 14)
+
+/* params.c: module parameters. */
+u32 kintrospect_param_nmi_timeout_ms(void);
+u8 kintrospect_param_sysrq_key(void);
+bool kintrospect_param_test_paths(void);
+u32 kintrospect_param_spin_timeout_ms(void);
+
+/* testpath.c: the spin-forever test path. */
+void kintrospect_test_init(void);
+int kintrospect_test_spin(bool irqoff, u32 timeout_ms);
+void kintrospect_test_release(void);
+void kintrospect_test_shutdown(void);
+
+#endif /* KINTROSPECT_H */

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kintrospect's SysRq key: takes a CPU snapshot from the SysRq handler.
+ *
+ * The handler runs inside rcu_read_lock(), from the keyboard with interrupts
+ * off: kintrospect_cpus_capture() never sleeps and never allocates. It logs
+ * one summary line; the snapshot itself is read from debugfs.
+ */
+#include <linux/printk.h>
+#include <linux/string.h>
+#include <linux/sysrq.h>
+
+#include "kintrospect.h"
+
+static u8 sysrq_key;
+/* "kintrospect-snapshot(x)": the help text names the configured key. */
+static char sysrq_help[] = "kintrospect-snapshot(?)";
+
+static void kintrospect_sysrq_handler(u8 key)
+{
+	struct kintrospect_cpus_info info;
+	int ret;
+
+	ret = kintrospect_cpus_capture(KINTROSPECT_SOURCE_SYSRQ);
+	if (ret) {
+		pr_info("kintrospect: a snapshot is already being taken, key ignored\n");
+		return;
+	}
+	kintrospect_cpus_header(&info);
+	pr_info("kintrospect: snapshot %llu of %u CPUs (%u no-response) taken by sysrq in %llu us, see /sys/kernel/debug/kintrospect/cpus\n",
+		info.seq, info.nr_cpus, info.nr_no_response,
+		info.duration_ns / NSEC_PER_USEC);
+}
+
+static const struct sysrq_key_op kintrospect_sysrq_op = {
+	.handler = kintrospect_sysrq_handler,
+	.help_msg = sysrq_help,
+	.action_msg = "kintrospect CPU snapshot",
+	.enable_mask = SYSRQ_ENABLE_DUMP,
+};
+
+/**
+ * kintrospect_sysrq_register() - register the SysRq key
+ * @key: the key, e.g. 'x'
+ *
+ * Return: 0, -EINVAL for a key SysRq cannot use, -EBUSY when the key is
+ * taken. Sleeps (synchronize_rcu()).
+ */
+int kintrospect_sysrq_register(u8 key)
+{
+	char *mark = strchr(sysrq_help, '?');
+
+	if (!((key >= 'a' && key <= 'z') || (key >= 'A' && key <= 'Z') ||
+	      (key >= '0' && key <= '9')))
+		return -EINVAL;
+	if (mark)
+		*mark = key;
+	if (register_sysrq_key(key, &kintrospect_sysrq_op))
+		return -EBUSY;
+	sysrq_key = key;
+	return 0;
+}
+
+void kintrospect_sysrq_unregister(void)
+{
+	if (sysrq_key)
+		unregister_sysrq_key(sysrq_key, &kintrospect_sysrq_op);
+	sysrq_key = 0;
+}

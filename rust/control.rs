@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `control` file's command language.
+//!
+//! One command per write, words separated by blanks, an optional trailing newline. Anything
+//! that is not exactly a known command is rejected with `EINVAL` before anything is done.
+
+use kernel::prelude::*;
+
+/// Longest write `control` accepts.
+pub(crate) const MAX_LEN: usize = 64;
+
+/// A parsed `control` command.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Command {
+    /// `snapshot cpus`: take a CPU snapshot.
+    SnapshotCpus,
+}
+
+/// Parses one command; `EINVAL` for anything else.
+pub(crate) fn parse(input: &[u8]) -> Result<Command> {
+    if input.len() > MAX_LEN {
+        return Err(EINVAL);
+    }
+    let text = core::str::from_utf8(input).map_err(|_| EINVAL)?;
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let mut words = text.split([' ', '\t']).filter(|w| !w.is_empty());
+    let command = match (words.next(), words.next()) {
+        (Some("snapshot"), Some("cpus")) => Command::SnapshotCpus,
+        _ => return Err(EINVAL),
+    };
+    if words.next().is_some() || text.contains('\n') {
+        return Err(EINVAL);
+    }
+    Ok(command)
+}
+
+#[kernel::macros::kunit_tests(kintrospect_control)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_snapshot_cpus() {
+        assert_eq!(parse(b"snapshot cpus"), Ok(Command::SnapshotCpus));
+        assert_eq!(parse(b"snapshot cpus\n"), Ok(Command::SnapshotCpus));
+        assert_eq!(parse(b"  snapshot\tcpus "), Ok(Command::SnapshotCpus));
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"snapshot",
+            b"snapshot cpu",
+            b"Snapshot cpus",
+            b"snapshot cpus extra",
+            b"snapshot cpus\nsnapshot cpus\n",
+            b"snapshot cpus\n\n",
+            b"snapshot\xff cpus",
+            b"snapshot\0cpus",
+        ] {
+            assert_eq!(parse(bad), Err(EINVAL));
+        }
+    }
+
+    #[test]
+    fn rejects_overlong_writes() {
+        let mut long = [b' '; MAX_LEN + 1];
+        long[..13].copy_from_slice(b"snapshot cpus");
+        assert_eq!(parse(&long), Err(EINVAL));
+        assert_eq!(parse(&long[..MAX_LEN]), Ok(Command::SnapshotCpus));
+    }
+}
