@@ -20,8 +20,9 @@ KMAKE_ARGS = $(shell source $(ROOT)/scripts/common.sh && kmake_args)
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(KMAKE_ARGS)
 export LIBCLANG_PATH := /usr/lib/llvm-22/lib
 
-# The selftests' own kernel command line and CPUs.
-VM := $(ROOT)/scripts/vm
+# The kernel's rustfmt settings (an O= build dir links its source as source/).
+RUSTFMT_CONFIG = $(firstword $(wildcard $(KDIR)/source/.rustfmt.toml $(KDIR)/.rustfmt.toml))
+RUSTFMT = /usr/bin/rustfmt --edition 2021 --config-path $(RUSTFMT_CONFIG)
 
 .PHONY: help setup kernel module modules_install fmt fmt-check lint check run bench clean
 
@@ -41,10 +42,10 @@ modules_install: module ## Install kintrospect.ko (INSTALL_MOD_PATH=<root>).
 	$(KMAKE) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
 
 fmt: ## Format the Rust code with the kernel's rustfmt settings.
-	/usr/bin/rustfmt --config-path $(KDIR)/source/.rustfmt.toml --edition 2021 rust/*.rs
+	$(RUSTFMT) rust/*.rs
 
 fmt-check: ## Check the Rust formatting (style gate).
-	/usr/bin/rustfmt --check --config-path $(KDIR)/source/.rustfmt.toml --edition 2021 rust/*.rs
+	$(RUSTFMT) --check rust/*.rs
 
 lint: ## Build with clippy, warnings as errors (style gate).
 	$(KMAKE) CLIPPY=1 KRUSTFLAGS=-Dwarnings KCFLAGS=-Werror W=1 clean modules

@@ -9,14 +9,22 @@
 //!
 //! C header: `rust/c/kintrospect.h`
 
-use core::ffi::{
-    c_char,
-    c_int,
-    CStr, //
+use crate::files::{
+    self,
+    File, //
 };
 use kernel::{
+    bindings,
     error::to_result,
-    prelude::*, //
+    ffi::{
+        c_char,
+        c_int,
+        c_void, //
+    },
+    fmt,
+    prelude::*,
+    seq_file::SeqFile,
+    seq_print, //
 };
 
 /// Frames kept per CPU (`KINTROSPECT_MAX_FRAMES`).
@@ -56,9 +64,18 @@ pub(crate) struct RawCpusInfo {
     pub(crate) pad: u32,
 }
 
+/// One debugfs file to create (`struct kintrospect_file_spec`).
+#[repr(C)]
+struct FileSpec {
+    name: *const c_char,
+    id: u32,
+    mode: u16,
+}
+
 // The C side asserts the same sizes.
 const _: () = assert!(core::mem::size_of::<RawCpu>() == 600);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
+const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
 
 impl RawCpu {
     /// An all-zero record, the state of a slot before any snapshot.
@@ -104,6 +121,12 @@ mod ffi {
             len: usize,
         ) -> c_int;
         pub(super) fn kintrospect_raw_addresses() -> bool;
+        pub(super) fn kintrospect_debugfs_create(
+            data: *const c_void,
+            files: *const FileSpec,
+            nr: u32,
+        ) -> c_int;
+        pub(super) fn kintrospect_debugfs_remove();
         pub(super) fn kintrospect_sysrq_register(key: u8) -> c_int;
         pub(super) fn kintrospect_sysrq_unregister();
         pub(super) fn kintrospect_features() -> u32;
@@ -112,10 +135,8 @@ mod ffi {
         pub(super) fn kintrospect_param_sysrq_key() -> u8;
         pub(super) fn kintrospect_param_test_paths() -> bool;
         pub(super) fn kintrospect_param_spin_timeout_ms() -> u32;
-        pub(super) fn kintrospect_test_init();
         pub(super) fn kintrospect_test_spin(irqoff: bool, timeout_ms: u32) -> c_int;
         pub(super) fn kintrospect_test_release();
-        pub(super) fn kintrospect_test_shutdown();
     }
 }
 
@@ -148,30 +169,16 @@ impl Nmi {
         to_result(unsafe { ffi::kintrospect_cpus_capture(source as u32) })
     }
 
-    /// Number of CPU records in a snapshot (`nr_cpu_ids`).
-    pub(crate) fn nr_slots(&self) -> usize {
-        // SAFETY: By the type invariant the buffers exist.
-        unsafe { ffi::kintrospect_cpus_nr_slots() as usize }
-    }
-
-    /// Copies the latest snapshot into `cpus`, which is resized to [`Nmi::nr_slots`].
+    /// Copies the latest snapshot into `cpus`, which is resized to [`nr_cpu_slots`].
     pub(crate) fn copy(&self, cpus: &mut KVec<RawCpu>) -> Result<RawCpusInfo> {
-        let n = self.nr_slots();
+        let n = nr_cpu_slots();
         cpus.clear();
         cpus.resize(n, RawCpu::zeroed(), GFP_KERNEL)?;
         let mut info = RawCpusInfo::default();
         // SAFETY: `info` is a valid header and `cpus` holds `n` records; by the type invariant
         // the buffers exist.
-        to_result(unsafe {
-            ffi::kintrospect_cpus_copy(&mut info, cpus.as_mut_ptr(), n as u32)
-        })?;
+        to_result(unsafe { ffi::kintrospect_cpus_copy(&mut info, cpus.as_mut_ptr(), n as u32) })?;
         Ok(info)
-    }
-
-    /// Bytes preallocated for NMI slots and snapshots.
-    pub(crate) fn memory(&self) -> usize {
-        // SAFETY: By the type invariant the buffers exist.
-        unsafe { ffi::kintrospect_cpus_memory() }
     }
 }
 
@@ -183,6 +190,18 @@ impl Drop for Nmi {
     }
 }
 
+/// Number of CPU records in a snapshot (`nr_cpu_ids`; 0 before [`Nmi::register`]).
+pub(crate) fn nr_cpu_slots() -> usize {
+    // SAFETY: Reads a value set by `kintrospect_cpus_init()`; no preconditions.
+    unsafe { ffi::kintrospect_cpus_nr_slots() as usize }
+}
+
+/// Bytes preallocated for NMI slots and snapshots (0 before [`Nmi::register`]).
+pub(crate) fn snapshot_memory() -> usize {
+    // SAFETY: Computed from a value set by `kintrospect_cpus_init()`; no preconditions.
+    unsafe { ffi::kintrospect_cpus_memory() }
+}
+
 /// Formats a code address as `function+off/size [module]` into `buf` (a return address is
 /// looked up one byte earlier, as `%pB` does). Returns the formatted bytes.
 pub(crate) fn symbol(addr: u64, return_address: bool, buf: &mut [u8]) -> &[u8] {
@@ -191,7 +210,9 @@ pub(crate) fn symbol(addr: u64, return_address: bool, buf: &mut [u8]) -> &[u8] {
     let n = unsafe {
         ffi::kintrospect_format_symbol(addr, return_address, buf.as_mut_ptr().cast(), buf.len())
     };
-    let n = usize::try_from(n).unwrap_or(0).min(buf.len().saturating_sub(1));
+    let n = usize::try_from(n)
+        .unwrap_or(0)
+        .min(buf.len().saturating_sub(1));
     &buf[..n]
 }
 
@@ -226,6 +247,107 @@ impl Drop for Sysrq {
     }
 }
 
+/// The debugfs files, owning the state they show; removed on drop, before the state goes.
+///
+/// # Invariants
+///
+/// `kintrospect_debugfs_create()` succeeded with a pointer to `*data`, which stays pinned until
+/// `kintrospect_debugfs_remove()` in [`Drop`] has returned.
+pub(crate) struct Debugfs {
+    _data: Pin<KBox<files::Data>>,
+}
+
+impl Debugfs {
+    /// Creates `/sys/kernel/debug/kintrospect/` for `data`; the test files only if `test_paths`.
+    pub(crate) fn create(data: Pin<KBox<files::Data>>, test_paths: bool) -> Result<Self> {
+        let mut specs = KVec::new();
+        for file in File::all().filter(|f| test_paths || !f.is_test()) {
+            let spec = FileSpec {
+                name: file.name().as_char_ptr(),
+                id: file as u32,
+                mode: file.mode(),
+            };
+            specs.push(spec, GFP_KERNEL)?;
+        }
+        let ptr: *const files::Data = &*data;
+        // SAFETY: `specs` holds `specs.len()` entries whose names are static C strings; `ptr`
+        // points to pinned data that lives in `Self` until the files are removed in `drop`.
+        to_result(unsafe {
+            ffi::kintrospect_debugfs_create(ptr.cast(), specs.as_ptr(), specs.len() as u32)
+        })?;
+        // INVARIANT: Creation succeeded with a pointer to `*data`.
+        Ok(Self { _data: data })
+    }
+}
+
+impl Drop for Debugfs {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the files exist; removal waits for reads and writes in
+        // progress, after which the data is no longer used by the C part and may be dropped.
+        unsafe { ffi::kintrospect_debugfs_remove() };
+    }
+}
+
+/// One read of a file, formatted by [`files::show`].
+struct Show<'a>(&'a files::Data, File);
+
+impl fmt::Display for Show<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        files::show(self.0, self.1, f)
+    }
+}
+
+/// Shows a kintrospect file; called by the C part's seq_file show callback.
+///
+/// # Safety
+///
+/// `data` is the pointer [`Debugfs::create`] passed to the C part, and the files still exist;
+/// `m` is the live `seq_file` of the read in progress.
+#[no_mangle]
+unsafe extern "C" fn kintrospect_file_show(
+    data: *const c_void,
+    id: u32,
+    m: *mut bindings::seq_file,
+) -> c_int {
+    let Some(file) = File::from_id(id) else {
+        return -(bindings::EINVAL as c_int);
+    };
+    // SAFETY: By the function's safety requirements `data` points to a live `files::Data`,
+    // only ever shared.
+    let data = unsafe { &*data.cast::<files::Data>() };
+    // SAFETY: By the function's safety requirements `m` is live for this call.
+    let seq = unsafe { SeqFile::from_raw(m) };
+    seq_print!(seq, "{}", Show(data, file));
+    0
+}
+
+/// Carries out a write to a kintrospect file; called by the C part.
+///
+/// # Safety
+///
+/// `data` is as for [`kintrospect_file_show`]; `buf` is valid for reads of `copied` bytes, the
+/// first of a write of `len` bytes.
+#[no_mangle]
+unsafe extern "C" fn kintrospect_file_write(
+    data: *const c_void,
+    id: u32,
+    buf: *const c_char,
+    copied: usize,
+    len: usize,
+) -> c_int {
+    let Some(file) = File::from_id(id) else {
+        return -(bindings::EINVAL as c_int);
+    };
+    // SAFETY: By the function's safety requirements `data` points to a live `files::Data`.
+    let data = unsafe { &*data.cast::<files::Data>() };
+    // SAFETY: By the function's safety requirements `buf` is valid for `copied` bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), copied) };
+    match files::write(data, file, input, len) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
 /// Kernel debug features this kernel was built with (`KINTROSPECT_FEAT_*` bits).
 pub(crate) fn features() -> u32 {
     // SAFETY: No preconditions.
@@ -236,7 +358,7 @@ pub(crate) fn features() -> u32 {
 pub(crate) fn kernel_release() -> &'static CStr {
     // SAFETY: `utsname()->release` is a NUL-terminated string that lives as long as the
     // kernel; process context.
-    unsafe { CStr::from_ptr(ffi::kintrospect_kernel_release()) }
+    unsafe { CStr::from_char_ptr(ffi::kintrospect_kernel_release()) }
 }
 
 /// The module parameters (declared in `rust/c/params.c`, read-only after load).
@@ -274,21 +396,17 @@ pub(crate) enum SpinEnd {
     Released,
     /// `spin_timeout_ms` elapsed.
     TimedOut,
-    /// The module is being unloaded.
-    Unloading,
 }
 
 /// The spin-forever test path.
 ///
-/// Spins are ended at unload by [`TestPath::shutdown`], which the module calls before it
-/// removes the debugfs files (their removal waits for reads in progress).
+/// A spinning read keeps its file open, and an open file pins the module, so a spin never
+/// outlives the module: unload is refused until the spin is released or times out.
 pub(crate) struct TestPath(());
 
 impl TestPath {
     /// Enables test spins.
     pub(crate) fn new() -> Self {
-        // SAFETY: No preconditions.
-        unsafe { ffi::kintrospect_test_init() };
         Self(())
     }
 
@@ -297,8 +415,7 @@ impl TestPath {
         // SAFETY: Process context (a debugfs read); the spin is bounded by `timeout_ms`.
         match unsafe { ffi::kintrospect_test_spin(irqoff, timeout_ms) } {
             0 => SpinEnd::Released,
-            e if e == -(bindings::ETIMEDOUT as c_int) => SpinEnd::TimedOut,
-            _ => SpinEnd::Unloading,
+            _ => SpinEnd::TimedOut,
         }
     }
 
@@ -306,11 +423,5 @@ impl TestPath {
     pub(crate) fn release(&self) {
         // SAFETY: No preconditions.
         unsafe { ffi::kintrospect_test_release() };
-    }
-
-    /// Ends every running spin and makes new ones return at once.
-    pub(crate) fn shutdown() {
-        // SAFETY: No preconditions.
-        unsafe { ffi::kintrospect_test_shutdown() };
     }
 }

@@ -17,6 +17,7 @@ use crate::{
 use kernel::{
     fmt::{
         self,
+        Display,
         Write, //
     },
     prelude::*,
@@ -123,7 +124,11 @@ impl Snapshot {
 /// Writes a task name for people: printable ASCII, anything else as `?`.
 fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
     for &b in comm.iter().take_while(|&&b| b != 0) {
-        w.write_char(if (0x20..0x7f).contains(&b) { char::from(b) } else { '?' })?;
+        w.write_char(if (0x20..0x7f).contains(&b) {
+            char::from(b)
+        } else {
+            '?'
+        })?;
     }
     Ok(())
 }
@@ -222,7 +227,11 @@ impl<S: Symbols> fmt::Display for Json<'_, S> {
             info.duration_ns
         )?;
         let mut buf = [0u8; SYMBOL_LEN];
-        let cpus = if info.seq == 0 { &[][..] } else { &snap.cpus[..] };
+        let cpus = if info.seq == 0 {
+            &[][..]
+        } else {
+            &snap.cpus[..]
+        };
         for (n, c) in cpus.iter().enumerate() {
             let state = State::from_raw(c.state);
             if n != 0 {
@@ -233,13 +242,12 @@ impl<S: Symbols> fmt::Display for Json<'_, S> {
                 f.write_str(",\"frames\":[]}")?;
                 continue;
             }
+            write!(f, ",\"pid\":{},\"tgid\":{},\"comm\":", c.pid, c.tgid)?;
+            Display::fmt(&json::Str(comm_bytes(&c.comm)), f)?;
             write!(
                 f,
-                ",\"pid\":{},\"tgid\":{},\"comm\":{},\"mode\":\"{}\",\"irqs_disabled\":{},\
-                 \"preempt_count\":{},\"taken_ns\":{},\"handler_ns\":{}",
-                c.pid,
-                c.tgid,
-                json::Str(comm_bytes(&c.comm)),
+                ",\"mode\":\"{}\",\"irqs_disabled\":{},\"preempt_count\":{},\
+                 \"taken_ns\":{},\"handler_ns\":{}",
                 mode_name(c.mode),
                 json::bool_str(c.irqs_disabled != 0),
                 c.preempt_count,
@@ -254,7 +262,7 @@ impl<S: Symbols> fmt::Display for Json<'_, S> {
                 if i != 0 {
                     f.write_char(',')?;
                 }
-                write!(f, "{}", json::Str(syms.name(addr, i != 0, &mut buf)))?;
+                Display::fmt(&json::Str(syms.name(addr, i != 0, &mut buf)), f)?;
             }
             f.write_str("]}")?;
         }

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The debugfs tree, `/sys/kernel/debug/kintrospect/`, and the state its files share.
+//! The files under `/sys/kernel/debug/kintrospect/`: what each one shows and does.
 //!
-//! Everything the files use lives in one [`Data`] owned by the debugfs [`Scope`]: dropping the
-//! scope first removes the files (waiting for reads and writes in progress), then drops the
-//! data, the SysRq key before the NMI buffers it uses.
+//! The files themselves are created by the C part (see [`bridge::Debugfs`]) so that an open
+//! file pins the module; reads and writes come back here through [`show`] and [`write`].
 
 use crate::{
     bridge::{
@@ -23,13 +22,81 @@ use crate::{
     status::Status,
 };
 use kernel::{
-    debugfs::Scope,
-    fmt,
+    fmt::{
+        self,
+        Display, //
+    },
     new_mutex,
     prelude::*,
-    sync::Mutex,
-    uaccess::UserSliceReader,
+    sync::Mutex, //
 };
+
+/// A kintrospect file, as the C part passes it back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum File {
+    Status = 0,
+    Control = 1,
+    Cpus = 2,
+    CpusJson = 3,
+    TestDir = 4,
+    TestSpin = 5,
+    TestSpinIrqoff = 6,
+    TestRelease = 7,
+}
+
+impl File {
+    const ALL: [File; 8] = [
+        File::Status,
+        File::Control,
+        File::Cpus,
+        File::CpusJson,
+        File::TestDir,
+        File::TestSpin,
+        File::TestSpinIrqoff,
+        File::TestRelease,
+    ];
+
+    /// The file's path below the kintrospect directory; a directory ends in `/`.
+    pub(crate) fn name(self) -> &'static CStr {
+        match self {
+            File::Status => c"status",
+            File::Control => c"control",
+            File::Cpus => c"cpus",
+            File::CpusJson => c"cpus.json",
+            File::TestDir => c"test/",
+            File::TestSpin => c"test/spin",
+            File::TestSpinIrqoff => c"test/spin_irqoff",
+            File::TestRelease => c"test/release",
+        }
+    }
+
+    /// Root-only permissions: readable files 0400, commands 0200.
+    pub(crate) fn mode(self) -> u16 {
+        match self {
+            File::Control | File::TestRelease => 0o200,
+            _ => 0o400,
+        }
+    }
+
+    /// Whether the file is part of the test path (`test_paths=1`).
+    pub(crate) fn is_test(self) -> bool {
+        matches!(
+            self,
+            File::TestDir | File::TestSpin | File::TestSpinIrqoff | File::TestRelease
+        )
+    }
+
+    /// The file with id `id`.
+    pub(crate) fn from_id(id: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| *f as u32 == id)
+    }
+
+    /// The files to create.
+    pub(crate) fn all() -> impl Iterator<Item = File> {
+        Self::ALL.into_iter()
+    }
+}
 
 /// State shared by kintrospect's files.
 #[pin_data]
@@ -41,13 +108,13 @@ pub(crate) struct Data {
     #[pin]
     control_lock: Mutex<()>,
     status: Status,
-    test: Option<TestPath>,
+    pub(crate) test: Option<TestPath>,
     spin_timeout_ms: u32,
 }
 
 impl Data {
     /// Registers the NMI handler, then the SysRq key, with the module parameters.
-    fn new() -> impl PinInit<Self, Error> {
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
         let timeout_ms = bridge::params::nmi_timeout_ms();
         let key = bridge::params::sysrq_key();
         let test_paths = bridge::params::test_paths();
@@ -69,8 +136,8 @@ impl Data {
                 sysrq_key: key,
                 nmi_timeout_ms: timeout_ms,
                 test_paths,
-                nr_cpu_slots: nmi.nr_slots(),
-                snapshot_memory: nmi.memory(),
+                nr_cpu_slots: bridge::nr_cpu_slots(),
+                snapshot_memory: bridge::snapshot_memory(),
             },
             test: test_paths.then(TestPath::new),
             spin_timeout_ms: bridge::params::spin_timeout_ms(),
@@ -78,62 +145,46 @@ impl Data {
     }
 }
 
-/// Creates `/sys/kernel/debug/kintrospect/` and everything in it.
-pub(crate) fn create() -> impl PinInit<Scope<Data>, Error> {
-    Scope::dir(Data::new(), c"kintrospect", |data, dir| {
-        dir.read_callback_file(c"status", data, &status_show);
-        dir.write_only_callback_file(c"control", data, &control_write);
-        dir.read_callback_file(c"cpus", data, &cpus_show);
-        dir.read_callback_file(c"cpus.json", data, &cpus_json_show);
-        if data.test.is_some() {
-            let test = dir.dir(c"test");
-            test.read_callback_file(c"spin", data, &spin_show);
-            test.read_callback_file(c"spin_irqoff", data, &spin_irqoff_show);
-            test.write_only_callback_file(c"release", data, &release_write);
+/// Produces the content of a read of `file`.
+pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match file {
+        File::Status => data.status.write(f, Status::kernel_release()),
+        File::Cpus | File::CpusJson => match cpus::Snapshot::latest(&data.nmi) {
+            Ok(snap) if file == File::Cpus => {
+                Display::fmt(&cpus::Text(&snap, &cpus::Kallsyms::new()), f)
+            }
+            Ok(snap) => Display::fmt(&cpus::Json(&snap, &cpus::Kallsyms::new()), f),
+            Err(e) => writeln!(f, "error: cannot copy the snapshot ({e:?})"),
+        },
+        File::TestSpin => spin(data, false, f),
+        File::TestSpinIrqoff => spin(data, true, f),
+        File::Control | File::TestDir | File::TestRelease => Ok(()),
+    }
+}
+
+/// Carries out a write of `input` (the first bytes of a write of `len` bytes) to `file`.
+pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result {
+    match file {
+        File::Control => {
+            if len > control::MAX_LEN {
+                return Err(EINVAL);
+            }
+            match control::parse(input)? {
+                Command::SnapshotCpus => {
+                    let _guard = data.control_lock.lock();
+                    data.nmi.capture(Source::Control)
+                }
+            }
         }
-    })
-}
-
-fn status_show(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    data.status.write(f, Status::kernel_release())
-}
-
-fn control_write(data: &Data, reader: &mut UserSliceReader) -> Result {
-    let len = reader.len();
-    if len > control::MAX_LEN {
-        return Err(EINVAL);
-    }
-    let mut buf = [0u8; control::MAX_LEN];
-    reader.read_slice(&mut buf[..len])?;
-    match control::parse(&buf[..len])? {
-        Command::SnapshotCpus => {
-            let _guard = data.control_lock.lock();
-            data.nmi.capture(Source::Control)
+        // Any write releases; its content is not looked at.
+        File::TestRelease => {
+            if let Some(test) = &data.test {
+                test.release();
+            }
+            Ok(())
         }
+        _ => Err(EINVAL),
     }
-}
-
-/// Writes the latest CPU snapshot with `format`, or why it cannot.
-fn show_cpus<F>(data: &Data, f: &mut fmt::Formatter<'_>, format: F) -> fmt::Result
-where
-    F: Fn(&mut fmt::Formatter<'_>, &cpus::Snapshot, &cpus::Kallsyms) -> fmt::Result,
-{
-    match cpus::Snapshot::latest(&data.nmi) {
-        Ok(snap) => format(f, &snap, &cpus::Kallsyms::new()),
-        Err(e) => writeln!(f, "error: cannot copy the snapshot ({e:?})"),
-    }
-}
-
-fn cpus_show(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    show_cpus(data, f, |f, snap, syms| {
-        write!(f, "{}", cpus::Text(snap, syms))
-    })
-}
-
-fn cpus_json_show(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    show_cpus(data, f, |f, snap, syms| {
-        write!(f, "{}", cpus::Json(snap, syms))
-    })
 }
 
 /// Spins in a read of `test/spin` or `test/spin_irqoff` and says how it ended.
@@ -144,23 +195,5 @@ fn spin(data: &Data, irqoff: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match test.spin(irqoff, data.spin_timeout_ms) {
         SpinEnd::Released => writeln!(f, "released"),
         SpinEnd::TimedOut => writeln!(f, "timed out after {} ms", data.spin_timeout_ms),
-        SpinEnd::Unloading => writeln!(f, "ended by unload"),
     }
-}
-
-fn spin_show(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    spin(data, false, f)
-}
-
-fn spin_irqoff_show(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    spin(data, true, f)
-}
-
-fn release_write(data: &Data, reader: &mut UserSliceReader) -> Result {
-    // Any write releases; its content is not looked at.
-    reader.skip(reader.len())?;
-    if let Some(test) = &data.test {
-        test.release();
-    }
-    Ok(())
 }

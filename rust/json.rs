@@ -99,7 +99,10 @@ mod tests {
 
     #[test]
     fn control_and_high_bytes_are_unicode_escapes() -> Result {
-        assert_eq!(escaped(b"\x01x\n\x7f\xff")?.to_bytes(), b"\"\\u0001x\\n\\u007f\\u00ff\"");
+        assert_eq!(
+            escaped(b"\x01x\n\x7f\xff")?.to_bytes(),
+            b"\"\\u0001x\\n\\u007f\\u00ff\""
+        );
         assert_eq!(escaped(b"\t\r")?.to_bytes(), b"\"\\t\\r\"");
         Ok(())
     }

@@ -9,10 +9,7 @@
 //! Rust holds the logic and the output formats; a small C part (`rust/c/`) reaches the kernel
 //! interfaces that have no Rust binding, through [`bridge`] only.
 
-use kernel::{
-    debugfs::Scope,
-    prelude::*, //
-};
+use kernel::prelude::*;
 
 mod bridge;
 mod control;
@@ -30,22 +27,20 @@ module! {
 }
 
 /// The loaded module.
+///
+/// Dropping it removes the debugfs files (waiting for reads and writes in progress), then
+/// unregisters the SysRq key and last the NMI handler and frees its buffers. An open file pins
+/// the module, so none of this runs while a file (a test spin among them) is in use.
 struct Kintrospect {
-    files: Pin<KBox<Scope<files::Data>>>,
+    _files: bridge::Debugfs,
 }
 
 impl kernel::Module for Kintrospect {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let files = KBox::pin_init(files::create(), GFP_KERNEL)?;
+        let data = KBox::pin_init(files::Data::new(), GFP_KERNEL)?;
+        let test_paths = data.test.is_some();
+        let files = bridge::Debugfs::create(data, test_paths)?;
         pr_info!("kintrospect {} loaded\n", status::VERSION);
-        Ok(Self { files })
-    }
-}
-
-impl Drop for Kintrospect {
-    fn drop(&mut self) {
-        // Runs before `files` is dropped: removing the debugfs files waits for reads in
-        // progress, so test spins must end first.
-        bridge::TestPath::shutdown();
+        Ok(Self { _files: files })
     }
 }

@@ -51,7 +51,11 @@ impl Status {
         }
         writeln!(f, "sysrq_key: {}", char::from(self.sysrq_key))?;
         writeln!(f, "nmi_timeout_ms: {}", self.nmi_timeout_ms)?;
-        writeln!(f, "test_paths: {}", if self.test_paths { "yes" } else { "no" })?;
+        writeln!(
+            f,
+            "test_paths: {}",
+            if self.test_paths { "yes" } else { "no" }
+        )?;
         writeln!(f, "cpu_slots: {}", self.nr_cpu_slots)?;
         writeln!(f, "snapshot_memory_bytes: {}", self.snapshot_memory)
     }

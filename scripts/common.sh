@@ -42,5 +42,9 @@ kmake_args() {
 	     "BINDGEN=$BINDGEN_ROOT/bin/bindgen RUST_LIB_SRC=$(rust_lib_src)"
 }
 
+# cargo (for bindgen-cli) comes from rustup, which a non-login shell may not
+# have on PATH.
+command -v cargo >/dev/null || PATH=$HOME/.cargo/bin:$PATH
+
 log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

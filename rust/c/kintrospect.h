@@ -9,6 +9,7 @@
 #ifndef KINTROSPECT_H
 #define KINTROSPECT_H
 
+#include <linux/build_bug.h>
 #include <linux/types.h>
 
 /* Frames kept per CPU, innermost first. */
@@ -56,6 +57,8 @@ struct kintrospect_cpu {
 	char comm[KINTROSPECT_COMM_LEN];
 };
 
+static_assert(sizeof(struct kintrospect_cpu) == 600);
+
 /* A whole CPU snapshot's header. */
 struct kintrospect_cpus_info {
 	u64 seq;		/* 0: no snapshot taken yet */
@@ -66,6 +69,8 @@ struct kintrospect_cpus_info {
 	u32 nr_no_response;
 	u32 pad;
 };
+
+static_assert(sizeof(struct kintrospect_cpus_info) == 40);
 
 /* nmi.c: per-CPU NMI backtrace snapshots. */
 int kintrospect_cpus_init(u32 timeout_ms);
@@ -79,6 +84,28 @@ size_t kintrospect_cpus_memory(void);
 int kintrospect_format_symbol(u64 addr, bool return_address, char *buf,
 			      size_t len);
 bool kintrospect_raw_addresses(void);
+
+/* debugfs.c: the files; their content comes from the Rust side. */
+#define KINTROSPECT_MAX_WRITE	64
+
+struct seq_file;
+
+/* One file (or "dir/" subdirectory) to create. */
+struct kintrospect_file_spec {
+	const char *name;
+	u32 id;		/* passed back to the callbacks */
+	u16 mode;
+};
+
+static_assert(sizeof(struct kintrospect_file_spec) == 16);
+
+int kintrospect_debugfs_create(const void *data,
+			       const struct kintrospect_file_spec *files, u32 nr);
+void kintrospect_debugfs_remove(void);
+/* Implemented in Rust (rust/bridge.rs). */
+int kintrospect_file_show(const void *data, u32 id, struct seq_file *m);
+int kintrospect_file_write(const void *data, u32 id, const char *buf,
+			   size_t copied, size_t len);
 
 /* sysrq.c: the SysRq key. */
 int kintrospect_sysrq_register(u8 key);
@@ -111,9 +138,7 @@ bool kintrospect_param_test_paths(void);
 u32 kintrospect_param_spin_timeout_ms(void);
 
 /* testpath.c: the spin-forever test path. */
-void kintrospect_test_init(void);
 int kintrospect_test_spin(bool irqoff, u32 timeout_ms);
 void kintrospect_test_release(void);
-void kintrospect_test_shutdown(void);
 
 #endif /* KINTROSPECT_H */

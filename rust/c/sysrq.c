@@ -9,6 +9,7 @@
 #include <linux/printk.h>
 #include <linux/string.h>
 #include <linux/sysrq.h>
+#include <linux/time64.h>
 
 #include "kintrospect.h"
 

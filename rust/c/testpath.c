@@ -19,14 +19,11 @@
 static DEFINE_SPINLOCK(kintrospect_test_lock);
 /* Bumped by every release: a spin ends when it changes. */
 static atomic_t release_gen = ATOMIC_INIT(0);
-static bool shutting_down;
 
 /* Kept out of line so that snapshots name it. */
 static noinline int kintrospect_test_spin_loop(int gen, u64 deadline)
 {
 	while (atomic_read(&release_gen) == gen) {
-		if (READ_ONCE(shutting_down))
-			return -ESHUTDOWN;
 		if (local_clock() >= deadline)
 			return -ETIMEDOUT;
 		cpu_relax();
@@ -41,7 +38,7 @@ static noinline int kintrospect_test_spin_loop(int gen, u64 deadline)
  *
  * A second caller spins on the lock itself until the first one is done.
  *
- * Return: 0 when released, -ETIMEDOUT, or -ESHUTDOWN at unload.
+ * Return: 0 when released, -ETIMEDOUT when the timeout ended it.
  */
 int kintrospect_test_spin(bool irqoff, u32 timeout_ms)
 {
@@ -50,8 +47,6 @@ int kintrospect_test_spin(bool irqoff, u32 timeout_ms)
 	unsigned long flags;
 	int ret;
 
-	if (READ_ONCE(shutting_down))
-		return -ESHUTDOWN;
 	if (irqoff) {
 		spin_lock_irqsave(&kintrospect_test_lock, flags);
 		ret = kintrospect_test_spin_loop(gen, deadline);
@@ -70,14 +65,3 @@ void kintrospect_test_release(void)
 	atomic_inc(&release_gen);
 }
 
-/* Ends every spin and makes new ones return at once: called at unload. */
-void kintrospect_test_shutdown(void)
-{
-	WRITE_ONCE(shutting_down, true);
-	atomic_inc(&release_gen);
-}
-
-void kintrospect_test_init(void)
-{
-	WRITE_ONCE(shutting_down, false);
-}

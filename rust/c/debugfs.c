@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kintrospect's debugfs files.
+ *
+ * The files are created here, in C, because their file_operations must
+ * carry .owner = THIS_MODULE: an open file then pins the module, so unload
+ * can never free code that a later read or release would call. (The Rust
+ * debugfs abstraction in 7.3 leaves .owner NULL, and debugfs calls the real
+ * release unconditionally after removal.) What the files show and do is the
+ * Rust side's: kintrospect_file_show() and kintrospect_file_write().
+ */
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "kintrospect.h"
+
+static struct dentry *kintrospect_root;
+static const void *kintrospect_data;
+
+static int kintrospect_seq_show(struct seq_file *m, void *v)
+{
+	return kintrospect_file_show(kintrospect_data,
+				     (u32)(unsigned long)m->private, m);
+}
+
+static int kintrospect_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, kintrospect_seq_show, inode->i_private);
+}
+
+static ssize_t kintrospect_write(struct file *file, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	char buf[KINTROSPECT_MAX_WRITE];
+	size_t copied = min(len, sizeof(buf));
+	int ret;
+
+	if (copy_from_user(buf, ubuf, copied))
+		return -EFAULT;
+	ret = kintrospect_file_write(kintrospect_data,
+				     (u32)(unsigned long)m->private, buf,
+				     copied, len);
+	return ret ? ret : len;
+}
+
+static const struct file_operations kintrospect_fops = {
+	.owner = THIS_MODULE,
+	.open = kintrospect_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = kintrospect_write,
+	.release = single_release,
+};
+
+/**
+ * kintrospect_debugfs_create() - create /sys/kernel/debug/kintrospect/
+ * @data: the Rust side's state, passed back to the callbacks; must outlive
+ *	kintrospect_debugfs_remove()
+ * @files: the files to create, @nr of them; a name "dir/file" goes into
+ *	subdirectory "dir", which must have been listed before as "dir/"
+ * @nr: number of @files
+ *
+ * Return: 0 or a negative errno.
+ */
+int kintrospect_debugfs_create(const void *data,
+			       const struct kintrospect_file_spec *files, u32 nr)
+{
+	struct dentry *dirs[4], *parent, *d;
+	const char *name, *slash;
+	u32 i, nr_dirs = 0;
+
+	kintrospect_data = data;
+	kintrospect_root = debugfs_create_dir("kintrospect", NULL);
+	if (IS_ERR(kintrospect_root))
+		return PTR_ERR(kintrospect_root);
+
+	for (i = 0; i < nr; i++) {
+		name = files[i].name;
+		slash = strchr(name, '/');
+		parent = kintrospect_root;
+		if (slash && !slash[1]) {
+			/* "dir/": a subdirectory for the names that follow. */
+			char dname[32];
+
+			if (nr_dirs == ARRAY_SIZE(dirs) ||
+			    slash - name >= sizeof(dname))
+				goto err;
+			strscpy(dname, name, slash - name + 1);
+			d = debugfs_create_dir(dname, kintrospect_root);
+			if (IS_ERR(d))
+				goto err;
+			dirs[nr_dirs++] = d;
+			continue;
+		}
+		if (slash) {
+			/* "dir/file": in the last subdirectory created. */
+			if (!nr_dirs)
+				goto err;
+			parent = dirs[nr_dirs - 1];
+			name = slash + 1;
+		}
+		d = debugfs_create_file(name, files[i].mode, parent,
+					(void *)(unsigned long)files[i].id,
+					&kintrospect_fops);
+		if (IS_ERR(d))
+			goto err;
+	}
+	return 0;
+err:
+	kintrospect_debugfs_remove();
+	return -ENOMEM;
+}
+
+/* Removes every file; waits for reads and writes in progress to return. */
+void kintrospect_debugfs_remove(void)
+{
+	debugfs_remove(kintrospect_root);
+	kintrospect_root = NULL;
+	kintrospect_data = NULL;
+}

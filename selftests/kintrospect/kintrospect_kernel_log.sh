@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs last: the debug kernel judges the whole run. No lockdep report, no
+# BUG or WARNING, no unknown NMI in the kernel log, and a kmemleak scan finds
+# nothing allocated by kintrospect (kintrospect is the only loadable module
+# in the test VM, so an unresolved module address in a report is its too).
+
+. "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
+
+ki_require
+ktap_print_header
+ktap_set_plan 3
+trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+
+dmesg > "$KI_TMP/dmesg"
+PATTERNS='BUG:|WARNING:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|Oops|general protection fault|NMI received for unknown reason|soft lockup|hard LOCKUP|sleeping function called from invalid context'
+grep -E "$PATTERNS" "$KI_TMP/dmesg" > "$KI_TMP/splats"
+sed 's/^/# /' "$KI_TMP/splats" | head -n 40
+ktap_test_result "no lockdep report, BUG, WARNING or unknown NMI in the kernel log" [ ! -s "$KI_TMP/splats" ]
+
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ -w "$KMEMLEAK" ] && echo scan > "$KMEMLEAK" 2>/dev/null; then
+	# Loaded, so that a leak of this instance resolves to its symbols.
+	ki_load test_paths=1
+	echo 'snapshot cpus' > "$KI/control"
+	cat "$KI/cpus" "$KI/cpus.json" "$KI/status" > /dev/null
+	# kmemleak reports objects older than 5 s: scan, wait, scan.
+	echo scan > "$KMEMLEAK"
+	sleep 6
+	echo scan > "$KMEMLEAK"
+	cat "$KMEMLEAK" > "$KI_TMP/kmemleak"
+	total=$(grep -c '^unreferenced object' "$KI_TMP/kmemleak")
+	awk '/^unreferenced object/ { obj = $0 }
+	     /kintrospect|^ +(\[<[0-9a-f]+>\] )?0x[0-9a-f]+$/ { if (obj != "") print obj; obj = "" }' \
+		"$KI_TMP/kmemleak" > "$KI_TMP/ours"
+	sed 's/^/# /' "$KI_TMP/ours" | head -n 20
+	ktap_print_msg "kmemleak: $total unreferenced object(s) in all"
+	ktap_test_result "kmemleak reports no object allocated by kintrospect" [ ! -s "$KI_TMP/ours" ]
+	ki_unload
+	ktap_test_result "final unload is clean" [ $? -eq 0 -a ! -e "$KI" ]
+else
+	ktap_test_skip "kmemleak scan: kmemleak is not available or disabled"
+	ktap_test_skip "final unload (with the kmemleak scan)"
+fi
+
+ktap_finished

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by kintrospect's selftests: KTAP helpers, paths, loading and
+# unloading the module, taking and reading snapshots. Sourced.
+
+KI_DIR="$(dirname "$(readlink -f "$0")")"
+# shellcheck source=../kselftest/ktap_helpers.sh
+. "$KI_DIR"/../kselftest/ktap_helpers.sh
+
+KI=/sys/kernel/debug/kintrospect
+KI_JSON="$KI_DIR/kintrospect_json"
+KI_TMP=$(mktemp -d /tmp/kintrospect.XXXXXX)
+
+# One skip per missing precondition, each with its reason.
+ki_require() {
+	[ "$(id -u)" -eq 0 ] || { ktap_skip_all "must run as root"; exit "$KSFT_SKIP"; }
+	[ -d /sys/kernel/debug ] && [ -n "$(ls /sys/kernel/debug 2>/dev/null)" ] ||
+		{ ktap_skip_all "debugfs is not mounted on /sys/kernel/debug"; exit "$KSFT_SKIP"; }
+	modinfo kintrospect >/dev/null 2>&1 ||
+		{ ktap_skip_all "kintrospect.ko is not installed (make modules_install)"; exit "$KSFT_SKIP"; }
+	[ -x "$KI_JSON" ] ||
+		{ ktap_skip_all "the kintrospect_json helper was not built"; exit "$KSFT_SKIP"; }
+}
+
+# Loads the module with the given parameters (unloading it first).
+ki_load() {
+	modprobe -r kintrospect 2>/dev/null
+	modprobe kintrospect "$@"
+}
+
+ki_unload() {
+	modprobe -r kintrospect
+}
+
+ki_loaded() {
+	grep -q '^kintrospect ' /proc/modules
+}
+
+# Number of online CPUs.
+ki_nr_online() {
+	grep -c '^processor' /proc/cpuinfo
+}
+
+# Takes a CPU snapshot from CPU $1 (default 0).
+ki_snapshot() {
+	taskset -c "${1:-0}" sh -c "echo 'snapshot cpus' > $KI/control"
+}
+
+# Flattened cpus.json (one "path=value" line per field) into $KI_TMP/cpus.flat.
+ki_cpus_json() {
+	cat "$KI/cpus.json" > "$KI_TMP/cpus.json" &&
+		"$KI_JSON" "$KI_TMP/cpus.json" > "$KI_TMP/cpus.flat"
+}
+
+# Field $2 of CPU $1 in the last ki_cpus_json, e.g. ki_cpu_field 2 pid.
+ki_cpu_field() {
+	sed -n "s/^\.cpus\[$1\]\.$2=//p" "$KI_TMP/cpus.flat"
+}
+
+# A top-level field of the last ki_cpus_json, e.g. ki_field seq.
+ki_field() {
+	sed -n "s/^\.$1=//p" "$KI_TMP/cpus.flat"
+}
+
+# Whether CPU $1's frames in the last ki_cpus_json name function $2.
+ki_cpu_has_frame() {
+	grep -q "^\.cpus\[$1\]\.frames\[[0-9]*\]=\"$2+" "$KI_TMP/cpus.flat"
+}
+
+ki_cleanup_tmp() {
+	rm -rf "$KI_TMP"
+}

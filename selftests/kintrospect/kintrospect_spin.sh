@@ -1,0 +1,113 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The seed case: a task spinning in kernel mode with a spinlock held, and
+# with interrupts off, on its own CPU. /proc/PID/stack cannot show it (the
+# task is running on another CPU); an NMI snapshot names the spin function,
+# the task, kernel mode and the interrupt state. The spin ends on release
+# and on its timeout; unload is refused (never hangs) while a spin runs.
+
+. "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
+
+ki_require
+ktap_print_header
+ktap_set_plan 12
+cleanup() {
+	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
+	wait
+	modprobe -r kintrospect 2>/dev/null
+	ki_cleanup_tmp
+}
+trap cleanup EXIT
+
+nr=$(ki_nr_online)
+[ "$nr" -ge 2 ] || { ktap_skip_all "needs at least 2 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+SPIN_CPU=$((nr - 1))
+
+# Waits up to $2 seconds for process $1 to end.
+wait_gone() {
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ $i -ge $(($2 * 10)) ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# Snapshots from CPU 0 until CPU $1 shows pid $2 in kintrospect_test_spin_loop.
+wait_spinning() {
+	i=0
+	while [ $i -lt 20 ]; do
+		ki_snapshot 0 && ki_cpus_json &&
+			[ "$(ki_cpu_field "$1" pid)" = "$2" ] &&
+			ki_cpu_has_frame "$1" kintrospect_test_spin_loop && return 0
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Starts a reader of test/$1 pinned to SPIN_CPU; its pid in $spid.
+start_spinner() {
+	taskset -c "$SPIN_CPU" dd if="$KI/test/$1" of="$KI_TMP/$1.out" bs=64 count=1 2>/dev/null &
+	spid=$!
+}
+
+ki_load test_paths=1 || ktap_exit_fail_msg "cannot load with test_paths=1"
+
+# Preemption off, interrupts on.
+start_spinner spin
+wait_spinning "$SPIN_CPU" "$spid"
+ktap_test_result "snapshot shows pid $spid on CPU $SPIN_CPU in kintrospect_test_spin_loop" [ $? -eq 0 ]
+cp "$KI_TMP/cpus.flat" "$KI_TMP/spin.flat"
+grep "^\.cpus\[$SPIN_CPU\]\." "$KI_TMP/spin.flat" | sed 's/^/# /' | head -n 20
+
+spin_fields_ok() {
+	[ "$(ki_cpu_field "$SPIN_CPU" comm)" = '"dd"' ] &&
+		[ "$(ki_cpu_field "$SPIN_CPU" mode)" = '"kernel"' ] &&
+		[ "$(ki_cpu_field "$SPIN_CPU" state)" = '"running"' ] &&
+		[ "$(ki_cpu_field "$SPIN_CPU" irqs_disabled)" = "$1" ]
+}
+ktap_test_result "the spinner is comm dd, running, kernel mode, irqs_disabled false" spin_fields_ok false
+
+cat "/proc/$spid/stack" > "$KI_TMP/stack" 2>&1
+sed 's/^/# stack: /' "$KI_TMP/stack"
+! grep -q kintrospect_test_spin_loop "$KI_TMP/stack"
+ktap_test_result "/proc/$spid/stack does not show the spin function, the snapshot does" [ $? -eq 0 ]
+
+cat "$KI/cpus" > "$KI_TMP/cpus.txt"
+grep -q "^CPU $SPIN_CPU: pid $spid tgid $spid comm dd mode kernel irqs on " "$KI_TMP/cpus.txt"
+ktap_test_result "the cpus text file shows the spinner's header line" [ $? -eq 0 ]
+
+modprobe -r kintrospect 2>/dev/null
+rc=$?
+ki_loaded && kill -0 "$spid" 2>/dev/null
+ktap_test_result "unload while spinning is refused (rc $rc), module and spinner stay" [ $? -eq 0 -a $rc -ne 0 ]
+
+echo 1 > "$KI/test/release"
+wait_gone "$spid" 10 && grep -q '^released$' "$KI_TMP/spin.out"
+ktap_test_result "release ends the spin and the read returns 'released'" [ $? -eq 0 ]
+
+# Preemption and interrupts off: only an NMI reaches this CPU.
+start_spinner spin_irqoff
+wait_spinning "$SPIN_CPU" "$spid"
+ktap_test_result "snapshot shows the irqs-off spinner $spid on CPU $SPIN_CPU" [ $? -eq 0 ]
+ktap_test_result "the irqs-off spinner is reported with irqs_disabled true" spin_fields_ok true
+echo 1 > "$KI/test/release"
+wait_gone "$spid" 10 && grep -q '^released$' "$KI_TMP/spin_irqoff.out"
+ktap_test_result "release ends the irqs-off spin" [ $? -eq 0 ]
+
+ki_unload
+ktap_test_result "unload after the spins is clean" [ $? -eq 0 -a ! -e "$KI" ]
+
+# Nobody releases: the timeout ends the spin.
+ki_load test_paths=1 spin_timeout_ms=1500
+start_spinner spin
+wait_gone "$spid" 30 && grep -q '^timed out after 1500 ms$' "$KI_TMP/spin.out"
+ktap_test_result "a spin nobody releases ends after spin_timeout_ms" [ $? -eq 0 ]
+ki_unload
+ktap_test_result "unload after the timeout is clean" [ $? -eq 0 -a ! -e "$KI" ]
+
+ktap_finished

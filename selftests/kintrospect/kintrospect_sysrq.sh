@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The SysRq key: /proc/sysrq-trigger and a real key press (QEMU's sendkey,
+# through the VM runner's vm-sendkey) each take a snapshot with source
+# "sysrq" of every CPU and log one summary line; a key that is already taken
+# refuses the load with a clear message.
+
+. "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
+
+ki_require
+[ -w /proc/sysrq-trigger ] || { ktap_skip_all "no /proc/sysrq-trigger (CONFIG_MAGIC_SYSRQ)"; exit "$KSFT_SKIP"; }
+ktap_print_header
+ktap_set_plan 5
+old_sysrq=$(cat /proc/sys/kernel/sysrq)
+trap 'echo "$old_sysrq" > /proc/sys/kernel/sysrq; modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+echo 1 > /proc/sys/kernel/sysrq
+
+ki_load
+nr=$(ki_nr_online)
+ki_snapshot
+ki_cpus_json
+seq=$(ki_field seq)
+
+# Waits up to 10 s for snapshot $1 to be the latest.
+wait_seq() {
+	i=0
+	while [ $i -lt 20 ]; do
+		ki_cpus_json && [ "$(ki_field seq)" = "$1" ] && return 0
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 1
+}
+
+all_answered() {
+	[ "$(ki_field source)" = '"sysrq"' ] || return 1
+	cpu=0
+	while [ $cpu -lt "$nr" ]; do
+		case "$(ki_cpu_field $cpu state)" in
+		'"running"'|'"idle"') ;;
+		*) return 1 ;;
+		esac
+		cpu=$((cpu + 1))
+	done
+}
+
+echo x > /proc/sysrq-trigger
+wait_seq $((seq + 1)) && all_answered
+ktap_test_result "echo x > /proc/sysrq-trigger takes snapshot $((seq + 1)) of all CPUs, source sysrq" [ $? -eq 0 ]
+dmesg | grep -q "kintrospect: snapshot $((seq + 1)) of $nr CPUs (0 no-response) taken by sysrq"
+ktap_test_result "the handler logs one summary line" [ $? -eq 0 ]
+
+if command -v vm-sendkey >/dev/null; then
+	vm-sendkey alt-sysrq-x && wait_seq $((seq + 2)) && all_answered
+	ktap_test_result "a key press alt-sysrq-x takes snapshot $((seq + 2)), source sysrq" [ $? -eq 0 ]
+else
+	ktap_test_skip "a key press alt-sysrq-x: no vm-sendkey (not running under scripts/vm)"
+fi
+
+# 'l' belongs to the kernel's show-backtrace-all-active-cpus.
+ki_unload
+modprobe kintrospect sysrq_key=l 2>/dev/null
+rc=$?
+[ $rc -ne 0 ] && ! ki_loaded && [ ! -e "$KI" ]
+ktap_test_result "sysrq_key=l (taken) refuses the load" [ $? -eq 0 ]
+dmesg | grep -q "SysRq key 'l' is already taken"
+ktap_test_result "and says the key is taken" [ $? -eq 0 ]
+
+ktap_finished
