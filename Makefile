@@ -17,7 +17,9 @@ export KINTROSPECT_CACHE
 # The toolchain: Debian's rustc-web, clang-22 and the cached bindgen; never
 # the rustup toolchain first on PATH (it has no rust-src).
 KMAKE_ARGS = $(shell source $(ROOT)/scripts/common.sh && kmake_args)
-KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) $(KMAKE_ARGS)
+# Build outputs go to the cache (MO=), never into the repository.
+MO ?= $(KINTROSPECT_CACHE)/module
+KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) MO=$(MO) $(KMAKE_ARGS)
 export LIBCLANG_PATH := /usr/lib/llvm-22/lib
 
 # The kernel's rustfmt settings (an O= build dir links its source as source/).
@@ -35,7 +37,8 @@ setup: ## Install the toolchain and fetch the kernel source (idempotent).
 kernel: setup ## Build the debug kernel in the cache (incremental).
 	$(ROOT)/scripts/build-kernel
 
-module: ## Build kintrospect.ko against KDIR.
+module: ## Build kintrospect.ko against KDIR (into $(MO)).
+	@mkdir -p $(MO)
 	$(KMAKE) modules
 
 modules_install: module ## Install kintrospect.ko (INSTALL_MOD_PATH=<root>).
@@ -48,7 +51,9 @@ fmt-check: ## Check the Rust formatting (style gate).
 	$(RUSTFMT) --check rust/*.rs
 
 lint: ## Build with clippy, warnings as errors (style gate).
-	$(KMAKE) CLIPPY=1 KRUSTFLAGS=-Dwarnings KCFLAGS=-Werror W=1 clean modules
+	@mkdir -p $(MO)
+	$(KMAKE) clean
+	$(KMAKE) CLIPPY=1 KRUSTFLAGS=-Dwarnings KCFLAGS=-Werror W=1 modules
 
 check: ## The test command: set-up, kernel, module, style gates, KUnit + kselftests in the VM.
 	$(ROOT)/scripts/check

@@ -67,7 +67,9 @@ mod tests {
     #[test]
     fn rejects_overlong_writes() {
         let mut long = [b' '; MAX_LEN + 1];
-        long[..13].copy_from_slice(b"snapshot cpus");
+        for (d, s) in long.iter_mut().zip(b"snapshot cpus") {
+            *d = *s;
+        }
         assert_eq!(parse(&long), Err(EINVAL));
         assert_eq!(parse(&long[..MAX_LEN]), Ok(Command::SnapshotCpus));
     }

@@ -287,13 +287,21 @@ mod tests {
                 (_, false) => b"ip_fn+0x1/0x10",
                 (_, true) => b"caller+0x2/0x20 [mod]",
             };
-            buf[..name.len()].copy_from_slice(name);
-            &buf[..name.len()]
+            let n = copy(buf, name);
+            &buf[..n]
         }
 
         fn raw_addresses(&self) -> bool {
             self.raw
         }
+    }
+
+    /// Copies as much of `src` as fits into `dst`; returns how much.
+    fn copy<T: Copy>(dst: &mut [T], src: &[T]) -> usize {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+        dst.len().min(src.len())
     }
 
     fn cpu(n: u32, state: u32, comm: &[u8], frames: &[u64]) -> RawCpu {
@@ -305,9 +313,8 @@ mod tests {
         c.ip = 0x1000;
         c.irqs_disabled = 1;
         c.preempt_count = 1;
-        c.comm[..comm.len()].copy_from_slice(comm);
-        c.frames[..frames.len()].copy_from_slice(frames);
-        c.nr_frames = frames.len() as u32;
+        copy(&mut c.comm, comm);
+        c.nr_frames = copy(&mut c.frames, frames) as u32;
         c
     }
 

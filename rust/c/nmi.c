@@ -85,8 +85,11 @@ static void fill_cpu(struct kintrospect_cpu *c, struct pt_regs *regs)
 		c->sp = regs->sp;
 		c->flags = regs->flags;
 		c->irqs_disabled = !(regs->flags & X86_EFLAGS_IF);
-		/* nmi_enter() added NMI_OFFSET + HARDIRQ_OFFSET. */
-		c->preempt_count = preempt_count() - (NMI_OFFSET + HARDIRQ_OFFSET);
+		/*
+		 * nmi_enter() added HARDIRQ_OFFSET and NMI bits (one count, or
+		 * the whole mask where NMI nesting is tracked per CPU).
+		 */
+		c->preempt_count = (preempt_count() & ~NMI_MASK) - HARDIRQ_OFFSET;
 	} else {
 		c->ip = _THIS_IP_;
 		c->sp = current_stack_pointer;

@@ -16,7 +16,7 @@
  *	.cpus[0].cpu=0
  *	.cpus[0].pid=null
  *	.cpus[0].frames#=1
- *	.cpus[0].frames[0]="kintrospect_test_spin_loop+0x1a/0x40 [kintrospect]"
+ *	.cpus[0].frames[0]="kintrospect_test_spin_loop+0x1a/0x40 [kintro..."
  *	.cpus[3].frames#=0
  *	.cpus[3].frames=[]
  *
@@ -54,11 +54,11 @@ struct parser {
 	bool emit;		/* second pass: print the flattened lines */
 	const char *err;
 	size_t err_pos;
-	struct buf str;		/* the last string read, decoded to UTF-8 */
+	struct buf str;		/* the last string read, as UTF-8 */
 	struct buf path;	/* the path of the current value */
 	struct buf out;		/* scratch for a string value */
-	size_t *counts;		/* array lengths, in the order of their '[' */
-	size_t ncounts, next_count;
+	struct buf counts;	/* array lengths (size_t), in order of '[' */
+	size_t next_count;
 };
 
 static void die_oom(void)
@@ -95,7 +95,7 @@ static void buf_addc(struct buf *b, char c)
 
 static void buf_add_u(struct buf *b, unsigned int cp)
 {
-	char tmp[8];
+	char tmp[12];
 
 	snprintf(tmp, sizeof(tmp), "\\u%04x", cp);
 	buf_add(b, tmp, 6);
@@ -104,64 +104,38 @@ static void buf_add_u(struct buf *b, unsigned int cp)
 /* Append a code point as UTF-8. */
 static void buf_add_utf8(struct buf *b, unsigned int cp)
 {
+	static const unsigned char lead[] = { 0, 0, 0xc0, 0xe0, 0xf0 };
+	int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, i;
 	char u[4];
-	size_t n;
 
-	if (cp < 0x80) {
-		u[0] = cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = 0xc0 | cp >> 6;
-		u[1] = 0x80 | (cp & 0x3f);
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = 0xe0 | cp >> 12;
-		u[1] = 0x80 | ((cp >> 6) & 0x3f);
-		u[2] = 0x80 | (cp & 0x3f);
-		n = 3;
-	} else {
-		u[0] = 0xf0 | cp >> 18;
-		u[1] = 0x80 | ((cp >> 12) & 0x3f);
-		u[2] = 0x80 | ((cp >> 6) & 0x3f);
-		u[3] = 0x80 | (cp & 0x3f);
-		n = 4;
-	}
+	for (i = n - 1; i > 0; i--, cp >>= 6)
+		u[i] = 0x80 | (cp & 0x3f);
+	u[0] = lead[n] | cp;
 	buf_add(b, u, n);
 }
 
 /* Append valid UTF-8 as a JSON string made only of printable ASCII. */
 static void buf_add_json(struct buf *b, const unsigned char *s, size_t n)
 {
+	static const char from[] = "\"\\\n\t\r", to[] = "\"\\ntr";
 	size_t i = 0;
 
 	buf_addc(b, '"');
 	while (i < n) {
 		unsigned int c = s[i++];
+		const char *e = c && c < 0x80 ? strchr(from, c) : NULL;
 
-		if (c >= 0xf0) {
-			c = (c & 0x07) << 18 | (s[i] & 0x3f) << 12 |
-			    (s[i + 1] & 0x3f) << 6 | (s[i + 2] & 0x3f);
-			i += 3;
-		} else if (c >= 0xe0) {
-			c = (c & 0x0f) << 12 | (s[i] & 0x3f) << 6 |
-			    (s[i + 1] & 0x3f);
-			i += 2;
-		} else if (c >= 0xc0) {
-			c = (c & 0x1f) << 6 | (s[i] & 0x3f);
-			i += 1;
+		if (c >= 0x80) {
+			int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+
+			for (c &= 0x3f >> more; more; more--)
+				c = c << 6 | (s[i++] & 0x3f);
 		}
-		if (c == '"' || c == '\\') {
+		if (e) {
 			buf_addc(b, '\\');
-			buf_addc(b, c);
-		} else if (c == '\n') {
-			buf_add(b, "\\n", 2);
-		} else if (c == '\t') {
-			buf_add(b, "\\t", 2);
-		} else if (c == '\r') {
-			buf_add(b, "\\r", 2);
+			buf_addc(b, to[e - from]);
 		} else if (c >= 0x10000) {
-			c -= 0x10000;
-			buf_add_u(b, 0xd800 + (c >> 10));
+			buf_add_u(b, 0xd800 + ((c - 0x10000) >> 10));
 			buf_add_u(b, 0xdc00 + (c & 0x3ff));
 		} else if (c < 0x20 || c >= 0x7f) {
 			buf_add_u(b, c);
@@ -182,7 +156,9 @@ static int fail(struct parser *p, size_t pos, const char *msg)
 /* Fail at the current byte, which was not what was expected. */
 static int fail_here(struct parser *p, const char *msg)
 {
-	return fail(p, p->pos, p->pos < p->len ? msg : "unexpected end of input");
+	if (p->pos >= p->len)
+		msg = "unexpected end of input";
+	return fail(p, p->pos, msg);
 }
 
 static int peek(struct parser *p)
@@ -333,6 +309,16 @@ static int parse_string(struct parser *p)
 	return 0;
 }
 
+/* Skip one or more digits. */
+static int digits(struct parser *p, const char *msg)
+{
+	if (!is_digit(peek(p)))
+		return fail_here(p, msg);
+	while (is_digit(peek(p)))
+		p->pos++;
+	return 0;
+}
+
 static int parse_number(struct parser *p)
 {
 	size_t start = p->pos;
@@ -340,30 +326,23 @@ static int parse_number(struct parser *p)
 	if (peek(p) == '-')
 		p->pos++;
 	if (peek(p) == '0') {
+		if (p->pos + 1 < p->len && is_digit(p->s[p->pos + 1]))
+			return fail_here(p, "leading zero in number");
 		p->pos++;
-		if (is_digit(peek(p)))
-			return fail(p, p->pos - 1, "leading zero in number");
-	} else if (is_digit(peek(p))) {
-		while (is_digit(peek(p)))
-			p->pos++;
-	} else {
-		return fail_here(p, "expected a digit");
+	} else if (digits(p, "expected a digit")) {
+		return -1;
 	}
 	if (peek(p) == '.') {
 		p->pos++;
-		if (!is_digit(peek(p)))
-			return fail_here(p, "expected a digit after '.'");
-		while (is_digit(peek(p)))
-			p->pos++;
+		if (digits(p, "expected a digit after '.'"))
+			return -1;
 	}
 	if (peek(p) == 'e' || peek(p) == 'E') {
 		p->pos++;
 		if (peek(p) == '+' || peek(p) == '-')
 			p->pos++;
-		if (!is_digit(peek(p)))
-			return fail_here(p, "expected a digit in exponent");
-		while (is_digit(peek(p)))
-			p->pos++;
+		if (digits(p, "expected a digit in the exponent"))
+			return -1;
 	}
 	if (p->emit)
 		emit(p, "=", p->s + start, p->pos - start);
@@ -409,103 +388,76 @@ static void path_add_key(struct parser *p)
 	buf_addc(&p->path, ']');
 }
 
-static int parse_object(struct parser *p)
+/* Before a member's value: the key and ':' or the index, to the path. */
+static int parse_member(struct parser *p, bool array, size_t i)
 {
-	size_t base = p->path.len;
-	int c;
+	char tmp[32];
 
-	if (++p->depth > MAX_DEPTH)
-		return fail(p, p->pos, "nesting deeper than 64");
-	p->pos++;
-	skip_ws(p);
-	if (peek(p) == '}') {
-		p->pos++;
-		p->depth--;
-		if (p->emit)
-			emit(p, "=", "{}", 2);
+	if (array) {
+		if (p->emit) {
+			if (!p->path.len)
+				buf_addc(&p->path, '.');
+			snprintf(tmp, sizeof(tmp), "[%zu]", i);
+			buf_add(&p->path, tmp, strlen(tmp));
+		}
 		return 0;
 	}
-	for (;;) {
-		skip_ws(p);
-		if (peek(p) != '"')
-			return fail_here(p, "expected a string key");
-		if (parse_string(p))
-			return -1;
-		skip_ws(p);
-		if (peek(p) != ':')
-			return fail_here(p, "expected ':'");
-		p->pos++;
-		if (p->emit)
-			path_add_key(p);
-		if (parse_value(p))
-			return -1;
-		p->path.len = base;
-		skip_ws(p);
-		c = peek(p);
-		if (c == '}')
-			break;
-		if (c != ',')
-			return fail_here(p, "expected ',' or '}'");
-		p->pos++;
-	}
+	if (peek(p) != '"')
+		return fail_here(p, "expected a string key");
+	if (parse_string(p))
+		return -1;
+	skip_ws(p);
+	if (peek(p) != ':')
+		return fail_here(p, "expected ':'");
 	p->pos++;
-	p->depth--;
+	if (p->emit)
+		path_add_key(p);
 	return 0;
 }
 
-static int parse_array(struct parser *p)
+/* The object or array at p->pos. */
+static int parse_container(struct parser *p)
 {
-	size_t base = p->path.len, idx = 0, n = 0;
-	char num[32];
-	int c;
+	bool array = p->s[p->pos] == '[';
+	char close = array ? ']' : '}', tmp[32];
+	size_t base = p->path.len, slot = p->counts.len, n = 0;
 
 	if (++p->depth > MAX_DEPTH)
 		return fail(p, p->pos, "nesting deeper than 64");
 	p->pos++;
-	if (p->emit) {
-		n = p->counts[p->next_count++];
-		emit(p, "#=", num, snprintf(num, sizeof(num), "%zu", n));
-	} else {
-		idx = p->ncounts++;
-		p->counts = realloc(p->counts, p->ncounts * sizeof(*p->counts));
-		if (!p->counts)
-			die_oom();
+	if (array && p->emit) {
+		memcpy(&n, p->counts.data + p->next_count, sizeof(n));
+		p->next_count += sizeof(n);
+		snprintf(tmp, sizeof(tmp), "%zu", n);
+		emit(p, "#=", tmp, strlen(tmp));
+	} else if (array) {
+		buf_add(&p->counts, &n, sizeof(n));
 	}
 	skip_ws(p);
-	if (peek(p) == ']') {
-		p->pos++;
-		p->depth--;
+	if (peek(p) == close) {
 		if (p->emit)
-			emit(p, "=", "[]", 2);
-		else
-			p->counts[idx] = 0;
-		return 0;
-	}
-	for (n = 0;; n++) {
-		if (p->emit) {
-			if (!base)
-				buf_addc(&p->path, '.');
-			buf_add(&p->path, num,
-				snprintf(num, sizeof(num), "[%zu]", n));
+			emit(p, "=", array ? "[]" : "{}", 2);
+	} else {
+		for (n = 1;; n++) {
+			if (parse_member(p, array, n - 1) || parse_value(p))
+				return -1;
+			p->path.len = base;
+			skip_ws(p);
+			if (peek(p) == close)
+				break;
+			if (peek(p) != ',')
+				return fail_here(p, array ? "expected ',' or ']'"
+							  : "expected ',' or '}'");
+			p->pos++;
+			skip_ws(p);
+			if (peek(p) == close)
+				return fail_here(p, "trailing comma");
 		}
-		if (parse_value(p))
-			return -1;
-		p->path.len = base;
-		skip_ws(p);
-		c = peek(p);
-		if (c == ']')
-			break;
-		if (c != ',')
-			return fail_here(p, "expected ',' or ']'");
-		p->pos++;
-		skip_ws(p);
-		if (peek(p) == ']')
-			return fail_here(p, "trailing comma in array");
 	}
+	if (array && !p->emit)
+		memcpy(p->counts.data + slot, &n, sizeof(n));
 	p->pos++;
 	p->depth--;
-	if (!p->emit)
-		p->counts[idx] = n + 1;
 	return 0;
 }
 
@@ -517,9 +469,8 @@ static int parse_value(struct parser *p)
 	c = peek(p);
 	switch (c) {
 	case '{':
-		return parse_object(p);
 	case '[':
-		return parse_array(p);
+		return parse_container(p);
 	case '"':
 		if (parse_string(p))
 			return -1;
@@ -572,7 +523,7 @@ static int read_all(int fd, struct buf *b)
 	}
 }
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr, "usage: " PROG " [-q] FILE|-\n");
 	exit(2);
@@ -588,21 +539,24 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "q")) != -1) {
 		if (opt != 'q')
-			usage();
+			print_usage();
 		quiet = true;
 	}
 	if (argc - optind != 1)
-		usage();
+		print_usage();
 	name = argv[optind];
 
-	fd = strcmp(name, "-") ? open(name, O_RDONLY) : 0;
-	if (!fd)
+	if (!strcmp(name, "-")) {
 		name = "<stdin>";
+		fd = STDIN_FILENO;
+	} else {
+		fd = open(name, O_RDONLY);
+	}
 	if (fd < 0 || read_all(fd, &in)) {
 		fprintf(stderr, PROG ": %s: %s\n", name, strerror(errno));
 		return 2;
 	}
-	if (fd)
+	if (fd != STDIN_FILENO)
 		close(fd);
 
 	p.s = (const unsigned char *)in.data;

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kintrospect_bench: figures for `make bench`, not a test.
+ *
+ * Times kintrospect's CPU snapshot against the kernel's own tool for the
+ * same job, SysRq-l (every CPU's backtrace by NMI, to the kernel log), in
+ * one run on one machine, and counts the kernel log bytes each produces (on
+ * a real machine all of it goes to the console).
+ *
+ *   kintrospect_bench snapshot N   N writes of "snapshot cpus": median, p99,
+ *                                  NMI handler time per CPU, log bytes
+ *   kintrospect_bench sysrq-l N    N times: echo l > /proc/sysrq-trigger until
+ *                                  the log holds every online CPU's backtrace
+ *   kintrospect_bench sysrq-x N    N times: echo x > /proc/sysrq-trigger
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KI "/sys/kernel/debug/kintrospect/"
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static void write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s)) {
+		fprintf(stderr, "kintrospect_bench: write %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	close(fd);
+}
+
+/* /dev/kmsg opened at the end of the log, non-blocking. */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd < 0 || lseek(fd, 0, SEEK_END) < 0) {
+		perror("kintrospect_bench: /dev/kmsg");
+		exit(1);
+	}
+	return fd;
+}
+
+/*
+ * Reads the records logged since the last call; returns their message bytes
+ * and counts those that contain @needle (may be NULL).
+ */
+static long kmsg_drain(int fd, const char *needle, int *hits)
+{
+	char rec[8192];
+	long bytes = 0;
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		char *msg;
+
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		bytes += strcspn(msg, "\n") + 1;
+		if (needle && hits && strstr(msg, needle))
+			(*hits)++;
+	}
+	return bytes;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, const char *unit, double *t, int n)
+{
+	if (!n)
+		return;
+	qsort(t, n, sizeof(*t), cmp_double);
+	printf("%s: n=%d median_%s=%.1f p99_%s=%.1f min_%s=%.1f max_%s=%.1f\n",
+	       what, n, unit, t[n / 2], unit, t[(n * 99) / 100], unit, t[0],
+	       unit, t[n - 1]);
+}
+
+/* Appends every "handler_ns":N of cpus.json to @ns. */
+static int handler_times(double *ns, int max)
+{
+	static char buf[1 << 20];
+	const char *p = buf;
+	int fd = open(KI "cpus.json", O_RDONLY), n = 0;
+	ssize_t len = 0, r;
+
+	if (fd < 0)
+		return 0;
+	while ((r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	buf[len] = '\0';
+	while (n < max && (p = strstr(p, "\"handler_ns\":"))) {
+		p += strlen("\"handler_ns\":");
+		ns[n++] = strtod(p, NULL);
+	}
+	return n;
+}
+
+static int online_cpus(void)
+{
+	return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 2 ? atoi(argv[2]) : 0, i, fd;
+	double *t, *h;
+	long bytes = 0;
+	int nh = 0;
+
+	if (argc != 3 || n <= 0) {
+		fprintf(stderr, "usage: kintrospect_bench snapshot|sysrq-l|sysrq-x N\n");
+		return 2;
+	}
+	t = calloc(n, sizeof(*t));
+	h = calloc((size_t)n * 64, sizeof(*h));
+	fd = kmsg_open();
+
+	if (!strcmp(argv[1], "snapshot")) {
+		for (i = 0; i < n; i++) {
+			double start = now_us();
+
+			write_str(KI "control", "snapshot cpus");
+			t[i] = now_us() - start;
+			bytes += kmsg_drain(fd, NULL, NULL);
+			nh += handler_times(h + nh, n * 64 - nh);
+		}
+		report("snapshot", "us", t, n);
+		report("snapshot handler_per_cpu", "ns", h, nh);
+	} else if (!strcmp(argv[1], "sysrq-l") || !strcmp(argv[1], "sysrq-x")) {
+		int l = !strcmp(argv[1], "sysrq-l");
+
+		for (i = 0; i < n; i++) {
+			int hits = 0, want = l ? online_cpus() : 1;
+			double start = now_us();
+
+			kmsg_drain(fd, NULL, NULL);
+			start = now_us();
+			write_str("/proc/sysrq-trigger", l ? "l" : "x");
+			while (hits < want) {
+				bytes += kmsg_drain(fd, l ? "NMI backtrace for cpu" :
+							   "kintrospect: snapshot", &hits);
+				if (now_us() - start > 30e6) {
+					fprintf(stderr, "kintrospect_bench: %s: %d of %d in 30 s\n",
+						argv[1], hits, want);
+					return 1;
+				}
+			}
+			t[i] = now_us() - start;
+			usleep(100000);
+			bytes += kmsg_drain(fd, NULL, NULL);
+		}
+		report(argv[1], "us", t, n);
+	} else {
+		fprintf(stderr, "kintrospect_bench: unknown mode %s\n", argv[1]);
+		return 2;
+	}
+	printf("%s: log_bytes_per_op=%ld\n", argv[1], bytes / n);
+	return 0;
+}
