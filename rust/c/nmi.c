@@ -65,6 +65,21 @@ static u32 capture_timeout_ms;
 static u32 nr_slots;
 static u64 capture_seq;
 
+/*
+ * The preempt count of the context the NMI interrupted: nmi_enter() added
+ * HARDIRQ_OFFSET and NMI bits (one count, or the whole mask where NMI
+ * nesting is counted per CPU), and nmi_handle() calls handlers inside
+ * rcu_read_lock(), a preempt_disable() unless RCU is preemptible.
+ */
+static u32 interrupted_preempt_count(void)
+{
+	u32 pc = (preempt_count() & ~NMI_MASK) - HARDIRQ_OFFSET;
+
+	if (IS_ENABLED(CONFIG_PREEMPT_COUNT) && !IS_ENABLED(CONFIG_PREEMPT_RCU))
+		pc -= PREEMPT_OFFSET;
+	return pc;
+}
+
 /* Fills @c from the current CPU; @regs is the interrupted context or NULL. */
 static void fill_cpu(struct kintrospect_cpu *c, struct pt_regs *regs)
 {
@@ -85,11 +100,7 @@ static void fill_cpu(struct kintrospect_cpu *c, struct pt_regs *regs)
 		c->sp = regs->sp;
 		c->flags = regs->flags;
 		c->irqs_disabled = !(regs->flags & X86_EFLAGS_IF);
-		/*
-		 * nmi_enter() added HARDIRQ_OFFSET and NMI bits (one count, or
-		 * the whole mask where NMI nesting is tracked per CPU).
-		 */
-		c->preempt_count = (preempt_count() & ~NMI_MASK) - HARDIRQ_OFFSET;
+		c->preempt_count = interrupted_preempt_count();
 	} else {
 		c->ip = _THIS_IP_;
 		c->sp = current_stack_pointer;

@@ -37,13 +37,13 @@ snapshot \377cpus\n
 \n
 snapshot cpus                                                                    \n
 CMDS
-ktap_test_result "malformed and unknown commands fail with EINVAL" [ $bad -eq 0 ]
+ki_check "malformed and unknown commands fail with EINVAL" [ $bad -eq 0 ]
 
 ki_cpus_json
-ktap_test_result "rejected commands took no snapshot (seq stays $seq)" [ "$(ki_field seq)" = "$seq" ]
+ki_check "rejected commands took no snapshot (seq stays $seq)" [ "$(ki_field seq)" = "$seq" ]
 
 ki_snapshot
 ki_cpus_json
-ktap_test_result "'snapshot cpus' takes the next snapshot" [ "$(ki_field seq)" -eq $((seq + 1)) ]
+ki_check "'snapshot cpus' takes the next snapshot" [ "$(ki_field seq)" -eq $((seq + 1)) ]
 
 ktap_finished

@@ -19,8 +19,8 @@ nr=$(ki_nr_online)
 
 ki_snapshot 0
 ki_cpus_json
-ktap_test_result "cpus.json is valid JSON" [ $? -eq 0 ]
-ktap_test_result "the snapshot was taken by control" [ "$(ki_field source)" = '"control"' ]
+ki_check "cpus.json is valid JSON" [ $? -eq 0 ]
+ki_check "the snapshot was taken by control" [ "$(ki_field source)" = '"control"' ]
 
 bad=""
 cpu=0
@@ -32,26 +32,26 @@ while [ $cpu -lt "$nr" ]; do
 	esac
 	cpu=$((cpu + 1))
 done
-ktap_test_result "all $nr online CPUs answered, running or idle:$bad" [ -z "$bad" ]
+ki_check "all $nr online CPUs answered, running or idle:$bad" [ -z "$bad" ]
 
 self_ok() {
 	[ "$(ki_cpu_field 0 state)" = '"running"' ] && [ "$(ki_cpu_field 0 mode)" = '"kernel"' ] &&
 		ki_cpu_has_frame 0 kintrospect_cpus_capture
 }
-ktap_test_result "the calling CPU 0 shows the writer in kintrospect_cpus_capture" self_ok
+ki_check "the calling CPU 0 shows the writer in kintrospect_cpus_capture" self_ok
 
 cat "$KI/cpus" > "$KI_TMP/cpus"
 sed 's/^/# /' "$KI_TMP/cpus" | head -n 40
 blocks=$(grep -c '^CPU [0-9]*: ' "$KI_TMP/cpus")
 head -n1 "$KI_TMP/cpus" | grep -q "^snapshot $(ki_field seq) by control "
-ktap_test_result "the text file shows the same snapshot, one block per CPU ($blocks)" \
+ki_check "the text file shows the same snapshot, one block per CPU ($blocks)" \
 	[ $? -eq 0 -a "$blocks" -eq "$(ki_field 'cpus#')" ]
 
 idle_ok=1
 for cpu in $(sed -n 's/^\.cpus\[\([0-9]*\)\]\.state="idle"$/\1/p' "$KI_TMP/cpus.flat"); do
 	grep -q "^CPU $cpu: idle at [a-z_]" "$KI_TMP/cpus" || idle_ok=0
 done
-ktap_test_result "idle CPUs are one line 'idle at <symbol>'" [ $idle_ok -eq 1 ]
+ki_check "idle CPUs are one line 'idle at <symbol>'" [ $idle_ok -eq 1 ]
 
 # 4 writers x 10 snapshots at once, from every CPU: all succeed, none lost.
 seq=$(ki_field seq)
@@ -66,7 +66,7 @@ done
 wait
 [ -e "$KI_TMP/fails" ] && fails=$(wc -l < "$KI_TMP/fails")
 ki_cpus_json
-ktap_test_result "40 concurrent snapshots all taken ($fails failed, seq $seq -> $(ki_field seq))" \
+ki_check "40 concurrent snapshots all taken ($fails failed, seq $seq -> $(ki_field seq))" \
 	[ "$fails" -eq 0 -a "$(ki_field seq)" -eq $((seq + 40)) ]
 
 ktap_finished

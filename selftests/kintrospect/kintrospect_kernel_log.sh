@@ -17,7 +17,7 @@ dmesg > "$KI_TMP/dmesg"
 PATTERNS='BUG:|WARNING:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|Oops|general protection fault|NMI received for unknown reason|soft lockup|hard LOCKUP|sleeping function called from invalid context'
 grep -E "$PATTERNS" "$KI_TMP/dmesg" > "$KI_TMP/splats"
 sed 's/^/# /' "$KI_TMP/splats" | head -n 40
-ktap_test_result "no lockdep report, BUG, WARNING or unknown NMI in the kernel log" [ ! -s "$KI_TMP/splats" ]
+ki_check "no lockdep report, BUG, WARNING or unknown NMI in the kernel log" [ ! -s "$KI_TMP/splats" ]
 
 KMEMLEAK=/sys/kernel/debug/kmemleak
 if [ -w "$KMEMLEAK" ] && echo scan > "$KMEMLEAK" 2>/dev/null; then
@@ -36,9 +36,9 @@ if [ -w "$KMEMLEAK" ] && echo scan > "$KMEMLEAK" 2>/dev/null; then
 		"$KI_TMP/kmemleak" > "$KI_TMP/ours"
 	sed 's/^/# /' "$KI_TMP/ours" | head -n 20
 	ktap_print_msg "kmemleak: $total unreferenced object(s) in all"
-	ktap_test_result "kmemleak reports no object allocated by kintrospect" [ ! -s "$KI_TMP/ours" ]
+	ki_check "kmemleak reports no object allocated by kintrospect" [ ! -s "$KI_TMP/ours" ]
 	ki_unload
-	ktap_test_result "final unload is clean" [ $? -eq 0 -a ! -e "$KI" ]
+	ki_check "final unload is clean" [ $? -eq 0 -a ! -e "$KI" ]
 else
 	ktap_test_skip "kmemleak scan: kmemleak is not available or disabled"
 	ktap_test_skip "final unload (with the kmemleak scan)"

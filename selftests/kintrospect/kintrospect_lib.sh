@@ -11,6 +11,17 @@ KI=/sys/kernel/debug/kintrospect
 KI_JSON="$KI_DIR/kintrospect_json"
 KI_TMP=$(mktemp -d /tmp/kintrospect.XXXXXX)
 
+# ktap_test_result without its word splitting: ki_check DESC COMMAND [ARGS...]
+ki_check() {
+	desc=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_test_fail "$desc"
+	fi
+}
+
 # One skip per missing precondition, each with its reason.
 ki_require() {
 	[ "$(id -u)" -eq 0 ] || { ktap_skip_all "must run as root"; exit "$KSFT_SKIP"; }

@@ -22,23 +22,23 @@ for i in 1 2 3 4 5; do
 	ki_unload || { ok=0; ktap_print_msg "unload $i failed"; break; }
 	[ ! -e "$KI" ] || { ok=0; ktap_print_msg "unload $i: $KI still there"; }
 done
-[ $ok -eq 1 ]; ktap_test_result "five modprobe / modprobe -r cycles create and remove the tree" [ $? -eq 0 ]
+[ $ok -eq 1 ]; ki_check "five modprobe / modprobe -r cycles create and remove the tree" [ $? -eq 0 ]
 
 ki_load
-ktap_test_result "no test directory without test_paths" [ ! -e "$KI/test" ]
+ki_check "no test directory without test_paths" [ ! -e "$KI/test" ]
 perms=$(stat -c '%a' "$KI/status" "$KI/cpus" "$KI/cpus.json" "$KI/control" | tr '\n' ' ')
-ktap_test_result "files are root-only (400 400 400 200): $perms" [ "$perms" = "400 400 400 200 " ]
+ki_check "files are root-only (400 400 400 200): $perms" [ "$perms" = "400 400 400 200 " ]
 
 ki_load test_paths=1
-ktap_test_result "test_paths=1 creates test/spin, test/spin_irqoff, test/release" \
+ki_check "test_paths=1 creates test/spin, test/spin_irqoff, test/release" \
 	[ -e "$KI/test/spin" -a -e "$KI/test/spin_irqoff" -a -e "$KI/test/release" ]
 ki_unload
-ktap_test_result "unload after test_paths=1 removes everything" [ ! -e "$KI" ]
+ki_check "unload after test_paths=1 removes everything" [ ! -e "$KI" ]
 
 # A key SysRq cannot use must refuse the load and leave nothing behind.
 modprobe kintrospect 'sysrq_key=#' 2>/dev/null
 rc=$?
 [ $rc -ne 0 ] && ! ki_loaded && [ ! -e "$KI" ]
-ktap_test_result "an invalid sysrq_key refuses the load and leaves nothing" [ $? -eq 0 ]
+ki_check "an invalid sysrq_key refuses the load and leaves nothing" [ $? -eq 0 ]
 
 ktap_finished

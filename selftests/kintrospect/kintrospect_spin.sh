@@ -60,7 +60,7 @@ ki_load test_paths=1 || ktap_exit_fail_msg "cannot load with test_paths=1"
 # Preemption off, interrupts on.
 start_spinner spin
 wait_spinning "$SPIN_CPU" "$spid"
-ktap_test_result "snapshot shows pid $spid on CPU $SPIN_CPU in kintrospect_test_spin_loop" [ $? -eq 0 ]
+ki_check "snapshot shows pid $spid on CPU $SPIN_CPU in kintrospect_test_spin_loop" [ $? -eq 0 ]
 cp "$KI_TMP/cpus.flat" "$KI_TMP/spin.flat"
 grep "^\.cpus\[$SPIN_CPU\]\." "$KI_TMP/spin.flat" | sed 's/^/# /' | head -n 20
 
@@ -68,46 +68,49 @@ spin_fields_ok() {
 	[ "$(ki_cpu_field "$SPIN_CPU" comm)" = '"dd"' ] &&
 		[ "$(ki_cpu_field "$SPIN_CPU" mode)" = '"kernel"' ] &&
 		[ "$(ki_cpu_field "$SPIN_CPU" state)" = '"running"' ] &&
-		[ "$(ki_cpu_field "$SPIN_CPU" irqs_disabled)" = "$1" ]
+		[ "$(ki_cpu_field "$SPIN_CPU" irqs_disabled)" = "$1" ] &&
+		[ "$(ki_cpu_field "$SPIN_CPU" preempt_count)" = 1 ]
 }
-ktap_test_result "the spinner is comm dd, running, kernel mode, irqs_disabled false" spin_fields_ok false
+ki_check "the spinner is comm dd, running, kernel mode, irqs_disabled false, preempt_count 1" \
+	spin_fields_ok false
 
 cat "/proc/$spid/stack" > "$KI_TMP/stack" 2>&1
 sed 's/^/# stack: /' "$KI_TMP/stack"
 ! grep -q kintrospect_test_spin_loop "$KI_TMP/stack"
-ktap_test_result "/proc/$spid/stack does not show the spin function, the snapshot does" [ $? -eq 0 ]
+ki_check "/proc/$spid/stack does not show the spin function, the snapshot does" [ $? -eq 0 ]
 
 cat "$KI/cpus" > "$KI_TMP/cpus.txt"
 grep -q "^CPU $SPIN_CPU: pid $spid tgid $spid comm dd mode kernel irqs on " "$KI_TMP/cpus.txt"
-ktap_test_result "the cpus text file shows the spinner's header line" [ $? -eq 0 ]
+ki_check "the cpus text file shows the spinner's header line" [ $? -eq 0 ]
 
 modprobe -r kintrospect 2>/dev/null
 rc=$?
 ki_loaded && kill -0 "$spid" 2>/dev/null
-ktap_test_result "unload while spinning is refused (rc $rc), module and spinner stay" [ $? -eq 0 -a $rc -ne 0 ]
+ki_check "unload while spinning is refused (rc $rc), module and spinner stay" [ $? -eq 0 -a $rc -ne 0 ]
 
 echo 1 > "$KI/test/release"
 wait_gone "$spid" 10 && grep -q '^released$' "$KI_TMP/spin.out"
-ktap_test_result "release ends the spin and the read returns 'released'" [ $? -eq 0 ]
+ki_check "release ends the spin and the read returns 'released'" [ $? -eq 0 ]
 
 # Preemption and interrupts off: only an NMI reaches this CPU.
 start_spinner spin_irqoff
 wait_spinning "$SPIN_CPU" "$spid"
-ktap_test_result "snapshot shows the irqs-off spinner $spid on CPU $SPIN_CPU" [ $? -eq 0 ]
-ktap_test_result "the irqs-off spinner is reported with irqs_disabled true" spin_fields_ok true
+ki_check "snapshot shows the irqs-off spinner $spid on CPU $SPIN_CPU" [ $? -eq 0 ]
+ki_check "the irqs-off spinner is reported with irqs_disabled true, preempt_count 1" \
+	spin_fields_ok true
 echo 1 > "$KI/test/release"
 wait_gone "$spid" 10 && grep -q '^released$' "$KI_TMP/spin_irqoff.out"
-ktap_test_result "release ends the irqs-off spin" [ $? -eq 0 ]
+ki_check "release ends the irqs-off spin" [ $? -eq 0 ]
 
 ki_unload
-ktap_test_result "unload after the spins is clean" [ $? -eq 0 -a ! -e "$KI" ]
+ki_check "unload after the spins is clean" [ $? -eq 0 -a ! -e "$KI" ]
 
 # Nobody releases: the timeout ends the spin.
 ki_load test_paths=1 spin_timeout_ms=1500
 start_spinner spin
 wait_gone "$spid" 30 && grep -q '^timed out after 1500 ms$' "$KI_TMP/spin.out"
-ktap_test_result "a spin nobody releases ends after spin_timeout_ms" [ $? -eq 0 ]
+ki_check "a spin nobody releases ends after spin_timeout_ms" [ $? -eq 0 ]
 ki_unload
-ktap_test_result "unload after the timeout is clean" [ $? -eq 0 -a ! -e "$KI" ]
+ki_check "unload after the timeout is clean" [ $? -eq 0 -a ! -e "$KI" ]
 
 ktap_finished

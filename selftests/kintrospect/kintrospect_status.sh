@@ -17,8 +17,8 @@ cat "$KI/status" > "$KI_TMP/status" || ktap_exit_fail_msg "cannot read $KI/statu
 sed 's/^/# /' "$KI_TMP/status"
 value() { sed -n "s/^$1: //p" "$KI_TMP/status"; }
 
-ktap_test_result "status names a version" [ -n "$(value version)" ]
-ktap_test_result "status names the running kernel ($(uname -r))" [ "$(value kernel)" = "$(uname -r)" ]
+ki_check "status names a version" [ -n "$(value version)" ]
+ki_check "status names the running kernel ($(uname -r))" [ "$(value kernel)" = "$(uname -r)" ]
 
 # Each feature with the evidence the kernel itself gives of it.
 wrong=""
@@ -36,8 +36,8 @@ check softlockup_detector /proc/sys/kernel/soft_watchdog
 check magic_sysrq /proc/sysrq-trigger
 check kunit /sys/kernel/debug/kunit
 [ -z "$wrong" ] || ktap_print_msg "mismatched:$wrong"
-ktap_test_result "reported features match the kernel's own files" [ -z "$wrong" ]
+ki_check "reported features match the kernel's own files" [ -z "$wrong" ]
 
-ktap_test_result "cpu_slots covers every online CPU" [ "$(value cpu_slots)" -ge "$(ki_nr_online)" ]
+ki_check "cpu_slots covers every online CPU" [ "$(value cpu_slots)" -ge "$(ki_nr_online)" ]
 
 ktap_finished

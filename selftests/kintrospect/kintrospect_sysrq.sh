@@ -47,13 +47,13 @@ all_answered() {
 
 echo x > /proc/sysrq-trigger
 wait_seq $((seq + 1)) && all_answered
-ktap_test_result "echo x > /proc/sysrq-trigger takes snapshot $((seq + 1)) of all CPUs, source sysrq" [ $? -eq 0 ]
+ki_check "echo x > /proc/sysrq-trigger takes snapshot $((seq + 1)) of all CPUs, source sysrq" [ $? -eq 0 ]
 dmesg | grep -q "kintrospect: snapshot $((seq + 1)) of $nr CPUs (0 no-response) taken by sysrq"
-ktap_test_result "the handler logs one summary line" [ $? -eq 0 ]
+ki_check "the handler logs one summary line" [ $? -eq 0 ]
 
 if command -v vm-sendkey >/dev/null; then
 	vm-sendkey alt-sysrq-x && wait_seq $((seq + 2)) && all_answered
-	ktap_test_result "a key press alt-sysrq-x takes snapshot $((seq + 2)), source sysrq" [ $? -eq 0 ]
+	ki_check "a key press alt-sysrq-x takes snapshot $((seq + 2)), source sysrq" [ $? -eq 0 ]
 else
 	ktap_test_skip "a key press alt-sysrq-x: no vm-sendkey (not running under scripts/vm)"
 fi
@@ -63,8 +63,8 @@ ki_unload
 modprobe kintrospect sysrq_key=l 2>/dev/null
 rc=$?
 [ $rc -ne 0 ] && ! ki_loaded && [ ! -e "$KI" ]
-ktap_test_result "sysrq_key=l (taken) refuses the load" [ $? -eq 0 ]
+ki_check "sysrq_key=l (taken) refuses the load" [ $? -eq 0 ]
 dmesg | grep -q "SysRq key 'l' is already taken"
-ktap_test_result "and says the key is taken" [ $? -eq 0 ]
+ki_check "and says the key is taken" [ $? -eq 0 ]
 
 ktap_finished
