@@ -14,6 +14,7 @@ use crate::files::{
     File, //
 };
 use kernel::{
+    alloc::KVVec,
     bindings,
     error::to_result,
     ffi::{
@@ -64,6 +65,85 @@ pub(crate) struct RawCpusInfo {
     pub(crate) pad: u32,
 }
 
+/// One lock a thread holds (`struct kintrospect_held`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct RawHeld {
+    pub(crate) acquire_ip: u64,
+    pub(crate) held_ns: u64,
+    pub(crate) task: u32,
+    pub(crate) mode: u32,
+    pub(crate) kind: u32,
+    pub(crate) pad: u32,
+    pub(crate) name: [u8; 48],
+}
+
+/// A thread that holds or waits for a lock (`struct kintrospect_task`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct RawTask {
+    pub(crate) blocked_lock: u64,
+    pub(crate) blocked_owner: u64,
+    pub(crate) pid: i32,
+    pub(crate) tgid: i32,
+    pub(crate) cpu: u32,
+    pub(crate) state: u32,
+    pub(crate) nr_held: u32,
+    pub(crate) held_dropped: u32,
+    pub(crate) blocked_kind: u32,
+    pub(crate) blocked_owner_pid: i32,
+    pub(crate) blocked_owner_cpu: i32,
+    pub(crate) pad: u32,
+    pub(crate) comm: [u8; 16],
+    pub(crate) blocked_name: [u8; 48],
+}
+
+/// Counts of one locks collection (`struct kintrospect_locks_info`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RawLocksInfo {
+    pub(crate) taken_ns: u64,
+    pub(crate) lockdep: u32,
+    pub(crate) nr_threads: u32,
+    pub(crate) nr_tasks: u32,
+    pub(crate) nr_held: u32,
+    pub(crate) tasks_dropped: u32,
+    pub(crate) held_dropped: u32,
+}
+
+impl RawHeld {
+    /// An all-zero record.
+    pub(crate) const ZERO: Self = Self {
+        acquire_ip: 0,
+        held_ns: 0,
+        task: 0,
+        mode: 0,
+        kind: 0,
+        pad: 0,
+        name: [0; 48],
+    };
+}
+
+impl RawTask {
+    /// An all-zero record.
+    pub(crate) const ZERO: Self = Self {
+        blocked_lock: 0,
+        blocked_owner: 0,
+        pid: 0,
+        tgid: 0,
+        cpu: 0,
+        state: 0,
+        nr_held: 0,
+        held_dropped: 0,
+        blocked_kind: 0,
+        blocked_owner_pid: -1,
+        blocked_owner_cpu: -1,
+        pad: 0,
+        comm: [0; 16],
+        blocked_name: [0; 48],
+    };
+}
+
 /// One debugfs file to create (`struct kintrospect_file_spec`).
 #[repr(C)]
 struct FileSpec {
@@ -76,6 +156,9 @@ struct FileSpec {
 const _: () = assert!(core::mem::size_of::<RawCpu>() == 600);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
 const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
+const _: () = assert!(core::mem::size_of::<RawHeld>() == 80);
+const _: () = assert!(core::mem::size_of::<RawTask>() == 120);
+const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 32);
 
 impl RawCpu {
     /// An all-zero record, the state of a slot before any snapshot.
@@ -127,7 +210,14 @@ mod ffi {
             nr: u32,
         ) -> c_int;
         pub(super) fn kintrospect_debugfs_remove();
-        pub(super) fn kintrospect_sysrq_register(key: u8) -> c_int;
+        pub(super) fn kintrospect_sysrq_register(key: u8, data: *const c_void) -> c_int;
+        pub(super) fn kintrospect_locks_collect(
+            tasks: *mut RawTask,
+            max_tasks: u32,
+            held: *mut RawHeld,
+            max_held: u32,
+            info: *mut RawLocksInfo,
+        ) -> c_int;
         pub(super) fn kintrospect_sysrq_unregister();
         pub(super) fn kintrospect_features() -> u32;
         pub(super) fn kintrospect_kernel_release() -> *const c_char;
@@ -136,6 +226,8 @@ mod ffi {
         pub(super) fn kintrospect_param_test_paths() -> bool;
         pub(super) fn kintrospect_param_spin_timeout_ms() -> u32;
         pub(super) fn kintrospect_test_spin(irqoff: bool, timeout_ms: u32) -> c_int;
+        pub(super) fn kintrospect_test_abba(b_first: bool, timeout_ms: u32) -> c_int;
+        pub(super) fn kintrospect_test_init();
         pub(super) fn kintrospect_test_release();
     }
 }
@@ -190,6 +282,36 @@ impl Drop for Nmi {
     }
 }
 
+/// Walks every thread and returns the lock-holder records: at most `max_tasks` threads and
+/// `max_held` held locks. Process context.
+pub(crate) fn collect_locks(
+    max_tasks: usize,
+    max_held: usize,
+) -> Result<(RawLocksInfo, KVec<RawTask>, KVec<RawHeld>)> {
+    let mut tasks = KVVec::from_elem(RawTask::ZERO, max_tasks, GFP_KERNEL)?;
+    let mut held = KVVec::from_elem(RawHeld::ZERO, max_held, GFP_KERNEL)?;
+    let mut info = RawLocksInfo::default();
+    // SAFETY: `tasks` and `held` hold `max_tasks` and `max_held` initialised records that the
+    // C side may overwrite; `info` is a valid header. Process context.
+    to_result(unsafe {
+        ffi::kintrospect_locks_collect(
+            tasks.as_mut_ptr(),
+            max_tasks as u32,
+            held.as_mut_ptr(),
+            max_held as u32,
+            &mut info,
+        )
+    })?;
+    let nt = (info.nr_tasks as usize).min(max_tasks);
+    let nh = (info.nr_held as usize).min(max_held);
+    // Exact-size copies: the snapshot is kept until the next one.
+    let mut t = KVec::with_capacity(nt, GFP_KERNEL)?;
+    t.extend_from_slice(&tasks[..nt], GFP_KERNEL)?;
+    let mut h = KVec::with_capacity(nh, GFP_KERNEL)?;
+    h.extend_from_slice(&held[..nh], GFP_KERNEL)?;
+    Ok((info, t, h))
+}
+
 /// Number of CPU records in a snapshot (`nr_cpu_ids`; 0 before [`Nmi::register`]).
 pub(crate) fn nr_cpu_slots() -> usize {
     // SAFETY: Reads a value set by `kintrospect_cpus_init()`; no preconditions.
@@ -226,23 +348,43 @@ pub(crate) fn raw_addresses_allowed() -> bool {
 ///
 /// # Invariants
 ///
-/// `kintrospect_sysrq_register()` succeeded.
+/// `kintrospect_sysrq_register()` succeeded with a pointer to a [`files::Data`] that outlives
+/// this value.
 pub(crate) struct Sysrq(());
 
 impl Sysrq {
-    /// Registers `key`; fails with `EBUSY` if another handler owns it.
-    pub(crate) fn register(key: u8) -> Result<Self> {
-        // SAFETY: Process context; the NMI snapshot buffers the handler uses exist (the caller
-        // holds an [`Nmi`] that outlives this registration).
-        to_result(unsafe { ffi::kintrospect_sysrq_register(key) })?;
-        // INVARIANT: Registration succeeded.
+    /// Registers `key`; fails with `EBUSY` if another handler owns it. The handler captures
+    /// CPUs and queues [`files::sysrq_deferred`] on `data`.
+    ///
+    /// # Safety
+    ///
+    /// `data` must stay valid, and its NMI buffers registered, until the returned value is
+    /// dropped.
+    pub(crate) unsafe fn register(key: u8, data: &files::Data) -> Result<Self> {
+        let ptr: *const files::Data = data;
+        // SAFETY: Process context; `data` outlives the registration by the caller's guarantee.
+        to_result(unsafe { ffi::kintrospect_sysrq_register(key, ptr.cast()) })?;
+        // INVARIANT: Registration succeeded with a pointer to `data`.
         Ok(Self(()))
     }
 }
 
+/// The SysRq key's process-context part (locks report); called from its work item.
+///
+/// # Safety
+///
+/// `data` is the pointer [`Sysrq::register`] was given, still valid.
+#[no_mangle]
+unsafe extern "C" fn kintrospect_sysrq_deferred(data: *const c_void) {
+    // SAFETY: By the function's safety requirements `data` points to a live `files::Data`.
+    let data = unsafe { &*data.cast::<files::Data>() };
+    files::sysrq_deferred(data);
+}
+
 impl Drop for Sysrq {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant the key is registered; process context.
+        // SAFETY: By the type invariant the key is registered; process context. This also
+        // waits for the deferred work, after which the data is no longer used.
         unsafe { ffi::kintrospect_sysrq_unregister() };
     }
 }
@@ -254,7 +396,7 @@ impl Drop for Sysrq {
 /// `kintrospect_debugfs_create()` succeeded with a pointer to `*data`, which stays pinned until
 /// `kintrospect_debugfs_remove()` in [`Drop`] has returned.
 pub(crate) struct Debugfs {
-    _data: Pin<KBox<files::Data>>,
+    data: Pin<KBox<files::Data>>,
 }
 
 impl Debugfs {
@@ -276,7 +418,12 @@ impl Debugfs {
             ffi::kintrospect_debugfs_create(ptr.cast(), specs.as_ptr(), specs.len() as u32)
         })?;
         // INVARIANT: Creation succeeded with a pointer to `*data`.
-        Ok(Self { _data: data })
+        Ok(Self { data })
+    }
+
+    /// The state the files show.
+    pub(crate) fn data(&self) -> &files::Data {
+        &self.data
     }
 }
 
@@ -405,9 +552,19 @@ pub(crate) enum SpinEnd {
 pub(crate) struct TestPath(());
 
 impl TestPath {
-    /// Enables test spins.
+    /// Enables the test path.
     pub(crate) fn new() -> Self {
+        // SAFETY: Process context, module init, before any test file exists.
+        unsafe { ffi::kintrospect_test_init() };
         Self(())
+    }
+
+    /// Takes the ABBA pair's mutexes (B first if `b_first`) and deadlocks with the partner
+    /// reader until killed; `ETIMEDOUT` if the partner does not come within `timeout_ms`.
+    pub(crate) fn abba(&self, b_first: bool, timeout_ms: u32) -> Result {
+        // SAFETY: Process context (a debugfs read); every wait is killable and the wait for the
+        // partner is bounded.
+        to_result(unsafe { ffi::kintrospect_test_abba(b_first, timeout_ms) })
     }
 
     /// Spins with the test spinlock held (and interrupts off if `irqoff`) until released.

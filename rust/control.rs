@@ -15,6 +15,10 @@ pub(crate) const MAX_LEN: usize = 64;
 pub(crate) enum Command {
     /// `snapshot cpus`: take a CPU snapshot.
     SnapshotCpus,
+    /// `snapshot locks`: take a locks snapshot.
+    SnapshotLocks,
+    /// `snapshot all`: take every kind of snapshot.
+    SnapshotAll,
 }
 
 /// Parses one command; `EINVAL` for anything else.
@@ -27,6 +31,8 @@ pub(crate) fn parse(input: &[u8]) -> Result<Command> {
     let mut words = text.split([' ', '\t']).filter(|w| !w.is_empty());
     let command = match (words.next(), words.next()) {
         (Some("snapshot"), Some("cpus")) => Command::SnapshotCpus,
+        (Some("snapshot"), Some("locks")) => Command::SnapshotLocks,
+        (Some("snapshot"), Some("all")) => Command::SnapshotAll,
         _ => return Err(EINVAL),
     };
     if words.next().is_some() || text.contains('\n') {
@@ -40,7 +46,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_snapshot_cpus() {
+    fn accepts_every_command() {
+        assert_eq!(parse(b"snapshot locks\n"), Ok(Command::SnapshotLocks));
+        assert_eq!(parse(b"snapshot all"), Ok(Command::SnapshotAll));
         assert_eq!(parse(b"snapshot cpus"), Ok(Command::SnapshotCpus));
         assert_eq!(parse(b"snapshot cpus\n"), Ok(Command::SnapshotCpus));
         assert_eq!(parse(b"  snapshot\tcpus "), Ok(Command::SnapshotCpus));
@@ -55,6 +63,8 @@ mod tests {
             b"snapshot cpu",
             b"Snapshot cpus",
             b"snapshot cpus extra",
+            b"snapshot lock",
+            b"snapshot all all",
             b"snapshot cpus\nsnapshot cpus\n",
             b"snapshot cpus\n\n",
             b"snapshot\xff cpus",

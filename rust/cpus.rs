@@ -24,7 +24,7 @@ use kernel::{
 };
 
 /// Room for one symbol, `KSYM_SYMBOL_LEN` rounded up.
-const SYMBOL_LEN: usize = 704;
+pub(crate) const SYMBOL_LEN: usize = 704;
 
 /// What a CPU was doing (`enum kintrospect_cpu_state`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -122,7 +122,7 @@ impl Snapshot {
 }
 
 /// Writes a task name for people: printable ASCII, anything else as `?`.
-fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
+pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
     for &b in comm.iter().take_while(|&&b| b != 0) {
         w.write_char(if (0x20..0x7f).contains(&b) {
             char::from(b)
@@ -134,7 +134,7 @@ fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
 }
 
 /// The bytes of a NUL-terminated task name.
-fn comm_bytes(comm: &[u8; 16]) -> &[u8] {
+pub(crate) fn comm_bytes(comm: &[u8; 16]) -> &[u8] {
     let n = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
     &comm[..n]
 }
@@ -145,8 +145,8 @@ fn frames(c: &RawCpu) -> &[u64] {
     &c.frames[..n]
 }
 
-/// Writes `len` bytes of `buf` that hold a symbol for people.
-fn write_symbol(w: &mut impl Write, name: &[u8]) -> fmt::Result {
+/// Writes a symbol for people.
+pub(crate) fn write_symbol(w: &mut impl Write, name: &[u8]) -> fmt::Result {
     w.write_str(core::str::from_utf8(name).unwrap_or("?"))
 }
 

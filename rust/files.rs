@@ -11,14 +11,13 @@ use crate::{
         Nmi,
         Source,
         SpinEnd,
-        Sysrq,
         TestPath, //
     },
     control::{
         self,
         Command, //
     },
-    cpus,
+    cpus, locks,
     status::Status,
 };
 use kernel::{
@@ -39,22 +38,30 @@ pub(crate) enum File {
     Control = 1,
     Cpus = 2,
     CpusJson = 3,
-    TestDir = 4,
-    TestSpin = 5,
-    TestSpinIrqoff = 6,
-    TestRelease = 7,
+    Locks = 4,
+    LocksJson = 5,
+    TestDir = 6,
+    TestSpin = 7,
+    TestSpinIrqoff = 8,
+    TestRelease = 9,
+    TestAbbaA = 10,
+    TestAbbaB = 11,
 }
 
 impl File {
-    const ALL: [File; 8] = [
+    const ALL: [File; 12] = [
         File::Status,
         File::Control,
         File::Cpus,
         File::CpusJson,
+        File::Locks,
+        File::LocksJson,
         File::TestDir,
         File::TestSpin,
         File::TestSpinIrqoff,
         File::TestRelease,
+        File::TestAbbaA,
+        File::TestAbbaB,
     ];
 
     /// The file's path below the kintrospect directory; a directory ends in `/`.
@@ -64,10 +71,14 @@ impl File {
             File::Control => c"control",
             File::Cpus => c"cpus",
             File::CpusJson => c"cpus.json",
+            File::Locks => c"locks",
+            File::LocksJson => c"locks.json",
             File::TestDir => c"test/",
             File::TestSpin => c"test/spin",
             File::TestSpinIrqoff => c"test/spin_irqoff",
             File::TestRelease => c"test/release",
+            File::TestAbbaA => c"test/abba_a",
+            File::TestAbbaB => c"test/abba_b",
         }
     }
 
@@ -83,7 +94,12 @@ impl File {
     pub(crate) fn is_test(self) -> bool {
         matches!(
             self,
-            File::TestDir | File::TestSpin | File::TestSpinIrqoff | File::TestRelease
+            File::TestDir
+                | File::TestSpin
+                | File::TestSpinIrqoff
+                | File::TestRelease
+                | File::TestAbbaA
+                | File::TestAbbaB
         )
     }
 
@@ -101,36 +117,28 @@ impl File {
 /// State shared by kintrospect's files.
 #[pin_data]
 pub(crate) struct Data {
-    // Field order is drop order: the SysRq key goes before the NMI buffers it captures into.
-    sysrq: Sysrq,
     nmi: Nmi,
     /// Serialises `control` writers, so that a second one waits instead of failing.
     #[pin]
     control_lock: Mutex<()>,
+    /// The latest locks snapshot.
+    #[pin]
+    locks: Mutex<locks::State>,
     status: Status,
     pub(crate) test: Option<TestPath>,
     spin_timeout_ms: u32,
 }
 
 impl Data {
-    /// Registers the NMI handler, then the SysRq key, with the module parameters.
+    /// Registers the NMI handler and sets up the state, with the module parameters.
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         let timeout_ms = bridge::params::nmi_timeout_ms();
         let key = bridge::params::sysrq_key();
         let test_paths = bridge::params::test_paths();
         try_pin_init!(Self {
             nmi: Nmi::register(timeout_ms)?,
-            sysrq: Sysrq::register(key).inspect_err(|e| {
-                if *e == EBUSY {
-                    pr_err!(
-                        "SysRq key '{}' is already taken; load with sysrq_key=<another key>\n",
-                        char::from(key)
-                    );
-                } else {
-                    pr_err!("SysRq key '{}' cannot be used\n", char::from(key));
-                }
-            })?,
             control_lock <- new_mutex!(()),
+            locks <- new_mutex!(locks::State::new()),
             status: Status {
                 features: bridge::features(),
                 sysrq_key: key,
@@ -149,6 +157,16 @@ impl Data {
 pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match file {
         File::Status => data.status.write(f, Status::kernel_release()),
+        File::Locks | File::LocksJson => {
+            let state = data.locks.lock();
+            match &state.latest {
+                None => writeln!(f, "no snapshot yet: write \"snapshot locks\" to control"),
+                Some(snap) if file == File::Locks => {
+                    Display::fmt(&locks::Text(snap, &cpus::Kallsyms::new()), f)
+                }
+                Some(snap) => Display::fmt(&locks::Json(snap, &cpus::Kallsyms::new()), f),
+            }
+        }
         File::Cpus | File::CpusJson => match cpus::Snapshot::latest(&data.nmi) {
             Ok(snap) if file == File::Cpus => {
                 Display::fmt(&cpus::Text(&snap, &cpus::Kallsyms::new()), f)
@@ -158,6 +176,8 @@ pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::
         },
         File::TestSpin => spin(data, false, f),
         File::TestSpinIrqoff => spin(data, true, f),
+        File::TestAbbaA => abba(data, false, f),
+        File::TestAbbaB => abba(data, true, f),
         File::Control | File::TestDir | File::TestRelease => Ok(()),
     }
 }
@@ -169,10 +189,14 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
             if len > control::MAX_LEN {
                 return Err(EINVAL);
             }
-            match control::parse(input)? {
-                Command::SnapshotCpus => {
-                    let _guard = data.control_lock.lock();
-                    data.nmi.capture(Source::Control)
+            let command = control::parse(input)?;
+            let _guard = data.control_lock.lock();
+            match command {
+                Command::SnapshotCpus => data.nmi.capture(Source::Control),
+                Command::SnapshotLocks => data.locks.lock().snapshot().map(|_| ()),
+                Command::SnapshotAll => {
+                    data.nmi.capture(Source::Control)?;
+                    data.locks.lock().snapshot().map(|_| ())
                 }
             }
         }
@@ -184,6 +208,29 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
             Ok(())
         }
         _ => Err(EINVAL),
+    }
+}
+
+/// The SysRq key's process-context part: a locks snapshot, after the CPU snapshot the handler
+/// took.
+pub(crate) fn sysrq_deferred(data: &Data) {
+    let _guard = data.control_lock.lock();
+    match data.locks.lock().snapshot() {
+        Ok(0) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
+        Ok(n) => pr_info!("locks snapshot taken by sysrq: {n} DEADLOCK(S), see locks\n"),
+        Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
+    }
+}
+
+/// Deadlocks in a read of `test/abba_a` or `test/abba_b` until killed.
+fn abba(data: &Data, b_first: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let Some(test) = &data.test else {
+        return Ok(());
+    };
+    match test.abba(b_first, data.spin_timeout_ms) {
+        Ok(()) => writeln!(f, "no deadlock"),
+        Err(e) if e == ETIMEDOUT => writeln!(f, "the partner reader did not come"),
+        Err(e) => writeln!(f, "ended: {e:?}"),
     }
 }
 

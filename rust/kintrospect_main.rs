@@ -16,6 +16,7 @@ mod control;
 mod cpus;
 mod files;
 mod json;
+mod locks;
 mod status;
 
 module! {
@@ -28,10 +29,13 @@ module! {
 
 /// The loaded module.
 ///
-/// Dropping it removes the debugfs files (waiting for reads and writes in progress), then
-/// unregisters the SysRq key and last the NMI handler and frees its buffers. An open file pins
+/// Dropping it unregisters the SysRq key (waiting for its work), removes the debugfs files
+/// (waiting for reads and writes in progress), and last unregisters the NMI handler and frees
+/// its buffers. An open file pins
 /// the module, so none of this runs while a file (a test spin among them) is in use.
 struct Kintrospect {
+    // Field order is drop order: the SysRq key uses the data the files own.
+    _sysrq: bridge::Sysrq,
     _files: bridge::Debugfs,
 }
 
@@ -40,7 +44,22 @@ impl kernel::Module for Kintrospect {
         let data = KBox::pin_init(files::Data::new(), GFP_KERNEL)?;
         let test_paths = data.test.is_some();
         let files = bridge::Debugfs::create(data, test_paths)?;
+        let key = bridge::params::sysrq_key();
+        // SAFETY: `files` owns the data and is dropped after `sysrq` (field order).
+        let sysrq = unsafe { bridge::Sysrq::register(key, files.data()) }.inspect_err(|e| {
+            if *e == EBUSY {
+                pr_err!(
+                    "SysRq key '{}' is already taken; load with sysrq_key=<another key>\n",
+                    char::from(key)
+                );
+            } else {
+                pr_err!("SysRq key '{}' cannot be used\n", char::from(key));
+            }
+        })?;
         pr_info!("kintrospect {} loaded\n", status::VERSION);
-        Ok(Self { _files: files })
+        Ok(Self {
+            _sysrq: sysrq,
+            _files: files,
+        })
     }
 }

@@ -85,6 +85,71 @@ int kintrospect_format_symbol(u64 addr, bool return_address, char *buf,
 			      size_t len);
 bool kintrospect_raw_addresses(void);
 
+/* What a lock is, as far as kintrospect can tell. */
+enum kintrospect_lock_kind {
+	KINTROSPECT_LOCK_NONE = 0,
+	KINTROSPECT_LOCK_SPIN = 1,
+	KINTROSPECT_LOCK_MUTEX = 2,
+	KINTROSPECT_LOCK_SEMAPHORE = 3,
+	KINTROSPECT_LOCK_RWSEM_READ = 4,
+	KINTROSPECT_LOCK_RWSEM_WRITE = 5,
+	KINTROSPECT_LOCK_SLEEPING = 6,	/* a mutex or rwsem, from lockdep */
+	KINTROSPECT_LOCK_OTHER = 7,
+};
+
+#define KINTROSPECT_LOCK_NAME_LEN	48
+
+/* One lock a thread holds, from lockdep's held-lock stack. */
+struct kintrospect_held {
+	u64 acquire_ip;
+	u64 held_ns;		/* CONFIG_LOCK_STAT, else 0 */
+	u32 task;		/* index of the holder's kintrospect_task */
+	u32 mode;		/* 0 write, 1 read, 2 recursive read */
+	u32 kind;		/* enum kintrospect_lock_kind */
+	u32 pad;
+	char name[KINTROSPECT_LOCK_NAME_LEN];
+};
+
+static_assert(sizeof(struct kintrospect_held) == 80);
+
+/* A thread that holds or waits for a lock; its held locks follow in order. */
+struct kintrospect_task {
+	u64 blocked_lock;	/* internal; 0 on return */
+	u64 blocked_owner;	/* internal; 0 on return */
+	s32 pid;
+	s32 tgid;
+	u32 cpu;
+	u32 state;		/* task_state_to_char() */
+	u32 nr_held;
+	u32 held_dropped;
+	u32 blocked_kind;	/* enum kintrospect_lock_kind, NONE if not blocked */
+	s32 blocked_owner_pid;	/* -1: unknown or not found */
+	s32 blocked_owner_cpu;	/* spinlocks (DEBUG_SPINLOCK), else -1 */
+	u32 pad;
+	char comm[KINTROSPECT_COMM_LEN];
+	char blocked_name[KINTROSPECT_LOCK_NAME_LEN];
+};
+
+static_assert(sizeof(struct kintrospect_task) == 120);
+
+/* Counts of one collection. */
+struct kintrospect_locks_info {
+	u64 taken_ns;		/* CLOCK_MONOTONIC */
+	u32 lockdep;
+	u32 nr_threads;
+	u32 nr_tasks;
+	u32 nr_held;
+	u32 tasks_dropped;
+	u32 held_dropped;
+};
+
+static_assert(sizeof(struct kintrospect_locks_info) == 32);
+
+/* locks.c: lock-holder records. */
+int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
+			      struct kintrospect_held *held, u32 max_held,
+			      struct kintrospect_locks_info *info);
+
 /* debugfs.c: the files; their content comes from the Rust side. */
 #define KINTROSPECT_MAX_WRITE	64
 
@@ -108,7 +173,9 @@ int kintrospect_file_write(const void *data, u32 id, const char *buf,
 			   size_t copied, size_t len);
 
 /* sysrq.c: the SysRq key. */
-int kintrospect_sysrq_register(u8 key);
+int kintrospect_sysrq_register(u8 key, const void *data);
+/* Implemented in Rust: the SysRq key's process-context part. */
+void kintrospect_sysrq_deferred(const void *data);
 void kintrospect_sysrq_unregister(void);
 
 /* features.c: what this kernel was built with. */
@@ -139,6 +206,8 @@ u32 kintrospect_param_spin_timeout_ms(void);
 
 /* testpath.c: the spin-forever test path. */
 int kintrospect_test_spin(bool irqoff, u32 timeout_ms);
+int kintrospect_test_abba(bool b_first, u32 timeout_ms);
+void kintrospect_test_init(void);
 void kintrospect_test_release(void);
 
 #endif /* KINTROSPECT_H */

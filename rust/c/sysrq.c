@@ -4,9 +4,11 @@
  *
  * The handler runs inside rcu_read_lock(), from the keyboard with interrupts
  * off: kintrospect_cpus_capture() never sleeps and never allocates. It logs
- * one summary line; the snapshot itself is read from debugfs.
+ * one summary line and queues a work item for what needs process context
+ * (the locks report); the snapshots are read from debugfs.
  */
 #include <linux/printk.h>
+#include <linux/workqueue.h>
 #include <linux/string.h>
 #include <linux/sysrq.h>
 #include <linux/time64.h>
@@ -14,6 +16,15 @@
 #include "kintrospect.h"
 
 static u8 sysrq_key;
+static const void *sysrq_data;
+
+/* The parts of a SysRq snapshot that must sleep: locks (and slab) reports. */
+static void kintrospect_sysrq_work_fn(struct work_struct *work)
+{
+	kintrospect_sysrq_deferred(sysrq_data);
+}
+
+static DECLARE_WORK(kintrospect_sysrq_work, kintrospect_sysrq_work_fn);
 /* "kintrospect-snapshot(x)": the help text names the configured key. */
 static char sysrq_help[] = "kintrospect-snapshot(?)";
 
@@ -31,6 +42,7 @@ static void kintrospect_sysrq_handler(u8 key)
 	pr_info("kintrospect: snapshot %llu of %u CPUs (%u no-response) taken by sysrq in %llu us, see /sys/kernel/debug/kintrospect/cpus\n",
 		info.seq, info.nr_cpus, info.nr_no_response,
 		info.duration_ns / NSEC_PER_USEC);
+	schedule_work(&kintrospect_sysrq_work);
 }
 
 static const struct sysrq_key_op kintrospect_sysrq_op = {
@@ -43,11 +55,13 @@ static const struct sysrq_key_op kintrospect_sysrq_op = {
 /**
  * kintrospect_sysrq_register() - register the SysRq key
  * @key: the key, e.g. 'x'
+ * @data: passed to kintrospect_sysrq_deferred(); must outlive
+ *	kintrospect_sysrq_unregister()
  *
  * Return: 0, -EINVAL for a key SysRq cannot use, -EBUSY when the key is
  * taken. Sleeps (synchronize_rcu()).
  */
-int kintrospect_sysrq_register(u8 key)
+int kintrospect_sysrq_register(u8 key, const void *data)
 {
 	char *mark = strchr(sysrq_help, '?');
 
@@ -56,6 +70,7 @@ int kintrospect_sysrq_register(u8 key)
 		return -EINVAL;
 	if (mark)
 		*mark = key;
+	sysrq_data = data;
 	if (register_sysrq_key(key, &kintrospect_sysrq_op))
 		return -EBUSY;
 	sysrq_key = key;
@@ -67,4 +82,7 @@ void kintrospect_sysrq_unregister(void)
 	if (sysrq_key)
 		unregister_sysrq_key(sysrq_key, &kintrospect_sysrq_op);
 	sysrq_key = 0;
+	/* No handler runs any more (unregister waited): flush its work. */
+	cancel_work_sync(&kintrospect_sysrq_work);
+	sysrq_data = NULL;
 }

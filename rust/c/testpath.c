@@ -10,8 +10,12 @@
 #include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/sched/clock.h>
+#include <linux/jiffies.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/time64.h>
+#include <linux/wait.h>
 
 #include "kintrospect.h"
 
@@ -65,3 +69,62 @@ void kintrospect_test_release(void)
 	atomic_inc(&release_gen);
 }
 
+
+/*
+ * The ABBA pair: test/abba_a takes A then B, test/abba_b takes B then A,
+ * each waiting for the other to hold its first mutex before it takes the
+ * second, so that the two always deadlock. The waits are killable: killing
+ * both readers ends it. Lockdep knows the mutexes by name but does not
+ * validate them (no circular-dependency splat: the deadlock is the point).
+ */
+static DEFINE_MUTEX(kintrospect_abba_a);
+static DEFINE_MUTEX(kintrospect_abba_b);
+static DECLARE_WAIT_QUEUE_HEAD(abba_wq);
+/* Bit 0: A's reader holds its first mutex; bit 1: B's reader does. */
+static atomic_t abba_holding = ATOMIC_INIT(0);
+
+/**
+ * kintrospect_test_abba() - deadlock with the partner reader
+ * @b_first: take B then A (test/abba_b); else A then B
+ * @timeout_ms: how long to wait for the partner to arrive
+ *
+ * Return: -EINTR when killed while deadlocked, -ETIMEDOUT when the partner
+ * never came, another negative errno when killed while waiting for it.
+ */
+int kintrospect_test_abba(bool b_first, u32 timeout_ms)
+{
+	struct mutex *first = b_first ? &kintrospect_abba_b : &kintrospect_abba_a;
+	struct mutex *second = b_first ? &kintrospect_abba_a : &kintrospect_abba_b;
+	int me = b_first ? 2 : 1, partner = b_first ? 1 : 2;
+	long left;
+	int ret;
+
+	ret = mutex_lock_killable(first);
+	if (ret)
+		return ret;
+	atomic_or(me, &abba_holding);
+	wake_up_all(&abba_wq);
+	left = wait_event_killable_timeout(abba_wq,
+					   atomic_read(&abba_holding) & partner,
+					   msecs_to_jiffies(timeout_ms));
+	if (left <= 0) {
+		ret = left ? left : -ETIMEDOUT;
+		goto out;
+	}
+	/* The partner holds @second and waits for @first: this never returns 0. */
+	ret = mutex_lock_killable(second);
+	if (!ret)
+		mutex_unlock(second);
+out:
+	atomic_andnot(me, &abba_holding);
+	mutex_unlock(first);
+	return ret;
+}
+
+void kintrospect_test_init(void)
+{
+	lockdep_set_class_and_name(&kintrospect_abba_a, &__lockdep_no_validate__,
+				   "kintrospect_abba_a");
+	lockdep_set_class_and_name(&kintrospect_abba_b, &__lockdep_no_validate__,
+				   "kintrospect_abba_b");
+}

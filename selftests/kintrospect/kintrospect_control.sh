@@ -29,7 +29,8 @@ snapshot
 snapshot cpu\n
 SNAPSHOT CPUS\n
 snapshot cpus now\n
-snapshot all\n
+snapshot locks now\n
+snapshot lock\n
 baseline\n
 snapshot cpus\n\n
 snapshot\tcpus\nsnapshot cpus\n

@@ -81,3 +81,22 @@ ki_cpu_has_frame() {
 ki_cleanup_tmp() {
 	rm -rf "$KI_TMP"
 }
+
+# Takes a locks snapshot and flattens locks.json into $KI_TMP/locks.flat.
+ki_locks() {
+	echo 'snapshot locks' > "$KI/control" &&
+		cat "$KI/locks.json" > "$KI_TMP/locks.json" &&
+		"$KI_JSON" "$KI_TMP/locks.json" > "$KI_TMP/locks.flat"
+}
+
+# Index in the last ki_locks of the thread with pid $1.
+ki_lock_task() {
+	sed -n "s/^\.tasks\[\([0-9]*\)\]\.pid=$1$/\1/p" "$KI_TMP/locks.flat"
+}
+
+# Field $2 (e.g. blocked_on.kind, held[0].name) of the thread with pid $1.
+ki_lock_field() {
+	local idx
+	idx=$(ki_lock_task "$1")
+	[ -n "$idx" ] && sed -n "s/^\.tasks\[$idx\]\.$2=//p" "$KI_TMP/locks.flat"
+}
