@@ -13,12 +13,19 @@ pub(crate) const MAX_LEN: usize = 64;
 /// A parsed `control` command.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Command {
-    /// `snapshot cpus`: take a CPU snapshot.
-    SnapshotCpus,
-    /// `snapshot locks`: take a locks snapshot.
-    SnapshotLocks,
-    /// `snapshot all`: take every kind of snapshot.
-    SnapshotAll,
+    /// `snapshot WHAT`: take a snapshot.
+    Snapshot(What),
+}
+
+/// What `snapshot` takes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum What {
+    /// `cpus`: what every CPU runs, by NMI.
+    Cpus,
+    /// `locks`: lock holders and waiters.
+    Locks,
+    /// `all`: every kind of snapshot.
+    All,
 }
 
 /// Parses one command; `EINVAL` for anything else.
@@ -30,9 +37,9 @@ pub(crate) fn parse(input: &[u8]) -> Result<Command> {
     let text = text.strip_suffix('\n').unwrap_or(text);
     let mut words = text.split([' ', '\t']).filter(|w| !w.is_empty());
     let command = match (words.next(), words.next()) {
-        (Some("snapshot"), Some("cpus")) => Command::SnapshotCpus,
-        (Some("snapshot"), Some("locks")) => Command::SnapshotLocks,
-        (Some("snapshot"), Some("all")) => Command::SnapshotAll,
+        (Some("snapshot"), Some("cpus")) => Command::Snapshot(What::Cpus),
+        (Some("snapshot"), Some("locks")) => Command::Snapshot(What::Locks),
+        (Some("snapshot"), Some("all")) => Command::Snapshot(What::All),
         _ => return Err(EINVAL),
     };
     if words.next().is_some() || text.contains('\n') {
@@ -47,11 +54,17 @@ mod tests {
 
     #[test]
     fn accepts_every_command() {
-        assert_eq!(parse(b"snapshot locks\n"), Ok(Command::SnapshotLocks));
-        assert_eq!(parse(b"snapshot all"), Ok(Command::SnapshotAll));
-        assert_eq!(parse(b"snapshot cpus"), Ok(Command::SnapshotCpus));
-        assert_eq!(parse(b"snapshot cpus\n"), Ok(Command::SnapshotCpus));
-        assert_eq!(parse(b"  snapshot\tcpus "), Ok(Command::SnapshotCpus));
+        assert_eq!(
+            parse(b"snapshot locks\n"),
+            Ok(Command::Snapshot(What::Locks))
+        );
+        assert_eq!(parse(b"snapshot all"), Ok(Command::Snapshot(What::All)));
+        assert_eq!(parse(b"snapshot cpus"), Ok(Command::Snapshot(What::Cpus)));
+        assert_eq!(parse(b"snapshot cpus\n"), Ok(Command::Snapshot(What::Cpus)));
+        assert_eq!(
+            parse(b"  snapshot\tcpus "),
+            Ok(Command::Snapshot(What::Cpus))
+        );
     }
 
     #[test]
@@ -81,6 +94,6 @@ mod tests {
             *d = *s;
         }
         assert_eq!(parse(&long), Err(EINVAL));
-        assert_eq!(parse(&long[..MAX_LEN]), Ok(Command::SnapshotCpus));
+        assert_eq!(parse(&long[..MAX_LEN]), Ok(Command::Snapshot(What::Cpus)));
     }
 }

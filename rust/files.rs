@@ -15,7 +15,8 @@ use crate::{
     },
     control::{
         self,
-        Command, //
+        Command,
+        What, //
     },
     cpus, locks,
     status::Status,
@@ -192,9 +193,9 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
             let command = control::parse(input)?;
             let _guard = data.control_lock.lock();
             match command {
-                Command::SnapshotCpus => data.nmi.capture(Source::Control),
-                Command::SnapshotLocks => data.locks.lock().snapshot().map(|_| ()),
-                Command::SnapshotAll => {
+                Command::Snapshot(What::Cpus) => data.nmi.capture(Source::Control),
+                Command::Snapshot(What::Locks) => data.locks.lock().snapshot().map(|_| ()),
+                Command::Snapshot(What::All) => {
                     data.nmi.capture(Source::Control)?;
                     data.locks.lock().snapshot().map(|_| ())
                 }

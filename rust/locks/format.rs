@@ -196,7 +196,8 @@ impl<S: Symbols> Display for Text<'_, S> {
 }
 
 impl<S: Symbols> Text<'_, S> {
-    /// Writes ` -> holder -> ...` from thread `i` to the thread at the end of its chain.
+    /// Writes ` -> holder -> ...` from thread `i` to the thread at the end of its chain, or to
+    /// the first thread of a deadlock on the way.
     fn chain(&self, f: &mut fmt::Formatter<'_>, i: usize) -> fmt::Result {
         let snap = self.0;
         let mut at = i;
@@ -211,7 +212,7 @@ impl<S: Symbols> Text<'_, S> {
             };
             let owner = &snap.tasks[o];
             write_task_state(f, owner)?;
-            if snap.in_cycle(o) && snap.in_cycle(i) {
+            if snap.in_cycle(o) {
                 return f.write_str(" [deadlock]");
             }
             if owner.blocked_kind == 0 || o == i {
@@ -319,5 +320,148 @@ fn write_held<S: Symbols + ?Sized>(
         f.write_str(",\"held_ns\":null}")
     } else {
         write!(f, ",\"held_ns\":{}}}", h.held_ns)
+    }
+}
+
+#[kernel::macros::kunit_tests(kintrospect_locks_format)]
+mod tests {
+    use super::*;
+    use crate::bridge::RawLocksInfo;
+    use kernel::{
+        prelude::*,
+        str::CString, //
+    };
+
+    /// Names every address `site`.
+    struct FakeSymbols;
+
+    impl Symbols for FakeSymbols {
+        fn name<'b>(&self, _addr: u64, _ret: bool, buf: &'b mut [u8]) -> &'b [u8] {
+            let n = copy(buf, b"site+0x1/0x2");
+            &buf[..n]
+        }
+
+        fn raw_addresses(&self) -> bool {
+            false
+        }
+    }
+
+    fn copy(dst: &mut [u8], src: &[u8]) -> usize {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+        dst.len().min(src.len())
+    }
+
+    fn task(pid: i32, comm: &[u8], held: u32, blocked: Option<(u32, &[u8], i32)>) -> RawTask {
+        let mut t = RawTask::ZERO;
+        t.pid = pid;
+        t.tgid = pid;
+        t.cpu = 1;
+        t.state = u32::from(b'D');
+        t.nr_held = held;
+        copy(&mut t.comm, comm);
+        if let Some((kind, name, owner)) = blocked {
+            t.blocked_kind = kind;
+            copy(&mut t.blocked_name, name);
+            t.blocked_owner_pid = owner;
+        }
+        t
+    }
+
+    fn held(task: u32, name: &[u8], held_ns: u64) -> RawHeld {
+        let mut h = RawHeld::ZERO;
+        h.task = task;
+        h.kind = 2;
+        h.held_ns = held_ns;
+        copy(&mut h.name, name);
+        h
+    }
+
+    /// ABBA between pids 10 and 11, pid 12 waiting on 10's lock, pid 13 holding a spinlock.
+    fn abba() -> Result<Snapshot> {
+        let mut tasks = KVec::new();
+        tasks.push(task(10, b"ta", 1, Some((2, b"B", 11))), GFP_KERNEL)?;
+        tasks.push(task(11, b"tb", 1, Some((2, b"A", 10))), GFP_KERNEL)?;
+        tasks.push(task(12, b"tc", 0, Some((2, b"A", 10))), GFP_KERNEL)?;
+        tasks.push(task(13, b"td", 1, None), GFP_KERNEL)?;
+        let mut h = KVec::new();
+        h.push(held(0, b"A", 0), GFP_KERNEL)?;
+        h.push(held(1, b"B", 0), GFP_KERNEL)?;
+        let mut spin = held(3, b"s\"q", 2_500_000);
+        spin.kind = 1;
+        h.push(spin, GFP_KERNEL)?;
+        let info = RawLocksInfo {
+            taken_ns: 3_000_000_001,
+            lockdep: 1,
+            nr_threads: 40,
+            nr_tasks: 4,
+            nr_held: 3,
+            tasks_dropped: 0,
+            held_dropped: 0,
+        };
+        Snapshot::from_parts(5, info, tasks, h)
+    }
+
+    #[test]
+    fn text_names_the_cycle_first() -> Result {
+        let snap = abba()?;
+        let s = CString::try_from_fmt(fmt!("{}", Text(&snap, &FakeSymbols)))?;
+        let s = s.to_str()?;
+        assert!(s.starts_with(
+            "locks snapshot 5 at 3.000000001 s: 40 threads, 4 holding or waiting; lockdep yes\n\
+             \nDEADLOCK 1:\
+             \n  pid 10 (ta) waits for mutex B held by pid 11 (tb)\
+             \n  pid 11 (tb) waits for mutex A held by pid 10 (ta)\n"
+        ));
+        assert!(s.contains(
+            "\nblocked:\n  pid 10 (ta) state D cpu 1 waits for mutex B -> pid 11 (tb) state D \
+             cpu 1 [deadlock]\n"
+        ));
+        assert!(s.contains(
+            "  pid 12 (tc) state D cpu 1 waits for mutex A -> pid 10 (ta) state D cpu 1 \
+             [deadlock]\n"
+        ));
+        assert!(s.contains(
+            "  pid 13 (td) state D cpu 1\n    s\"q (spinlock, write) acquired at \
+             site+0x1/0x2, held 2.500 ms\n"
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn json_lists_tasks_and_cycles() -> Result {
+        let snap = abba()?;
+        let s = CString::try_from_fmt(fmt!("{}", Json(&snap, &FakeSymbols)))?;
+        let s = s.to_str()?;
+        assert!(s.starts_with(
+            "{\"seq\":5,\"taken_ns\":3000000001,\"lockdep\":true,\"threads\":40,\"tasks\":[\
+             {\"pid\":10,\"tgid\":10,\"comm\":\"ta\",\"state\":\"D\",\"cpu\":1,\"held\":[\
+             {\"name\":\"A\",\"kind\":\"mutex\",\"mode\":\"write\",\
+             \"acquired_at\":\"site+0x1/0x2\",\"held_ns\":null}],\
+             \"blocked_on\":{\"kind\":\"mutex\",\"name\":\"B\",\"owner_pid\":11,\
+             \"owner_cpu\":null}},"
+        ));
+        assert!(s.contains("{\"name\":\"s\\\"q\",\"kind\":\"spinlock\""));
+        assert!(s.ends_with(
+            "\"blocked_on\":null}],\"cycles\":[[10,11]],\"dropped\":{\"tasks\":0,\"locks\":0}}\n"
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn no_cycle_says_so() -> Result {
+        let mut tasks = KVec::new();
+        tasks.push(task(7, b"x", 0, Some((3, b"", -1))), GFP_KERNEL)?;
+        let snap = Snapshot::from_parts(1, RawLocksInfo::default(), tasks, KVec::new())?;
+        let s = CString::try_from_fmt(fmt!("{}", Text(&snap, &FakeSymbols)))?;
+        let s = s.to_str()?;
+        assert!(s.contains("\nno deadlock\n"));
+        assert!(s.contains("waits for semaphore (unnamed) -> owner unknown\n"));
+        let j = CString::try_from_fmt(fmt!("{}", Json(&snap, &FakeSymbols)))?;
+        assert!(j.to_str()?.contains(
+            "\"blocked_on\":{\"kind\":\"semaphore\",\"name\":\"(unnamed)\",\"owner_pid\":null,"
+        ));
+        Ok(())
     }
 }

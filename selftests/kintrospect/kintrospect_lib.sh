@@ -96,7 +96,16 @@ ki_lock_task() {
 
 # Field $2 (e.g. blocked_on.kind, held[0].name) of the thread with pid $1.
 ki_lock_field() {
+	local idx field
+	idx=$(ki_lock_task "$1")
+	field=$(printf '%s' "$2" | sed 's/[].[]/\\&/g')
+	[ -n "$idx" ] && sed -n "s/^\.tasks\[$idx\]\.$field=//p" "$KI_TMP/locks.flat"
+}
+
+# Index of the held lock named $2 of the thread with pid $1 in the last ki_locks.
+ki_lock_held() {
 	local idx
 	idx=$(ki_lock_task "$1")
-	[ -n "$idx" ] && sed -n "s/^\.tasks\[$idx\]\.$2=//p" "$KI_TMP/locks.flat"
+	[ -n "$idx" ] &&
+		sed -n "s/^\.tasks\[$idx\]\.held\[\([0-9]*\)\]\.name=\"$2\"$/\1/p" "$KI_TMP/locks.flat"
 }
