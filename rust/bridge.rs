@@ -14,7 +14,6 @@ use crate::files::{
     File, //
 };
 use kernel::{
-    alloc::KVVec,
     bindings,
     error::to_result,
     ffi::{
@@ -282,34 +281,24 @@ impl Drop for Nmi {
     }
 }
 
-/// Walks every thread and returns the lock-holder records: at most `max_tasks` threads and
-/// `max_held` held locks. Process context.
-pub(crate) fn collect_locks(
-    max_tasks: usize,
-    max_held: usize,
-) -> Result<(RawLocksInfo, KVec<RawTask>, KVec<RawHeld>)> {
-    let mut tasks = KVVec::from_elem(RawTask::ZERO, max_tasks, GFP_KERNEL)?;
-    let mut held = KVVec::from_elem(RawHeld::ZERO, max_held, GFP_KERNEL)?;
+/// Walks every thread and fills `tasks` and `held` with the lock-holder records; returns the
+/// counts (records that did not fit are counted as dropped). Process context.
+pub(crate) fn collect_locks(tasks: &mut [RawTask], held: &mut [RawHeld]) -> Result<RawLocksInfo> {
     let mut info = RawLocksInfo::default();
-    // SAFETY: `tasks` and `held` hold `max_tasks` and `max_held` initialised records that the
-    // C side may overwrite; `info` is a valid header. Process context.
+    // SAFETY: `tasks` and `held` are valid for writes of their lengths, which are passed along;
+    // `info` is a valid header. Process context.
     to_result(unsafe {
         ffi::kintrospect_locks_collect(
             tasks.as_mut_ptr(),
-            max_tasks as u32,
+            tasks.len() as u32,
             held.as_mut_ptr(),
-            max_held as u32,
+            held.len() as u32,
             &mut info,
         )
     })?;
-    let nt = (info.nr_tasks as usize).min(max_tasks);
-    let nh = (info.nr_held as usize).min(max_held);
-    // Exact-size copies: the snapshot is kept until the next one.
-    let mut t = KVec::with_capacity(nt, GFP_KERNEL)?;
-    t.extend_from_slice(&tasks[..nt], GFP_KERNEL)?;
-    let mut h = KVec::with_capacity(nh, GFP_KERNEL)?;
-    h.extend_from_slice(&held[..nh], GFP_KERNEL)?;
-    Ok((info, t, h))
+    info.nr_tasks = info.nr_tasks.min(tasks.len() as u32);
+    info.nr_held = info.nr_held.min(held.len() as u32);
+    Ok(info)
 }
 
 /// Number of CPU records in a snapshot (`nr_cpu_ids`; 0 before [`Nmi::register`]).

@@ -139,7 +139,7 @@ impl Data {
         try_pin_init!(Self {
             nmi: Nmi::register(timeout_ms)?,
             control_lock <- new_mutex!(()),
-            locks <- new_mutex!(locks::State::new()),
+            locks <- new_mutex!(locks::State::new()?),
             status: Status {
                 features: bridge::features(),
                 sysrq_key: key,
@@ -157,7 +157,10 @@ impl Data {
 /// Produces the content of a read of `file`.
 pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match file {
-        File::Status => data.status.write(f, Status::kernel_release()),
+        File::Status => {
+            data.status.write(f, Status::kernel_release())?;
+            writeln!(f, "locks_buffer_bytes: {}", data.locks.lock().memory())
+        }
         File::Locks | File::LocksJson => {
             let state = data.locks.lock();
             match &state.latest {

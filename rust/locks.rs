@@ -20,12 +20,19 @@ use crate::bridge::{
     RawLocksInfo,
     RawTask, //
 };
-use kernel::prelude::*;
+use kernel::{
+    alloc::KVVec,
+    prelude::*, //
+};
 
+/// Threads recorded per snapshot at first; four times more on a retry when that was too few.
+const FIRST_TASKS: usize = 256;
 /// Threads recorded per snapshot at most; the rest are counted as dropped.
-const MAX_TASKS: usize = 2048;
-/// Held-lock records per snapshot at most, all threads together.
-const MAX_HELD: usize = 8192;
+const MAX_TASKS: usize = 4096;
+/// Held-lock records per snapshot at first, all threads together.
+const FIRST_HELD: usize = 1024;
+/// Held-lock records per snapshot at most.
+const MAX_HELD: usize = 16384;
 
 /// One locks snapshot.
 pub(crate) struct Snapshot {
@@ -42,19 +49,20 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// Walks the threads and builds the report; process context.
-    pub(crate) fn take(seq: u64) -> Result<Self> {
-        let (info, tasks, held) = bridge::collect_locks(MAX_TASKS, MAX_HELD)?;
-        Self::from_parts(seq, info, tasks, held)
-    }
-
     /// Builds the report from collected records.
     pub(crate) fn from_parts(
         seq: u64,
         info: RawLocksInfo,
-        tasks: KVec<RawTask>,
-        held: KVec<RawHeld>,
+        tasks: &[RawTask],
+        held: &[RawHeld],
     ) -> Result<Self> {
+        // Exact-size copies: the snapshot is kept until the next one.
+        let mut copy = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
+        copy.extend_from_slice(tasks, GFP_KERNEL)?;
+        let tasks = copy;
+        let mut copy = KVec::with_capacity(held.len(), GFP_KERNEL)?;
+        copy.extend_from_slice(held, GFP_KERNEL)?;
+        let held = copy;
         let mut first_held = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
         let mut pids = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
         let mut owner_pids = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
@@ -92,27 +100,56 @@ impl Snapshot {
     }
 }
 
-/// The latest locks snapshot and the sequence number of the next one.
+/// The latest locks snapshot, the sequence number of the next one, and the buffers the walk
+/// fills (kept from one snapshot to the next, grown when they were too small).
 pub(crate) struct State {
     pub(crate) latest: Option<Snapshot>,
     next_seq: u64,
+    tasks: KVVec<RawTask>,
+    held: KVVec<RawHeld>,
 }
 
 impl State {
-    /// No snapshot yet.
-    pub(crate) const fn new() -> Self {
-        Self {
+    /// No snapshot yet; buffers for a typical system.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
             latest: None,
             next_seq: 1,
-        }
+            tasks: KVVec::from_elem(RawTask::ZERO, FIRST_TASKS, GFP_KERNEL)?,
+            held: KVVec::from_elem(RawHeld::ZERO, FIRST_HELD, GFP_KERNEL)?,
+        })
     }
 
-    /// Takes a snapshot and keeps it as the latest; returns its number of cycles.
+    /// Takes a snapshot and keeps it as the latest; returns its number of cycles. Process
+    /// context.
+    ///
+    /// When records were dropped, the buffers grow four times, up to [`MAX_TASKS`] and
+    /// [`MAX_HELD`], and the walk is repeated.
     pub(crate) fn snapshot(&mut self) -> Result<usize> {
-        let snap = Snapshot::take(self.next_seq)?;
+        let info = loop {
+            let info = bridge::collect_locks(&mut self.tasks, &mut self.held)?;
+            let full = info.tasks_dropped != 0 || info.held_dropped != 0;
+            let (nt, nh) = (self.tasks.len(), self.held.len());
+            if !full || (nt >= MAX_TASKS && nh >= MAX_HELD) {
+                break info;
+            }
+            self.tasks
+                .resize((nt * 4).min(MAX_TASKS), RawTask::ZERO, GFP_KERNEL)?;
+            self.held
+                .resize((nh * 4).min(MAX_HELD), RawHeld::ZERO, GFP_KERNEL)?;
+        };
+        let nt = info.nr_tasks as usize;
+        let nh = info.nr_held as usize;
+        let snap = Snapshot::from_parts(self.next_seq, info, &self.tasks[..nt], &self.held[..nh])?;
         self.next_seq += 1;
         let cycles = snap.cycles.len();
         self.latest = Some(snap);
         Ok(cycles)
+    }
+
+    /// Bytes of the walk's buffers.
+    pub(crate) fn memory(&self) -> usize {
+        self.tasks.len() * core::mem::size_of::<RawTask>()
+            + self.held.len() * core::mem::size_of::<RawHeld>()
     }
 }

@@ -400,7 +400,7 @@ mod tests {
             tasks_dropped: 0,
             held_dropped: 0,
         };
-        Snapshot::from_parts(5, info, tasks, h)
+        Snapshot::from_parts(5, info, &tasks, &h)
     }
 
     #[test]
@@ -453,7 +453,7 @@ mod tests {
     fn no_cycle_says_so() -> Result {
         let mut tasks = KVec::new();
         tasks.push(task(7, b"x", 0, Some((3, b"", -1))), GFP_KERNEL)?;
-        let snap = Snapshot::from_parts(1, RawLocksInfo::default(), tasks, KVec::new())?;
+        let snap = Snapshot::from_parts(1, RawLocksInfo::default(), &tasks, &[])?;
         let s = CString::try_from_fmt(fmt!("{}", Text(&snap, &FakeSymbols)))?;
         let s = s.to_str()?;
         assert!(s.contains("\nno deadlock\n"));

@@ -15,4 +15,7 @@ $B snapshot 5 >/dev/null && $B sysrq-l 1 >/dev/null || exit 1
 $B snapshot 200 | sed 's/^/BENCH /'
 $B sysrq-x 20 | sed 's/^/BENCH /'
 $B sysrq-l 20 | sed 's/^/BENCH /'
+# Lock-holder reports against SysRq-d, with 1,000 and 10,000 sleeping threads.
+$B locks 10 1000 | sed 's/^/BENCH /'
+$B locks 5 10000 | sed 's/^/BENCH /'
 modprobe -r kintrospect

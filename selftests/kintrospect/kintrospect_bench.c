@@ -12,10 +12,15 @@
  *   kintrospect_bench sysrq-l N    N times: echo l > /proc/sysrq-trigger until
  *                                  the log holds every online CPU's backtrace
  *   kintrospect_bench sysrq-x N    N times: echo x > /proc/sysrq-trigger
+ *   kintrospect_bench locks N T    with T extra sleeping threads: N writes of
+ *                                  "snapshot locks", then N times SysRq-d
+ *                                  (echo d > /proc/sysrq-trigger until the log
+ *                                  holds the whole list)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +123,72 @@ static int handler_times(double *ns, int max)
 	return n;
 }
 
+static void *sleeper(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+/* Starts @n threads that sleep until the process exits. */
+static void start_sleepers(int n)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int i;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&t, &attr, sleeper, NULL)) {
+			fprintf(stderr, "kintrospect_bench: thread %d: %s\n", i, strerror(errno));
+			exit(1);
+		}
+	}
+}
+
+/* Locks snapshots against SysRq-d with @threads extra sleeping threads. */
+static int bench_locks(int n, int threads, int fd, double *t)
+{
+	long bytes = 0;
+	int i, hits;
+	char what[64];
+
+	start_sleepers(threads);
+	for (i = 0; i < n; i++) {
+		double start = now_us();
+
+		write_str(KI "control", "snapshot locks");
+		t[i] = now_us() - start;
+		bytes += kmsg_drain(fd, NULL, NULL);
+	}
+	snprintf(what, sizeof(what), "locks threads=%d", threads);
+	report(what, "us", t, n);
+	printf("locks threads=%d: log_bytes_per_op=%ld\n", threads, bytes / n);
+
+	bytes = 0;
+	for (i = 0; i < n; i++) {
+		double start;
+
+		kmsg_drain(fd, NULL, NULL);
+		start = now_us();
+		write_str("/proc/sysrq-trigger", "d");
+		/* debug_show_all_locks() ends its list with a line of '='. */
+		for (hits = 0; !hits; ) {
+			bytes += kmsg_drain(fd, "=============================================", &hits);
+			if (now_us() - start > 60e6) {
+				fprintf(stderr, "kintrospect_bench: sysrq-d: no end of list in 60 s\n");
+				return 1;
+			}
+		}
+		t[i] = now_us() - start;
+	}
+	snprintf(what, sizeof(what), "sysrq-d threads=%d", threads);
+	report(what, "us", t, n);
+	printf("sysrq-d threads=%d: log_bytes_per_op=%ld\n", threads, bytes / n);
+	return 0;
+}
+
 static int online_cpus(void)
 {
 	return (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -130,14 +201,16 @@ int main(int argc, char **argv)
 	long bytes = 0;
 	int nh = 0;
 
-	if (argc != 3 || n <= 0) {
-		fprintf(stderr, "usage: kintrospect_bench snapshot|sysrq-l|sysrq-x N\n");
+	if (argc < 3 || n <= 0) {
+		fprintf(stderr, "usage: kintrospect_bench snapshot|sysrq-l|sysrq-x N | locks N THREADS\n");
 		return 2;
 	}
 	t = calloc(n, sizeof(*t));
 	h = calloc((size_t)n * 64, sizeof(*h));
 	fd = kmsg_open();
 
+	if (!strcmp(argv[1], "locks"))
+		return bench_locks(n, argc > 3 ? atoi(argv[3]) : 0, fd, t);
 	if (!strcmp(argv[1], "snapshot")) {
 		for (i = 0; i < n; i++) {
 			double start = now_us();
