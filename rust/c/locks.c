@@ -239,6 +239,27 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 	return n;
 }
 
+/*
+ * Whether @p may hold or wait for a lock. A mutex or rwsem waiter is on
+ * lockdep's stack already (it is acquired there before the wait), so with
+ * lockdep only a semaphore waiter needs the blocker record.
+ */
+static bool holds_or_waits(struct task_struct *p)
+{
+#ifdef CONFIG_LOCKDEP
+	if (READ_ONCE(p->lockdep_depth))
+		return true;
+#else
+	if (READ_ONCE(p->blocked_on))
+		return true;
+#endif
+#ifdef CONFIG_DETECT_HUNG_TASK_BLOCKER
+	if (READ_ONCE(p->blocker))
+		return true;
+#endif
+	return false;
+}
+
 static int cmp_ulong(const void *a, const void *b)
 {
 	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
@@ -322,19 +343,16 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 
 	rcu_read_lock();
 	for_each_process_thread(g, p) {
-		struct kintrospect_task t = { };
+		struct kintrospect_task t;
 		const struct lockdep_map *waited;
 		u32 dropped = 0, n;
 
 		info->nr_threads++;
+		/* Most threads neither hold nor wait for a lock: look no further. */
+		if (!holds_or_waits(p))
+			continue;
+		memset(&t, 0, sizeof(t));
 		waited = blocked_on(p, &t);
-#ifdef CONFIG_LOCKDEP
-		if (!READ_ONCE(p->lockdep_depth) && t.blocked_kind == KINTROSPECT_LOCK_NONE)
-			continue;
-#else
-		if (t.blocked_kind == KINTROSPECT_LOCK_NONE)
-			continue;
-#endif
 		if (nt == max_tasks) {
 			info->tasks_dropped++;
 			continue;
