@@ -8,6 +8,7 @@
 use crate::{
     bridge::{
         self,
+        Leak,
         Nmi,
         Source,
         SpinEnd,
@@ -19,6 +20,10 @@ use crate::{
         Command, //
     },
     cpus,
+    slab::{
+        self,
+        Slab, //
+    },
     status::Status,
 };
 use kernel::{
@@ -43,18 +48,25 @@ pub(crate) enum File {
     TestSpin = 5,
     TestSpinIrqoff = 6,
     TestRelease = 7,
+    SlabDelta = 8,
+    SlabDeltaJson = 9,
+    TestLeak = 10,
 }
 
 impl File {
-    const ALL: [File; 8] = [
+    // A "dir/file" goes into the last directory listed before it.
+    const ALL: [File; 11] = [
         File::Status,
         File::Control,
         File::Cpus,
         File::CpusJson,
+        File::SlabDelta,
+        File::SlabDeltaJson,
         File::TestDir,
         File::TestSpin,
         File::TestSpinIrqoff,
         File::TestRelease,
+        File::TestLeak,
     ];
 
     /// The file's path below the kintrospect directory; a directory ends in `/`.
@@ -68,13 +80,16 @@ impl File {
             File::TestSpin => c"test/spin",
             File::TestSpinIrqoff => c"test/spin_irqoff",
             File::TestRelease => c"test/release",
+            File::SlabDelta => c"slab_delta",
+            File::SlabDeltaJson => c"slab_delta.json",
+            File::TestLeak => c"test/leak",
         }
     }
 
     /// Root-only permissions: readable files 0400, commands 0200.
     pub(crate) fn mode(self) -> u16 {
         match self {
-            File::Control | File::TestRelease => 0o200,
+            File::Control | File::TestRelease | File::TestLeak => 0o200,
             _ => 0o400,
         }
     }
@@ -83,7 +98,11 @@ impl File {
     pub(crate) fn is_test(self) -> bool {
         matches!(
             self,
-            File::TestDir | File::TestSpin | File::TestSpinIrqoff | File::TestRelease
+            File::TestDir
+                | File::TestSpin
+                | File::TestSpinIrqoff
+                | File::TestRelease
+                | File::TestLeak
         )
     }
 
@@ -108,17 +127,30 @@ pub(crate) struct Data {
     #[pin]
     control_lock: Mutex<()>,
     status: Status,
+    /// The slab sampler's state (baseline, latest sample, trend).
+    #[pin]
+    pub(crate) slab: Slab,
     pub(crate) test: Option<TestPath>,
+    /// The leak test path (`test_paths=1`).
+    leak: Option<Leak>,
     spin_timeout_ms: u32,
 }
 
 impl Data {
     /// Registers the NMI handler, then the SysRq key, with the module parameters.
-    pub(crate) fn new() -> impl PinInit<Self, Error> {
+    ///
+    /// Also takes the slab baseline and, with `test_paths=1`, creates the leak test cache.
+    pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
         let timeout_ms = bridge::params::nmi_timeout_ms();
         let key = bridge::params::sysrq_key();
         let test_paths = bridge::params::test_paths();
-        try_pin_init!(Self {
+        let slab = Slab::new(slab::Params::from_module()?)?;
+        let leak = if test_paths {
+            Some(Leak::create()?)
+        } else {
+            None
+        };
+        Ok(try_pin_init!(Self {
             nmi: Nmi::register(timeout_ms)?,
             sysrq: Sysrq::register(key).inspect_err(|e| {
                 if *e == EBUSY {
@@ -139,16 +171,37 @@ impl Data {
                 nr_cpu_slots: bridge::nr_cpu_slots(),
                 snapshot_memory: bridge::snapshot_memory(),
             },
+            slab <- slab,
             test: test_paths.then(TestPath::new),
+            leak,
             spin_timeout_ms: bridge::params::spin_timeout_ms(),
-        }? Error)
+        }? Error))
     }
+
+    /// The periodic slab sampling period (`slab_interval_ms`), 0 = off.
+    pub(crate) fn slab_interval_ms(&self) -> u32 {
+        self.slab.params.interval_ms
+    }
+}
+
+/// One periodic slab sample; a failure is left for the next tick to retry.
+pub(crate) fn tick(data: &Data) {
+    let _ = data.slab.sample();
 }
 
 /// Produces the content of a read of `file`.
 pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match file {
-        File::Status => data.status.write(f, Status::kernel_release()),
+        File::Status => {
+            data.status.write(f, Status::kernel_release())?;
+            data.slab.write_status(f)?;
+            match &data.leak {
+                Some(leak) => writeln!(f, "test_leak_objects: {}", leak.count()),
+                None => Ok(()),
+            }
+        }
+        File::SlabDelta => data.slab.write_text(f),
+        File::SlabDeltaJson => data.slab.write_json(f),
         File::Cpus | File::CpusJson => match cpus::Snapshot::latest(&data.nmi) {
             Ok(snap) if file == File::Cpus => {
                 Display::fmt(&cpus::Text(&snap, &cpus::Kallsyms::new()), f)
@@ -158,7 +211,7 @@ pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::
         },
         File::TestSpin => spin(data, false, f),
         File::TestSpinIrqoff => spin(data, true, f),
-        File::Control | File::TestDir | File::TestRelease => Ok(()),
+        File::Control | File::TestDir | File::TestRelease | File::TestLeak => Ok(()),
     }
 }
 
@@ -173,6 +226,23 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
                 Command::SnapshotCpus => {
                     let _guard = data.control_lock.lock();
                     data.nmi.capture(Source::Control)
+                }
+                Command::SnapshotSlab => data.slab.sample(),
+                Command::Baseline => data.slab.baseline(),
+            }
+        }
+        File::TestLeak => {
+            let Some(leak) = &data.leak else {
+                return Err(EINVAL);
+            };
+            if len > control::MAX_LEN {
+                return Err(EINVAL);
+            }
+            match control::parse_leak(input)? {
+                control::Leak::Alloc(n) => leak.alloc(n),
+                control::Leak::Free => {
+                    leak.free();
+                    Ok(())
                 }
             }
         }
