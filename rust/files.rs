@@ -184,9 +184,9 @@ impl Data {
     }
 }
 
-/// One periodic slab sample; a failure is left for the next tick to retry.
+/// One periodic slab sample.
 pub(crate) fn tick(data: &Data) {
-    let _ = data.slab.sample();
+    data.slab.tick();
 }
 
 /// Produces the content of a read of `file`.

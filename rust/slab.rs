@@ -10,13 +10,19 @@
 //! top allocation sites come from SLUB's `alloc_traces` (slab_debug=U).
 //!
 //! Samples are taken in process context only (a `control` write, the periodic sampler, and
-//! later SysRq deferred work), under one [`Mutex`].
+//! SysRq deferred work). Two [`Mutex`]es: one serialises samples and is held while kernel files
+//! are read, the other guards what the files show and is never held across a file read (the
+//! show callbacks take it under their own seq_file lock, one lockdep class for all seq_files).
 
 mod format;
 mod parse;
 mod trend;
 
-use crate::bridge;
+use crate::bridge::{
+    self,
+    SlabFile,
+    SlabFiles, //
+};
 use kernel::{
     alloc::KVVec,
     fmt,
@@ -208,15 +214,14 @@ pub(crate) enum SiteSource {
     NotAvailable,
 }
 
-/// The slab state, behind [`Slab`]'s lock.
+/// What the slab files show, behind [`Slab::state`].
+///
+/// This lock is taken by the files' show callbacks, under the seq_file lock of the read, so it
+/// is never held while a kernel file (another seq_file) is read: that is [`Io`]'s job.
 pub(crate) struct State {
-    /// Reused for every file read.
-    buf: KVVec<u8>,
     pub(crate) baseline: Sample,
     /// The latest sample since the baseline (`seq` 0: none).
     pub(crate) latest: Sample,
-    /// Spare sample, swapped with `latest`, so that a failed read keeps the last good one.
-    spare: Sample,
     /// Samples taken, baselines included.
     seq: u64,
     pub(crate) deltas: KVec<Delta>,
@@ -225,15 +230,65 @@ pub(crate) struct State {
     pub(crate) site_source: SiteSource,
     /// Top sites of `/proc/allocinfo` (all allocations, by bytes), when the kernel has it.
     pub(crate) allocinfo: Option<KVec<Site>>,
+    /// Bytes of the read buffer, for `status`.
+    buf_bytes: usize,
+    /// Periodic samples that failed, and the last error.
+    pub(crate) tick_errors: u64,
+    pub(crate) tick_last_error: i32,
 }
 
 impl State {
-    /// Reads `/proc/slabinfo` into `self.spare`, stamped with the next sequence number.
+    /// Numbers `sample` and records it in the trend.
+    fn record(&mut self, sample: &mut Sample) -> Result {
+        self.seq += 1;
+        sample.seq = self.seq;
+        self.trend.record(sample.taken_ns, &sample.caches)
+    }
+
+    /// The caches whose allocation sites are worth looking up: the suspects and the top
+    /// growers of `self.deltas`.
+    fn wanted_sites(&self, out: &mut KVec<Name>) -> Result {
+        out.clear();
+        let mut growers = 0;
+        for d in self.deltas.iter() {
+            let top = d.bytes_delta > 0 && growers < SITES_TOP_GROWERS;
+            if !(top || d.trend.suspect) {
+                continue;
+            }
+            growers += usize::from(top);
+            if out.len() == SITES_MAX_CACHES {
+                break;
+            }
+            out.push(d.name, GFP_KERNEL)?;
+        }
+        Ok(())
+    }
+}
+
+/// The reading side of a sample, behind [`Slab::io`]: taken before [`Slab::state`], never
+/// under it, and never by a show callback.
+struct Io {
+    /// Where the kernel's slab reports are opened from.
+    files: SlabFiles,
+    /// Reused for every file read.
+    buf: KVVec<u8>,
+    /// The next sample, read here and then swapped into [`State`].
+    next: Sample,
+    /// Caches whose sites to look up.
+    wanted: KVec<Name>,
+    /// Sites read for `wanted`, swapped into [`State`].
+    sites: KVec<CacheSites>,
+    /// `/proc/allocinfo`'s top sites, if the kernel has it, swapped into [`State`].
+    allocinfo: Option<KVec<Site>>,
+}
+
+impl Io {
+    /// Reads `/proc/slabinfo` into `self.next`, stamped with the time of the read.
     fn read(&mut self) -> Result {
         let mut len = self.buf.len().max(BUF_MIN);
         let (n, truncated) = loop {
             self.buf.resize(len, 0, GFP_KERNEL)?;
-            match bridge::read_file(c"/proc/slabinfo", &mut self.buf) {
+            match self.files.read(SlabFile::SlabInfo, &mut self.buf) {
                 Ok(n) => break (n, false),
                 Err(e) if e == EFBIG && len < BUF_MAX => len = (len * 2).min(BUF_MAX),
                 Err(e) if e == EFBIG => break (len, true),
@@ -241,65 +296,47 @@ impl State {
             }
         };
         let text = self.buf.get(..n).ok_or(EINVAL)?;
-        self.spare.parse(text)?;
-        self.seq += 1;
-        self.spare.seq = self.seq;
-        self.spare.taken_ns = bridge::now_ns();
-        self.spare.truncated = truncated;
-        self.trend.record(self.spare.taken_ns, &self.spare.caches)
-    }
-
-    /// Looks up the allocation sites of the suspects and the top growers of `self.deltas`.
-    fn lookup_sites(&mut self) -> Result {
-        self.sites.clear();
-        let mut any = false;
-        let mut queried = false;
-        let mut growers = 0;
-        for i in 0..self.deltas.len() {
-            let d = self.deltas[i];
-            let top = d.bytes_delta > 0 && growers < SITES_TOP_GROWERS;
-            if !(top || d.trend.suspect) {
-                continue;
-            }
-            growers += usize::from(top);
-            if self.sites.len() == SITES_MAX_CACHES {
-                break;
-            }
-            let mut path = [0u8; 160];
-            let Some(path) = alloc_traces_path(&d.name, &mut path) else {
-                continue;
-            };
-            queried = true;
-            let n = match bridge::read_file(path, sites_buf(&mut self.buf)) {
-                Ok(n) => n,
-                Err(e) if e == EFBIG => SITES_READ_MAX,
-                Err(_) => continue,
-            };
-            any = true;
-            let mut sites = KVec::new();
-            parse::alloc_traces::<SITES_PER_CACHE>(self.buf.get(..n).unwrap_or(&[]), &mut sites)?;
-            self.sites.push(
-                CacheSites {
-                    name: d.name,
-                    sites,
-                },
-                GFP_KERNEL,
-            )?;
-        }
-        if any {
-            self.site_source = SiteSource::AllocTraces;
-        } else if queried && self.site_source == SiteSource::Unknown {
-            self.site_source = SiteSource::NotAvailable;
-        }
+        self.next.parse(text)?;
+        self.next.taken_ns = bridge::now_ns();
+        self.next.truncated = truncated;
         Ok(())
     }
 
+    /// Reads the allocation sites of `self.wanted` into `self.sites`; returns where they
+    /// came from.
+    fn read_sites(&mut self) -> Result<SiteSource> {
+        self.sites.clear();
+        let mut source = SiteSource::Unknown;
+        for i in 0..self.wanted.len() {
+            let name = self.wanted[i];
+            let file = SlabFile::AllocTraces(name.as_bytes());
+            let n = match self.files.read(file, sites_buf(&mut self.buf)) {
+                Ok(n) => n,
+                Err(e) if e == EFBIG => SITES_READ_MAX,
+                Err(_) => {
+                    if source == SiteSource::Unknown {
+                        source = SiteSource::NotAvailable;
+                    }
+                    continue;
+                }
+            };
+            source = SiteSource::AllocTraces;
+            let mut sites = KVec::new();
+            parse::alloc_traces::<SITES_PER_CACHE>(self.buf.get(..n).unwrap_or(&[]), &mut sites)?;
+            self.sites.push(CacheSites { name, sites }, GFP_KERNEL)?;
+        }
+        Ok(source)
+    }
+
     /// Reads the top sites of `/proc/allocinfo`, if the kernel has it.
-    fn lookup_allocinfo(&mut self) -> Result {
+    fn read_allocinfo(&mut self) -> Result {
         let Some(top) = self.allocinfo.as_mut() else {
             return Ok(());
         };
-        let n = match bridge::read_file(c"/proc/allocinfo", sites_buf(&mut self.buf)) {
+        let n = match self
+            .files
+            .read(SlabFile::AllocInfo, sites_buf(&mut self.buf))
+        {
             Ok(n) => n,
             Err(e) if e == EFBIG => SITES_READ_MAX,
             Err(_) => return Ok(()),
@@ -314,26 +351,16 @@ fn sites_buf(buf: &mut KVVec<u8>) -> &mut [u8] {
     &mut buf[..n]
 }
 
-/// `/sys/kernel/debug/slab/<name>/alloc_traces` as a C string in `buf`; `None` for a name that
-/// cannot be a path component.
-fn alloc_traces_path<'a>(name: &Name, buf: &'a mut [u8; 160]) -> Option<&'a CStr> {
-    let name = name.as_bytes();
-    if name.is_empty() || name.iter().any(|b| *b == b'/' || *b == 0) || name == b".." {
-        return None;
-    }
-    let parts: [&[u8]; 4] = [b"/sys/kernel/debug/slab/", name, b"/alloc_traces", b"\0"];
-    let mut n = 0;
-    for &b in parts.iter().flat_map(|p| p.iter()) {
-        *buf.get_mut(n)? = b;
-        n += 1;
-    }
-    CStr::from_bytes_with_nul(&buf[..n]).ok()
-}
-
 /// The slab sampler: baseline, latest sample, trend and allocation sites.
+///
+/// Lock order: `io`, then `state`; `state` alone in show callbacks.
 #[pin_data]
 pub(crate) struct Slab {
     pub(crate) params: Params,
+    /// Serialises samples and owns what they read with.
+    #[pin]
+    io: Mutex<Io>,
+    /// What the files show.
     #[pin]
     state: Mutex<State>,
 }
@@ -341,60 +368,100 @@ pub(crate) struct Slab {
 impl Slab {
     /// Takes the baseline (at load).
     pub(crate) fn new(params: Params) -> Result<impl PinInit<Self>> {
-        let mut state = State {
+        let mut io = Io {
+            files: SlabFiles::open()?,
             buf: KVVec::new(),
+            next: Sample::empty(),
+            wanted: KVec::new(),
+            sites: KVec::new(),
+            allocinfo: None,
+        };
+        let mut state = State {
             baseline: Sample::empty(),
             latest: Sample::empty(),
-            spare: Sample::empty(),
             seq: 0,
             deltas: KVec::new(),
             trend: Trend::new(params.k as usize, params.m)?,
             sites: KVec::new(),
             site_source: SiteSource::Unknown,
             allocinfo: None,
+            buf_bytes: 0,
+            tick_errors: 0,
+            tick_last_error: 0,
         };
-        if bridge::file_exists(c"/proc/allocinfo") {
+        if io.files.exists(SlabFile::AllocInfo) {
+            io.allocinfo = Some(KVec::new());
             state.allocinfo = Some(KVec::new());
         }
-        state.read()?;
-        core::mem::swap(&mut state.baseline, &mut state.spare);
+        io.read()?;
+        state.record(&mut io.next)?;
+        core::mem::swap(&mut state.baseline, &mut io.next);
+        state.buf_bytes = io.buf.capacity();
         Ok(pin_init!(Self {
             params,
+            io <- new_mutex!(io),
             state <- new_mutex!(state),
         }))
     }
 
     /// Records a new baseline; the deltas start again from it.
     pub(crate) fn baseline(&self) -> Result {
+        let mut io = self.io.lock();
+        io.read()?;
         let mut s = self.state.lock();
-        s.read()?;
-        let s = &mut *s;
-        core::mem::swap(&mut s.baseline, &mut s.spare);
+        s.record(&mut io.next)?;
+        core::mem::swap(&mut s.baseline, &mut io.next);
         s.latest.seq = 0;
         s.latest.caches.clear();
         s.deltas.clear();
         s.sites.clear();
+        s.buf_bytes = io.buf.capacity();
         Ok(())
     }
 
     /// Takes a sample and compares it with the baseline: `snapshot slab`, the periodic
     /// sampler, and (for the SysRq key and `snapshot all`) any process-context caller.
     pub(crate) fn sample(&self) -> Result {
-        let mut s = self.state.lock();
-        s.read()?;
-        let s = &mut *s;
-        core::mem::swap(&mut s.latest, &mut s.spare);
-        rank(&s.baseline, &s.latest, &mut s.deltas)?;
-        for d in s.deltas.iter_mut() {
-            if let Some(v) = s.trend.verdict(&d.name) {
-                d.trend = v;
-                if v.per_min.is_some() {
-                    d.per_min = v.per_min;
+        let mut io_guard = self.io.lock();
+        let io = &mut *io_guard;
+        io.read()?;
+        {
+            let mut s_guard = self.state.lock();
+            let s = &mut *s_guard;
+            s.record(&mut io.next)?;
+            core::mem::swap(&mut s.latest, &mut io.next);
+            rank(&s.baseline, &s.latest, &mut s.deltas)?;
+            for d in s.deltas.iter_mut() {
+                if let Some(v) = s.trend.verdict(&d.name) {
+                    d.trend = v;
+                    if v.per_min.is_some() {
+                        d.per_min = v.per_min;
+                    }
                 }
             }
+            s.wanted_sites(&mut io.wanted)?;
+            s.buf_bytes = io.buf.capacity();
         }
-        s.lookup_sites()?;
-        s.lookup_allocinfo()
+        let source = io.read_sites()?;
+        io.read_allocinfo()?;
+        let mut s = self.state.lock();
+        core::mem::swap(&mut s.sites, &mut io.sites);
+        if source != SiteSource::Unknown {
+            s.site_source = source;
+        }
+        if let (Some(a), Some(b)) = (s.allocinfo.as_mut(), io.allocinfo.as_mut()) {
+            core::mem::swap(a, b);
+        }
+        Ok(())
+    }
+
+    /// One periodic sample; a failure is counted (see `status`) and the next tick retries.
+    pub(crate) fn tick(&self) {
+        if let Err(e) = self.sample() {
+            let mut s = self.state.lock();
+            s.tick_errors += 1;
+            s.tick_last_error = e.to_errno();
+        }
     }
 
     /// Writes the `slab_delta` file.
@@ -416,7 +483,12 @@ impl Slab {
         writeln!(f, "slab_caches_tracked: {}", s.trend.tracked())?;
         writeln!(f, "slab_caches_dropped: {}", s.trend.dropped)?;
         writeln!(f, "slab_trend_memory_bytes: {}", s.trend.memory())?;
-        writeln!(f, "slab_buffer_bytes: {}", s.buf.capacity())
+        writeln!(f, "slab_buffer_bytes: {}", s.buf_bytes)?;
+        writeln!(
+            f,
+            "slab_periodic_errors: {} (last {})",
+            s.tick_errors, s.tick_last_error
+        )
     }
 }
 
@@ -510,17 +582,5 @@ mod tests {
         assert_eq!(s.find(&Name::new(b"zz").0).map(|c| c.num_slabs), Some(7));
         assert_eq!(s.parse(b"slabinfo - version: 3.0\n"), Err(EPROTO));
         Ok(())
-    }
-
-    #[test]
-    fn builds_alloc_traces_paths() {
-        let mut buf = [0u8; 160];
-        let p = alloc_traces_path(&Name::new(b"kintrospect_leak").0, &mut buf);
-        assert_eq!(
-            p.map(|p| p.to_bytes()),
-            Some(&b"/sys/kernel/debug/slab/kintrospect_leak/alloc_traces"[..])
-        );
-        assert!(alloc_traces_path(&Name::new(b"a/b").0, &mut buf).is_none());
-        assert!(alloc_traces_path(&Name::new(b"..").0, &mut buf).is_none());
     }
 }

@@ -144,8 +144,19 @@ u32 kintrospect_param_slab_trend_min_growth(void);
 #define KINTROSPECT_LEAK_OBJ_SIZE	256
 #define KINTROSPECT_LEAK_MAX		1000000
 
-int kintrospect_read_file(const char *path, char *buf, size_t len,
-			  size_t *out);
+#define KINTROSPECT_SLAB_PATH_MAX	160
+
+/* The kernel's slab reports kintrospect reads. */
+enum kintrospect_slab_file {
+	KINTROSPECT_SLAB_FILE_SLABINFO = 0,	/* /proc/slabinfo */
+	KINTROSPECT_SLAB_FILE_ALLOCINFO = 1,	/* /proc/allocinfo */
+	KINTROSPECT_SLAB_FILE_ALLOC_TRACES = 2,	/* SLUB debugfs, per cache */
+};
+
+int kintrospect_slab_files_init(void);
+void kintrospect_slab_files_exit(void);
+int kintrospect_read_slab_file(u32 which, const char *cache, char *buf,
+			       size_t len, size_t *out);
 u64 kintrospect_now_ns(void);
 void kintrospect_slab_sampler_start(const void *data, u32 interval_ms);
 void kintrospect_slab_sampler_stop(void);

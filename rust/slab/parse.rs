@@ -131,7 +131,7 @@ pub(crate) fn slabinfo_line(line: &[u8]) -> Option<(Cache, bool)> {
 }
 
 /// Longest allocation site kept (`function+off/size [module]`).
-pub(crate) const SITE_LEN: usize = 96;
+pub(crate) const SITE_LEN: usize = 192;
 
 /// One allocation site of SLUB's `alloc_traces`: how many live objects it allocated.
 #[derive(Clone, Copy)]
@@ -159,7 +159,7 @@ impl Site {
             *d = b;
             n += 1;
         }
-        // `n` is at most `SITE_LEN` (96), which fits in a `u8`.
+        // `n` is at most `SITE_LEN` (192), which fits in a `u8`.
         Self {
             count,
             len: n as u8,
@@ -190,13 +190,17 @@ fn keep_top<const N: usize>(top: &mut KVec<Site>, site: Site) -> Result {
     Ok(())
 }
 
+/// Most distinct sites of one `alloc_traces` file merged; the file lists the largest first.
+const MAX_DISTINCT_SITES: usize = 512;
+
 /// Parses `alloc_traces` (`mm/slub.c`, `slab_debugfs_show()`) and keeps the `N` sites with the
 /// most objects, most first.
 ///
 /// A site line is `<count> <symbol> [module] age=... pid=...`; the stack lines that follow it
 /// (CONFIG_STACKDEPOT) start with blanks and a symbol, never with a number, and are skipped.
+/// SLUB lists one call site once per distinct stack: those are added up.
 pub(crate) fn alloc_traces<const N: usize>(text: &[u8], top: &mut KVec<Site>) -> Result {
-    top.clear();
+    let mut all: KVec<Site> = KVec::new();
     for line in text.split(|b| *b == b'\n') {
         let mut w = words(line);
         let (Some(count), Some(symbol)) = (w.next().and_then(number), w.next()) else {
@@ -205,7 +209,16 @@ pub(crate) fn alloc_traces<const N: usize>(text: &[u8], top: &mut KVec<Site>) ->
         let module = w
             .next()
             .filter(|m| m.starts_with(b"[") && m.ends_with(b"]"));
-        keep_top::<N>(top, Site::new(count, symbol, module))?;
+        let site = Site::new(count, symbol, module);
+        if let Some(s) = all.iter_mut().find(|s| s.symbol() == site.symbol()) {
+            s.count = s.count.saturating_add(count);
+        } else if all.len() < MAX_DISTINCT_SITES {
+            all.push(site, GFP_KERNEL)?;
+        }
+    }
+    top.clear();
+    for site in all.iter() {
+        keep_top::<N>(top, *site)?;
     }
     Ok(())
 }
@@ -274,8 +287,9 @@ mod tests {
         };
         assert_eq!(c.name.as_bytes(), b"my cache");
         assert_eq!(c.active_objs, 1);
-        let mut long = [b'x'; 100 + 51];
-        long[100..].copy_from_slice(&line[8..]);
+        const REST: &[u8] = b" 1 2 3 4 5 : tunables 0 0 0 : slabdata 1 1 0";
+        let mut long = [b'x'; 100 + REST.len()];
+        long[100..].copy_from_slice(REST);
         let Some((c, cut)) = slabinfo_line(&long) else {
             panic!("a long name was rejected");
         };
@@ -314,6 +328,7 @@ mod tests {
                      \x20       kintrospect_test_leak_alloc+0x3c/0x90 [kintrospect]\n\
                      \n\
                      \x20     7 a+0x1/0x2 age=1 pid=1\n\
+                     \x20     4 c+0x1/0x2 age=1 pid=1\n\
                      \x20    50 b+0x1/0x2 age=1 pid=1\n\
                      \x20     9 c+0x1/0x2 age=1 pid=1\n\
                      \x20     x d+0x1/0x2\n\
@@ -327,7 +342,7 @@ mod tests {
             b"kintrospect_test_leak_alloc+0x3c/0x90 [kintrospect]"
         );
         assert_eq!((top[1].count, top[1].symbol()), (50, &b"b+0x1/0x2"[..]));
-        assert_eq!((top[2].count, top[2].symbol()), (9, &b"c+0x1/0x2"[..]));
+        assert_eq!((top[2].count, top[2].symbol()), (13, &b"c+0x1/0x2"[..]));
         Ok(())
     }
 
