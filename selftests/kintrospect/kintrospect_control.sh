@@ -30,7 +30,8 @@ snapshot cpu\n
 SNAPSHOT CPUS\n
 snapshot cpus now\n
 snapshot all\n
-baseline\n
+baseline now\n
+snapshot slabs\n
 snapshot cpus\n\n
 snapshot\tcpus\nsnapshot cpus\n
 snapshot \377cpus\n
