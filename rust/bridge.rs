@@ -2,8 +2,8 @@
 
 //! The bridge to kintrospect's C part.
 //!
-//! The kernel crate has no bindings for NMI handlers, SysRq keys, the ORC unwinder or kallsyms,
-//! so a small C part (`rust/c/`) reaches them. This file is the only place that declares its
+//! The kernel crate has no bindings for NMI handlers, SysRq keys, the ORC unwinder, kallsyms,
+//! kernel file reads, delayed works or slab caches, so a small C part (`rust/c/`) reaches them. This file is the only place that declares its
 //! functions and mirrors its records; everything else in the module is safe Rust built on the
 //! wrappers below.
 //!
@@ -228,6 +228,26 @@ mod ffi {
         pub(super) fn kintrospect_test_abba(b_first: bool, timeout_ms: u32) -> c_int;
         pub(super) fn kintrospect_test_init();
         pub(super) fn kintrospect_test_release();
+        pub(super) fn kintrospect_param_slab_interval_ms() -> u32;
+        pub(super) fn kintrospect_param_slab_trend_samples() -> u32;
+        pub(super) fn kintrospect_param_slab_trend_min_growth() -> u32;
+        pub(super) fn kintrospect_slab_files_init() -> c_int;
+        pub(super) fn kintrospect_slab_files_exit();
+        pub(super) fn kintrospect_read_slab_file(
+            which: u32,
+            cache: *const c_char,
+            buf: *mut c_char,
+            len: usize,
+            out: *mut usize,
+        ) -> c_int;
+        pub(super) fn kintrospect_now_ns() -> u64;
+        pub(super) fn kintrospect_slab_sampler_start(data: *const c_void, interval_ms: u32);
+        pub(super) fn kintrospect_slab_sampler_stop();
+        pub(super) fn kintrospect_leak_init() -> c_int;
+        pub(super) fn kintrospect_leak_exit();
+        pub(super) fn kintrospect_leak_alloc(nr: u32) -> c_int;
+        pub(super) fn kintrospect_leak_free();
+        pub(super) fn kintrospect_leak_count() -> u64;
     }
 }
 
@@ -385,6 +405,8 @@ impl Drop for Sysrq {
 /// `kintrospect_debugfs_create()` succeeded with a pointer to `*data`, which stays pinned until
 /// `kintrospect_debugfs_remove()` in [`Drop`] has returned.
 pub(crate) struct Debugfs {
+    // Field order is drop order: the sampler stops before the data it samples into goes.
+    _sampler: Option<SlabSampler>,
     data: Pin<KBox<files::Data>>,
 }
 
@@ -406,8 +428,13 @@ impl Debugfs {
         to_result(unsafe {
             ffi::kintrospect_debugfs_create(ptr.cast(), specs.as_ptr(), specs.len() as u32)
         })?;
-        // INVARIANT: Creation succeeded with a pointer to `*data`.
-        Ok(Self { data })
+        let interval_ms = data.slab_interval_ms();
+        // INVARIANT: Creation succeeded with a pointer to `*data`; the sampler, if any, is
+        // stopped (field order) before `data` is dropped.
+        Ok(Self {
+            _sampler: (interval_ms != 0).then(|| SlabSampler::start(ptr, interval_ms)),
+            data,
+        })
     }
 
     /// The state the files show.
@@ -421,6 +448,179 @@ impl Drop for Debugfs {
         // SAFETY: By the type invariant the files exist; removal waits for reads and writes in
         // progress, after which the data is no longer used by the C part and may be dropped.
         unsafe { ffi::kintrospect_debugfs_remove() };
+    }
+}
+
+/// The periodic slab sampler: a delayed work that calls [`files::tick`]; stopped on drop.
+///
+/// # Invariants
+///
+/// `kintrospect_slab_sampler_start()` was called with a pointer to a pinned `files::Data` that
+/// outlives this value (it is owned by the same [`Debugfs`], and dropped after it).
+struct SlabSampler(());
+
+impl SlabSampler {
+    /// Starts sampling `data` every `interval_ms` (non-zero).
+    fn start(data: *const files::Data, interval_ms: u32) -> Self {
+        // SAFETY: `data` points to pinned data that the caller keeps alive until this value is
+        // dropped; the work runs in process context.
+        unsafe { ffi::kintrospect_slab_sampler_start(data.cast(), interval_ms) };
+        // INVARIANT: Started with `data`, which the caller keeps alive.
+        Self(())
+    }
+}
+
+impl Drop for SlabSampler {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the sampler was started; stopping waits for a tick in
+        // progress and keeps the work from running again. Process context (unload).
+        unsafe { ffi::kintrospect_slab_sampler_stop() };
+    }
+}
+
+/// Takes one periodic slab sample; called by the C part's delayed work.
+///
+/// # Safety
+///
+/// `data` is the pointer [`SlabSampler::start`] was given, and the sampler is running.
+#[no_mangle]
+unsafe extern "C" fn kintrospect_slab_tick(data: *const c_void) {
+    // SAFETY: By the function's safety requirements `data` points to a live `files::Data`,
+    // only ever shared.
+    let data = unsafe { &*data.cast::<files::Data>() };
+    files::tick(data);
+}
+
+/// One of the kernel's slab reports (`enum kintrospect_slab_file`).
+#[derive(Clone, Copy)]
+pub(crate) enum SlabFile<'a> {
+    /// `/proc/slabinfo`.
+    SlabInfo,
+    /// `/proc/allocinfo` (memory allocation profiling).
+    AllocInfo,
+    /// `/sys/kernel/debug/slab/<cache>/alloc_traces` (SLUB user tracking), of this cache.
+    AllocTraces(&'a [u8]),
+}
+
+/// Where the slab reports are opened from: `/proc` and `/sys/kernel/debug/slab`, looked up
+/// once (at load, in the loading task's context) so that the periodic sampler's kworker, whose
+/// root need not have them, can open them too. Released on drop.
+///
+/// # Invariants
+///
+/// `kintrospect_slab_files_init()` succeeded and `kintrospect_slab_files_exit()` has not run.
+pub(crate) struct SlabFiles(());
+
+impl SlabFiles {
+    /// Looks up `/proc` (required) and the SLUB debugfs directory (optional).
+    pub(crate) fn open() -> Result<Self> {
+        // SAFETY: Called once, from module init, in process context.
+        to_result(unsafe { ffi::kintrospect_slab_files_init() })?;
+        // INVARIANT: The lookup succeeded.
+        Ok(Self(()))
+    }
+
+    /// Reads a whole slab report into `buf`; returns the bytes read.
+    ///
+    /// `EFBIG` when `buf` filled up before the end of the file (its first `buf.len()` bytes
+    /// are in `buf`); `EINVAL` for a cache name that cannot be a path component; the open or
+    /// read error otherwise. Process context: reading may sleep.
+    pub(crate) fn read(&self, file: SlabFile<'_>, buf: &mut [u8]) -> Result<usize> {
+        read_slab_file(file, buf)
+    }
+
+    /// Whether the slab report `file` exists and can be read.
+    pub(crate) fn exists(&self, file: SlabFile<'_>) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(read_slab_file(file, &mut byte), Ok(_) | Err(EFBIG))
+    }
+}
+
+impl Drop for SlabFiles {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the lookups are held; this runs once, after the
+        // sampler has stopped (the slab state that owns this goes after it).
+        unsafe { ffi::kintrospect_slab_files_exit() };
+    }
+}
+
+/// Reads a whole slab report into `buf`; returns the bytes read (see [`SlabFiles::read`]).
+///
+/// `EFBIG` when `buf` filled up before the end of the file (its first `buf.len()` bytes are
+/// in `buf`); `EINVAL` for a cache name that cannot be a path component; the open or read
+/// error otherwise. Process context: reading may sleep.
+fn read_slab_file(file: SlabFile<'_>, buf: &mut [u8]) -> Result<usize> {
+    // Room for the cache name and its NUL; the C side checks the full path's length.
+    let mut cache = [0u8; 128];
+    let (which, cache) = match file {
+        SlabFile::SlabInfo => (0, core::ptr::null()),
+        SlabFile::AllocInfo => (1, core::ptr::null()),
+        SlabFile::AllocTraces(name) => {
+            if name.len() >= cache.len() || name.contains(&0) {
+                return Err(EINVAL);
+            }
+            cache[..name.len()].copy_from_slice(name);
+            (2, cache.as_ptr().cast::<c_char>())
+        }
+    };
+    let mut n = 0usize;
+    // SAFETY: `cache` is null or a NUL-terminated string; `buf` is valid for writes of
+    // `buf.len()` bytes and `n` for one `usize`; process context. The directories are looked
+    // up or not; the C side checks which.
+    to_result(unsafe {
+        ffi::kintrospect_read_slab_file(which, cache, buf.as_mut_ptr().cast(), buf.len(), &mut n)
+    })?;
+    Ok(n.min(buf.len()))
+}
+
+/// Monotonic time in ns (`ktime_get_ns()`).
+pub(crate) fn now_ns() -> u64 {
+    // SAFETY: No preconditions.
+    unsafe { ffi::kintrospect_now_ns() }
+}
+
+/// The leak test path's cache, `kintrospect_leak`, and the objects it keeps; freed and
+/// destroyed on drop.
+///
+/// # Invariants
+///
+/// `kintrospect_leak_init()` succeeded and `kintrospect_leak_exit()` has not run yet.
+pub(crate) struct Leak(());
+
+impl Leak {
+    /// Creates the `kintrospect_leak` cache.
+    pub(crate) fn create() -> Result<Self> {
+        // SAFETY: Called once, from module init, in process context.
+        to_result(unsafe { ffi::kintrospect_leak_init() })?;
+        // INVARIANT: Creation succeeded.
+        Ok(Self(()))
+    }
+
+    /// Allocates and keeps `nr` more objects (1..=1000000); `ENOMEM` keeps the ones allocated
+    /// before the failure.
+    pub(crate) fn alloc(&self, nr: u32) -> Result {
+        // SAFETY: By the type invariant the cache exists; process context.
+        to_result(unsafe { ffi::kintrospect_leak_alloc(nr) })
+    }
+
+    /// Frees every kept object.
+    pub(crate) fn free(&self) {
+        // SAFETY: By the type invariant the cache exists; process context.
+        unsafe { ffi::kintrospect_leak_free() };
+    }
+
+    /// Objects kept now.
+    pub(crate) fn count(&self) -> u64 {
+        // SAFETY: By the type invariant the cache exists; process context.
+        unsafe { ffi::kintrospect_leak_count() }
+    }
+}
+
+impl Drop for Leak {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the cache exists; this runs once, at unload, after the
+        // debugfs files that allocate from it are gone.
+        unsafe { ffi::kintrospect_leak_exit() };
     }
 }
 
@@ -517,6 +717,24 @@ pub(crate) mod params {
     pub(crate) fn test_paths() -> bool {
         // SAFETY: Reads a module parameter; no preconditions.
         unsafe { ffi::kintrospect_param_test_paths() }
+    }
+
+    /// `slab_interval_ms`: the periodic slab sampling period, 0 = off.
+    pub(crate) fn slab_interval_ms() -> u32 {
+        // SAFETY: Reads a module parameter; no preconditions.
+        unsafe { ffi::kintrospect_param_slab_interval_ms() }
+    }
+
+    /// `slab_trend_samples`: K, the intervals the slab trend keeps.
+    pub(crate) fn slab_trend_samples() -> u32 {
+        // SAFETY: Reads a module parameter; no preconditions.
+        unsafe { ffi::kintrospect_param_slab_trend_samples() }
+    }
+
+    /// `slab_trend_min_growth`: M, the growing intervals that make a suspect.
+    pub(crate) fn slab_trend_min_growth() -> u32 {
+        // SAFETY: Reads a module parameter; no preconditions.
+        unsafe { ffi::kintrospect_param_slab_trend_min_growth() }
     }
 
     /// `spin_timeout_ms`: the bound of a test spin.

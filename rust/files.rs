@@ -8,6 +8,7 @@
 use crate::{
     bridge::{
         self,
+        Leak,
         Nmi,
         Source,
         SpinEnd,
@@ -19,6 +20,10 @@ use crate::{
         What, //
     },
     cpus, locks,
+    slab::{
+        self,
+        Slab, //
+    },
     status::Status,
 };
 use kernel::{
@@ -41,28 +46,35 @@ pub(crate) enum File {
     CpusJson = 3,
     Locks = 4,
     LocksJson = 5,
-    TestDir = 6,
-    TestSpin = 7,
-    TestSpinIrqoff = 8,
-    TestRelease = 9,
-    TestAbbaA = 10,
-    TestAbbaB = 11,
+    SlabDelta = 6,
+    SlabDeltaJson = 7,
+    TestDir = 8,
+    TestSpin = 9,
+    TestSpinIrqoff = 10,
+    TestRelease = 11,
+    TestAbbaA = 12,
+    TestAbbaB = 13,
+    TestLeak = 14,
 }
 
 impl File {
-    const ALL: [File; 12] = [
+    // A "dir/file" goes into the last directory listed before it.
+    const ALL: [File; 15] = [
         File::Status,
         File::Control,
         File::Cpus,
         File::CpusJson,
         File::Locks,
         File::LocksJson,
+        File::SlabDelta,
+        File::SlabDeltaJson,
         File::TestDir,
         File::TestSpin,
         File::TestSpinIrqoff,
         File::TestRelease,
         File::TestAbbaA,
         File::TestAbbaB,
+        File::TestLeak,
     ];
 
     /// The file's path below the kintrospect directory; a directory ends in `/`.
@@ -80,13 +92,16 @@ impl File {
             File::TestRelease => c"test/release",
             File::TestAbbaA => c"test/abba_a",
             File::TestAbbaB => c"test/abba_b",
+            File::SlabDelta => c"slab_delta",
+            File::SlabDeltaJson => c"slab_delta.json",
+            File::TestLeak => c"test/leak",
         }
     }
 
     /// Root-only permissions: readable files 0400, commands 0200.
     pub(crate) fn mode(self) -> u16 {
         match self {
-            File::Control | File::TestRelease => 0o200,
+            File::Control | File::TestRelease | File::TestLeak => 0o200,
             _ => 0o400,
         }
     }
@@ -101,6 +116,7 @@ impl File {
                 | File::TestRelease
                 | File::TestAbbaA
                 | File::TestAbbaB
+                | File::TestLeak
         )
     }
 
@@ -126,17 +142,30 @@ pub(crate) struct Data {
     #[pin]
     locks: Mutex<locks::State>,
     status: Status,
+    /// The slab sampler's state (baseline, latest sample, trend).
+    #[pin]
+    pub(crate) slab: Slab,
     pub(crate) test: Option<TestPath>,
+    /// The leak test path (`test_paths=1`).
+    leak: Option<Leak>,
     spin_timeout_ms: u32,
 }
 
 impl Data {
     /// Registers the NMI handler and sets up the state, with the module parameters.
-    pub(crate) fn new() -> impl PinInit<Self, Error> {
+    ///
+    /// Also takes the slab baseline and, with `test_paths=1`, creates the leak test cache.
+    pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
         let timeout_ms = bridge::params::nmi_timeout_ms();
         let key = bridge::params::sysrq_key();
         let test_paths = bridge::params::test_paths();
-        try_pin_init!(Self {
+        let slab = Slab::new(slab::Params::from_module()?)?;
+        let leak = if test_paths {
+            Some(Leak::create()?)
+        } else {
+            None
+        };
+        Ok(try_pin_init!(Self {
             nmi: Nmi::register(timeout_ms)?,
             control_lock <- new_mutex!(()),
             locks <- new_mutex!(locks::State::new()?),
@@ -148,10 +177,22 @@ impl Data {
                 nr_cpu_slots: bridge::nr_cpu_slots(),
                 snapshot_memory: bridge::snapshot_memory(),
             },
+            slab <- slab,
             test: test_paths.then(TestPath::new),
+            leak,
             spin_timeout_ms: bridge::params::spin_timeout_ms(),
-        }? Error)
+        }? Error))
     }
+
+    /// The periodic slab sampling period (`slab_interval_ms`), 0 = off.
+    pub(crate) fn slab_interval_ms(&self) -> u32 {
+        self.slab.params.interval_ms
+    }
+}
+
+/// One periodic slab sample.
+pub(crate) fn tick(data: &Data) {
+    data.slab.tick();
 }
 
 /// Produces the content of a read of `file`.
@@ -159,7 +200,12 @@ pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::
     match file {
         File::Status => {
             data.status.write(f, Status::kernel_release())?;
-            writeln!(f, "locks_buffer_bytes: {}", data.locks.lock().memory())
+            data.slab.write_status(f)?;
+            writeln!(f, "locks_buffer_bytes: {}", data.locks.lock().memory())?;
+            match &data.leak {
+                Some(leak) => writeln!(f, "test_leak_objects: {}", leak.count()),
+                None => Ok(()),
+            }
         }
         File::Locks | File::LocksJson => {
             let state = data.locks.lock();
@@ -171,6 +217,8 @@ pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::
                 Some(snap) => Display::fmt(&locks::Json(snap, &cpus::Kallsyms::new()), f),
             }
         }
+        File::SlabDelta => data.slab.write_text(f),
+        File::SlabDeltaJson => data.slab.write_json(f),
         File::Cpus | File::CpusJson => match cpus::Snapshot::latest(&data.nmi) {
             Ok(snap) if file == File::Cpus => {
                 Display::fmt(&cpus::Text(&snap, &cpus::Kallsyms::new()), f)
@@ -182,7 +230,7 @@ pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::
         File::TestSpinIrqoff => spin(data, true, f),
         File::TestAbbaA => abba(data, false, f),
         File::TestAbbaB => abba(data, true, f),
-        File::Control | File::TestDir | File::TestRelease => Ok(()),
+        File::Control | File::TestDir | File::TestRelease | File::TestLeak => Ok(()),
     }
 }
 
@@ -198,9 +246,27 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
             match command {
                 Command::Snapshot(What::Cpus) => data.nmi.capture(Source::Control),
                 Command::Snapshot(What::Locks) => data.locks.lock().snapshot().map(|_| ()),
+                Command::Snapshot(What::Slab) => data.slab.sample(),
                 Command::Snapshot(What::All) => {
                     data.nmi.capture(Source::Control)?;
-                    data.locks.lock().snapshot().map(|_| ())
+                    data.locks.lock().snapshot()?;
+                    data.slab.sample()
+                }
+                Command::Baseline => data.slab.baseline(),
+            }
+        }
+        File::TestLeak => {
+            let Some(leak) = &data.leak else {
+                return Err(EINVAL);
+            };
+            if len > control::MAX_LEN {
+                return Err(EINVAL);
+            }
+            match control::parse_leak(input)? {
+                control::Leak::Alloc(n) => leak.alloc(n),
+                control::Leak::Free => {
+                    leak.free();
+                    Ok(())
                 }
             }
         }
@@ -215,14 +281,17 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
     }
 }
 
-/// The SysRq key's process-context part: a locks snapshot, after the CPU snapshot the handler
-/// took.
+/// The SysRq key's process-context part: a locks snapshot and a slab sample, after the CPU
+/// snapshot the handler took.
 pub(crate) fn sysrq_deferred(data: &Data) {
     let _guard = data.control_lock.lock();
     match data.locks.lock().snapshot() {
         Ok(0) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
         Ok(n) => pr_info!("locks snapshot taken by sysrq: {n} DEADLOCK(S), see locks\n"),
         Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
+    }
+    if let Err(e) = data.slab.sample() {
+        pr_info!("slab sample by sysrq failed: {e:?}\n");
     }
 }
 

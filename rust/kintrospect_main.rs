@@ -17,13 +17,14 @@ mod cpus;
 mod files;
 mod json;
 mod locks;
+mod slab;
 mod status;
 
 module! {
     type: Kintrospect,
     name: "kintrospect",
     authors: ["kintrospect developers"],
-    description: "Live debug introspection: NMI CPU snapshots",
+    description: "Live debug introspection: NMI CPU snapshots, slab leak deltas",
     license: "GPL",
 }
 
@@ -41,7 +42,7 @@ struct Kintrospect {
 
 impl kernel::Module for Kintrospect {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let data = KBox::pin_init(files::Data::new(), GFP_KERNEL)?;
+        let data = KBox::pin_init(files::Data::new()?, GFP_KERNEL)?;
         let test_paths = data.test.is_some();
         let files = bridge::Debugfs::create(data, test_paths)?;
         let key = bridge::params::sysrq_key();

@@ -203,6 +203,37 @@ u32 kintrospect_param_nmi_timeout_ms(void);
 u8 kintrospect_param_sysrq_key(void);
 bool kintrospect_param_test_paths(void);
 u32 kintrospect_param_spin_timeout_ms(void);
+u32 kintrospect_param_slab_interval_ms(void);
+u32 kintrospect_param_slab_trend_samples(void);
+u32 kintrospect_param_slab_trend_min_growth(void);
+
+/* slab.c: slab reports, periodic sampling, the leak test path. */
+#define KINTROSPECT_LEAK_OBJ_SIZE	256
+#define KINTROSPECT_LEAK_MAX		1000000
+
+#define KINTROSPECT_SLAB_PATH_MAX	160
+
+/* The kernel's slab reports kintrospect reads. */
+enum kintrospect_slab_file {
+	KINTROSPECT_SLAB_FILE_SLABINFO = 0,	/* /proc/slabinfo */
+	KINTROSPECT_SLAB_FILE_ALLOCINFO = 1,	/* /proc/allocinfo */
+	KINTROSPECT_SLAB_FILE_ALLOC_TRACES = 2,	/* SLUB debugfs, per cache */
+};
+
+int kintrospect_slab_files_init(void);
+void kintrospect_slab_files_exit(void);
+int kintrospect_read_slab_file(u32 which, const char *cache, char *buf,
+			       size_t len, size_t *out);
+u64 kintrospect_now_ns(void);
+void kintrospect_slab_sampler_start(const void *data, u32 interval_ms);
+void kintrospect_slab_sampler_stop(void);
+/* Implemented in Rust (rust/bridge.rs): one periodic sample. */
+void kintrospect_slab_tick(const void *data);
+int kintrospect_leak_init(void);
+void kintrospect_leak_exit(void);
+int kintrospect_leak_alloc(u32 nr);
+void kintrospect_leak_free(void);
+u64 kintrospect_leak_count(void);
 
 /* testpath.c: the spin-forever test path. */
 int kintrospect_test_spin(bool irqoff, u32 timeout_ms);

@@ -26,6 +26,21 @@ static unsigned int spin_timeout_ms = 30000;
 module_param(spin_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(spin_timeout_ms, "A test spin ends by itself after this long (default 30000 ms)");
 
+static unsigned int slab_interval_ms;
+module_param(slab_interval_ms, uint, 0444);
+MODULE_PARM_DESC(slab_interval_ms,
+		 "Take a slab sample every this many ms for the trend, 0 = off, else 100-3600000 (default 0)");
+
+static unsigned int slab_trend_samples = 10;
+module_param(slab_trend_samples, uint, 0444);
+MODULE_PARM_DESC(slab_trend_samples,
+		 "K: slab sample intervals kept per cache for the trend, 2-64 (default 10)");
+
+static unsigned int slab_trend_min_growth = 8;
+module_param(slab_trend_min_growth, uint, 0444);
+MODULE_PARM_DESC(slab_trend_min_growth,
+		 "M: a cache that grew in at least M of the last K intervals is a suspect, 1-K (default 8)");
+
 u32 kintrospect_param_nmi_timeout_ms(void)
 {
 	return nmi_timeout_ms;
@@ -44,4 +59,19 @@ bool kintrospect_param_test_paths(void)
 u32 kintrospect_param_spin_timeout_ms(void)
 {
 	return spin_timeout_ms;
+}
+
+u32 kintrospect_param_slab_interval_ms(void)
+{
+	return slab_interval_ms;
+}
+
+u32 kintrospect_param_slab_trend_samples(void)
+{
+	return slab_trend_samples;
+}
+
+u32 kintrospect_param_slab_trend_min_growth(void)
+{
+	return slab_trend_min_growth;
 }

@@ -16,6 +16,11 @@
  *                                  "snapshot locks", then N times SysRq-d
  *                                  (echo d > /proc/sysrq-trigger until the log
  *                                  holds the whole list)
+ *   kintrospect_bench slab N       N writes of "snapshot slab": one in-kernel
+ *                                  slabinfo sample ranked against the baseline
+ *   kintrospect_bench slabinfo N   N times what userspace would do for the
+ *                                  same answer: read and parse /proc/slabinfo
+ *                                  twice, match the caches, rank by bytes
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -189,6 +194,69 @@ static int bench_locks(int n, int threads, int fd, double *t)
 	return 0;
 }
 
+struct slab_line {
+	char name[64];
+	unsigned long active, num, objsize;
+	long bytes_delta;
+};
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct slab_line *)a)->name,
+		      ((const struct slab_line *)b)->name);
+}
+
+static int cmp_bytes(const void *a, const void *b)
+{
+	long x = ((const struct slab_line *)a)->bytes_delta;
+	long y = ((const struct slab_line *)b)->bytes_delta;
+
+	return x > y ? -1 : x < y;
+}
+
+/* Reads and parses /proc/slabinfo into @l (at most @max), sorted by name. */
+static int slabinfo_parse(struct slab_line *l, int max)
+{
+	static char buf[1 << 20];
+	int fd = open("/proc/slabinfo", O_RDONLY), n = 0;
+	ssize_t len = 0, r;
+	char *line, *save;
+
+	if (fd < 0) {
+		perror("kintrospect_bench: /proc/slabinfo");
+		exit(1);
+	}
+	while ((r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "slabinfo", 8) || line[0] == '#')
+			continue;
+		if (sscanf(line, "%63s %lu %lu %lu", l[n].name, &l[n].active,
+			   &l[n].num, &l[n].objsize) == 4)
+			n++;
+	}
+	qsort(l, n, sizeof(*l), cmp_name);
+	return n;
+}
+
+/* One userspace slab delta: two readings, matched by name, ranked by bytes. */
+static void slabinfo_delta(void)
+{
+	static struct slab_line a[4096], b[4096];
+	int na = slabinfo_parse(a, 4096), nb = slabinfo_parse(b, 4096), i;
+
+	for (i = 0; i < nb; i++) {
+		struct slab_line *o = bsearch(&b[i], a, na, sizeof(*a), cmp_name);
+
+		b[i].bytes_delta = ((long)b[i].active - (o ? (long)o->active : 0)) *
+				   (long)b[i].objsize;
+	}
+	qsort(b, nb, sizeof(*b), cmp_bytes);
+}
+
 static int online_cpus(void)
 {
 	return (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -202,7 +270,7 @@ int main(int argc, char **argv)
 	int nh = 0;
 
 	if (argc < 3 || n <= 0) {
-		fprintf(stderr, "usage: kintrospect_bench snapshot|sysrq-l|sysrq-x N | locks N THREADS\n");
+		fprintf(stderr, "usage: kintrospect_bench snapshot|sysrq-l|sysrq-x|slab|slabinfo N | locks N THREADS\n");
 		return 2;
 	}
 	t = calloc(n, sizeof(*t));
@@ -222,6 +290,19 @@ int main(int argc, char **argv)
 		}
 		report("snapshot", "us", t, n);
 		report("snapshot handler_per_cpu", "ns", h, nh);
+	} else if (!strcmp(argv[1], "slab") || !strcmp(argv[1], "slabinfo")) {
+		int kernel = !strcmp(argv[1], "slab");
+
+		for (i = 0; i < n; i++) {
+			double start = now_us();
+
+			if (kernel)
+				write_str(KI "control", "snapshot slab");
+			else
+				slabinfo_delta();
+			t[i] = now_us() - start;
+		}
+		report(argv[1], "us", t, n);
 	} else if (!strcmp(argv[1], "sysrq-l") || !strcmp(argv[1], "sysrq-x")) {
 		int l = !strcmp(argv[1], "sysrq-l");
 

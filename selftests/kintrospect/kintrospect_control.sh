@@ -31,7 +31,8 @@ SNAPSHOT CPUS\n
 snapshot cpus now\n
 snapshot locks now\n
 snapshot lock\n
-baseline\n
+baseline now\n
+snapshot slabs\n
 snapshot cpus\n\n
 snapshot\tcpus\nsnapshot cpus\n
 snapshot \377cpus\n
