@@ -109,7 +109,9 @@ static void fill_cpu(struct kintrospect_cpu *c, struct pt_regs *regs)
 		c->preempt_count = preempt_count();
 	}
 
-	if (is_idle_task(p)) {
+	/* The idle task in an interrupt is a busy CPU, not an idle one. */
+	if (is_idle_task(p) &&
+	    !(c->preempt_count & (HARDIRQ_MASK | SOFTIRQ_OFFSET | NMI_MASK))) {
 		c->state = KINTROSPECT_CPU_IDLE;
 		c->mode = KINTROSPECT_MODE_IDLE;
 	} else {

@@ -2,24 +2,32 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the VM for `make run`: loads kintrospect with modprobe and
-# shows what it sees, on the seed scenario: a task spinning in kernel mode
-# with a spinlock held and interrupts off, on the last CPU.
+# shows what it sees on the seed scenarios: a task spinning in kernel mode
+# with a spinlock held and interrupts off, on the last CPU; two tasks in an
+# ABBA deadlock; a slab cache that leaks referenced objects.
 
 KI=/sys/kernel/debug/kintrospect
 show() { printf '\n# %s\n' "$*"; }
 
-show modprobe kintrospect test_paths=1
-modprobe kintrospect test_paths=1 || exit 1
+show modprobe kintrospect test_paths=1 spin_timeout_ms=15000
+modprobe kintrospect test_paths=1 spin_timeout_ms=15000 || exit 1
 show cat $KI/status
 cat $KI/status
 
 cpu=$(($(grep -c '^processor' /proc/cpuinfo) - 1))
-show "taskset -c $cpu cat $KI/test/spin_irqoff &   # spins with a spinlock held, irqs off"
-taskset -c $cpu cat $KI/test/spin_irqoff > /tmp/spin.out &
+show "taskset -c $cpu dd if=$KI/test/spin_irqoff of=/tmp/spin.out bs=64 count=1 &   # spins, spinlock held, irqs off"
+taskset -c $cpu dd if=$KI/test/spin_irqoff of=/tmp/spin.out bs=64 count=1 2>/dev/null &
 spinner=$!
-sleep 2
+# Until a snapshot finds it spinning (at most 10 s).
+tries=0
+while [ $tries -lt 20 ]; do
+	echo 'snapshot cpus' > $KI/control
+	grep -q "^  kintrospect_test_spin_loop+" $KI/cpus && break
+	sleep 0.5
+	tries=$((tries + 1))
+done
 
-show "cat /proc/$spinner/stack   # the kernel's view: nothing"
+show "cat /proc/$spinner/stack   # the kernel's own view of the spinner: nothing"
 cat /proc/$spinner/stack
 show "echo 'snapshot cpus' > $KI/control; cat $KI/cpus"
 echo 'snapshot cpus' > $KI/control
@@ -32,5 +40,26 @@ show "echo 1 > $KI/test/release"
 echo 1 > $KI/test/release
 wait $spinner
 echo "spinner: $(cat /tmp/spin.out)"
+
+show "cat $KI/test/abba_a & cat $KI/test/abba_b &   # an ABBA deadlock on two mutexes"
+cat $KI/test/abba_a > /dev/null &
+a=$!
+cat $KI/test/abba_b > /dev/null &
+b=$!
+sleep 2
+show "echo 'snapshot locks' > $KI/control; cat $KI/locks"
+echo 'snapshot locks' > $KI/control
+cat $KI/locks
+show "kill -9 $a $b"
+kill -9 $a $b
+wait
+
+show "echo baseline > $KI/control; echo 1000 > $KI/test/leak; echo 'snapshot slab' > $KI/control"
+echo baseline > $KI/control
+echo 1000 > $KI/test/leak
+echo 'snapshot slab' > $KI/control
+show "head -n 12 $KI/slab_delta"
+head -n 12 $KI/slab_delta
+echo free > $KI/test/leak
 show modprobe -r kintrospect
 modprobe -r kintrospect && echo unloaded
