@@ -81,7 +81,7 @@ pub(crate) struct RawHeld {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub(crate) struct RawTask {
-    pub(crate) blocked_lock: u64,
+    pub(crate) self_ptr: u64,
     pub(crate) blocked_owner: u64,
     pub(crate) pid: i32,
     pub(crate) tgid: i32,
@@ -126,7 +126,7 @@ impl RawHeld {
 impl RawTask {
     /// An all-zero record.
     pub(crate) const ZERO: Self = Self {
-        blocked_lock: 0,
+        self_ptr: 0,
         blocked_owner: 0,
         pid: 0,
         tgid: 0,

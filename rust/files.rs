@@ -209,7 +209,7 @@ pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::
         }
         File::Locks | File::LocksJson => {
             let state = data.locks.lock();
-            match &state.latest {
+            match state.latest() {
                 None => writeln!(f, "no snapshot yet: write \"snapshot locks\" to control"),
                 Some(snap) if file == File::Locks => {
                     Display::fmt(&locks::Text(snap, &cpus::Kallsyms::new()), f)

@@ -9,6 +9,8 @@
 mod format;
 mod graph;
 
+use graph::Graph;
+
 pub(crate) use format::{
     Json,
     Text, //
@@ -34,7 +36,7 @@ const FIRST_HELD: usize = 1024;
 /// Held-lock records per snapshot at most.
 const MAX_HELD: usize = 16384;
 
-/// One locks snapshot.
+/// One locks snapshot; its buffers are reused by the next one.
 pub(crate) struct Snapshot {
     pub(crate) seq: u64,
     pub(crate) info: RawLocksInfo,
@@ -42,49 +44,59 @@ pub(crate) struct Snapshot {
     pub(crate) held: KVec<RawHeld>,
     /// Index of each thread's first held-lock record in `held`.
     first_held: KVec<usize>,
-    /// For each thread, the thread that owns what it waits for, if known.
-    pub(crate) next: KVec<Option<usize>>,
-    /// Deadlocks: cycles of the waits-for graph, as thread indexes.
-    pub(crate) cycles: KVec<KVec<usize>>,
+    /// The waits-for graph and its cycles (deadlocks).
+    pub(crate) graph: Graph,
 }
 
 impl Snapshot {
-    /// Builds the report from collected records.
-    pub(crate) fn from_parts(
+    /// An empty snapshot.
+    pub(crate) const fn new() -> Self {
+        Self {
+            seq: 0,
+            info: RawLocksInfo {
+                taken_ns: 0,
+                lockdep: 0,
+                nr_threads: 0,
+                nr_tasks: 0,
+                nr_held: 0,
+                tasks_dropped: 0,
+                held_dropped: 0,
+            },
+            tasks: KVec::new(),
+            held: KVec::new(),
+            first_held: KVec::new(),
+            graph: Graph::new(),
+        }
+    }
+
+    /// Replaces the report with one built from collected records.
+    pub(crate) fn fill(
+        &mut self,
         seq: u64,
         info: RawLocksInfo,
         tasks: &[RawTask],
         held: &[RawHeld],
-    ) -> Result<Self> {
-        // Exact-size copies: the snapshot is kept until the next one.
-        let mut copy = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
-        copy.extend_from_slice(tasks, GFP_KERNEL)?;
-        let tasks = copy;
-        let mut copy = KVec::with_capacity(held.len(), GFP_KERNEL)?;
-        copy.extend_from_slice(held, GFP_KERNEL)?;
-        let held = copy;
-        let mut first_held = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
-        let mut pids = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
-        let mut owner_pids = KVec::with_capacity(tasks.len(), GFP_KERNEL)?;
+    ) -> Result {
+        self.seq = seq;
+        self.info = info;
+        self.tasks.clear();
+        self.tasks.extend_from_slice(tasks, GFP_KERNEL)?;
+        self.held.clear();
+        self.held.extend_from_slice(held, GFP_KERNEL)?;
+        self.first_held.clear();
         let mut n = 0usize;
-        for t in tasks.iter() {
-            first_held.push(n, GFP_KERNEL)?;
+        for t in tasks {
+            self.first_held.push(n, GFP_KERNEL)?;
             n += t.nr_held as usize;
-            pids.push(t.pid, GFP_KERNEL)?;
-            let blocked = t.blocked_kind != 0;
-            owner_pids.push(if blocked { t.blocked_owner_pid } else { -1 }, GFP_KERNEL)?;
         }
-        let next = graph::owners(&pids, &owner_pids)?;
-        let cycles = graph::cycles(&next)?;
-        Ok(Self {
-            seq,
-            info,
-            tasks,
-            held,
-            first_held,
-            next,
-            cycles,
-        })
+        self.graph.build(
+            tasks.len(),
+            |i| tasks[i].pid,
+            |i| match tasks[i].blocked_kind {
+                0 => -1,
+                _ => tasks[i].blocked_owner_pid,
+            },
+        )
     }
 
     /// The locks thread `i` holds.
@@ -96,14 +108,16 @@ impl Snapshot {
 
     /// Whether thread `i` is part of a deadlock.
     pub(crate) fn in_cycle(&self, i: usize) -> bool {
-        self.cycles.iter().any(|c| c.contains(&i))
+        self.graph.cycles.iter().any(|c| c.contains(&i))
     }
 }
 
 /// The latest locks snapshot, the sequence number of the next one, and the buffers the walk
 /// fills (kept from one snapshot to the next, grown when they were too small).
 pub(crate) struct State {
-    pub(crate) latest: Option<Snapshot>,
+    /// The latest snapshot, if one was taken (and its building did not fail).
+    snap: Snapshot,
+    taken: bool,
     next_seq: u64,
     tasks: KVVec<RawTask>,
     held: KVVec<RawHeld>,
@@ -113,7 +127,8 @@ impl State {
     /// No snapshot yet; buffers for a typical system.
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
-            latest: None,
+            snap: Snapshot::new(),
+            taken: false,
             next_seq: 1,
             tasks: KVVec::from_elem(RawTask::ZERO, FIRST_TASKS, GFP_KERNEL)?,
             held: KVVec::from_elem(RawHeld::ZERO, FIRST_HELD, GFP_KERNEL)?,
@@ -140,14 +155,21 @@ impl State {
         };
         let nt = info.nr_tasks as usize;
         let nh = info.nr_held as usize;
-        let snap = Snapshot::from_parts(self.next_seq, info, &self.tasks[..nt], &self.held[..nh])?;
+        // A half-built report is never shown.
+        self.taken = false;
+        self.snap
+            .fill(self.next_seq, info, &self.tasks[..nt], &self.held[..nh])?;
+        self.taken = true;
         self.next_seq += 1;
-        let cycles = snap.cycles.len();
-        self.latest = Some(snap);
-        Ok(cycles)
+        Ok(self.snap.graph.cycles.len())
     }
 
-    /// Bytes of the walk's buffers.
+    /// The latest snapshot.
+    pub(crate) fn latest(&self) -> Option<&Snapshot> {
+        self.taken.then_some(&self.snap)
+    }
+
+    /// Bytes of the walk's buffers (the report's own copies come on top).
     pub(crate) fn memory(&self) -> usize {
         self.tasks.len() * core::mem::size_of::<RawTask>()
             + self.held.len() * core::mem::size_of::<RawHeld>()

@@ -114,7 +114,7 @@ static_assert(sizeof(struct kintrospect_held) == 80);
 
 /* A thread that holds or waits for a lock; its held locks follow in order. */
 struct kintrospect_task {
-	u64 blocked_lock;	/* internal; 0 on return */
+	u64 self;		/* internal; 0 on return */
 	u64 blocked_owner;	/* internal; 0 on return */
 	s32 pid;
 	s32 tgid;

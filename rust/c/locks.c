@@ -147,7 +147,6 @@ static const struct lockdep_map *blocked_on(struct task_struct *p,
 		break;
 	}
 	t->blocked_kind = kind;
-	t->blocked_lock = (unsigned long)lock;
 	t->blocked_owner = owner;
 	map_name(t->blocked_name, sizeof(t->blocked_name), map);
 	return map;
@@ -209,7 +208,6 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 			/* Spinning on it: a waiter, not a holder. */
 			if (t->blocked_kind == KINTROSPECT_LOCK_NONE) {
 				t->blocked_kind = KINTROSPECT_LOCK_SPIN;
-				t->blocked_lock = (unsigned long)hl.instance;
 				t->blocked_owner = owner == (unsigned long)SPINLOCK_OWNER_INIT ? 0 : owner;
 				t->blocked_owner_cpu = owner_cpu;
 				copy_name(t->blocked_name, sizeof(t->blocked_name), map.name);
@@ -267,56 +265,85 @@ static int cmp_ulong(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct ptr_pid {
+	unsigned long ptr;
+	s32 pid;
+};
+
+static int cmp_ptr_pid(const void *a, const void *b)
+{
+	return cmp_ulong(&((const struct ptr_pid *)a)->ptr,
+			 &((const struct ptr_pid *)b)->ptr);
+}
+
+/* The pid of the thread at @ptr among the @n sorted @map entries, or -1. */
+static s32 lookup_pid(const struct ptr_pid *map, u32 n, unsigned long ptr)
+{
+	struct ptr_pid key = { .ptr = ptr };
+	const struct ptr_pid *hit;
+
+	hit = n ? bsearch(&key, map, n, sizeof(*map), cmp_ptr_pid) : NULL;
+	return hit ? hit->pid : -1;
+}
+
 /*
- * Second walk: turns the owner pointers recorded in @tasks into pids by
- * matching them against the live thread list. An owner that is not found
- * (exited, or never a task) gets pid -1.
+ * Turns the owner pointers recorded in @tasks into pids, without ever
+ * dereferencing them: first against the recorded threads themselves (an
+ * owner usually holds locks, so it was recorded), then, for owners still
+ * unknown, against a second walk of the thread list. An owner that is not
+ * found (exited, or never a task) gets pid -1.
  */
 static void resolve_owners(struct kintrospect_task *tasks, u32 nr)
 {
-	unsigned long *ptrs;
-	s32 *pids;
+	struct ptr_pid *map = kvmalloc_array(max(nr, 1U), sizeof(*map), GFP_KERNEL);
 	struct task_struct *g, *p;
-	u32 i, n = 0;
+	u32 i, n = 0, missing = 0;
 
-	ptrs = kvmalloc_array(nr, sizeof(*ptrs), GFP_KERNEL);
-	pids = kvmalloc_array(nr, sizeof(*pids), GFP_KERNEL);
-	for (i = 0; ptrs && pids && i < nr; i++)
-		if (tasks[i].blocked_owner)
-			ptrs[n++] = tasks[i].blocked_owner;
-	if (n && ptrs && pids) {
-		sort(ptrs, n, sizeof(*ptrs), cmp_ulong, NULL);
-		memset(pids, 0xff, n * sizeof(*pids));
+	for (i = 0; map && i < nr; i++) {
+		map[i].ptr = tasks[i].self;
+		map[i].pid = tasks[i].pid;
+	}
+	if (map)
+		sort(map, nr, sizeof(*map), cmp_ptr_pid, NULL);
+	for (i = 0; i < nr; i++) {
+		tasks[i].blocked_owner_pid = -1;
+		if (map && tasks[i].blocked_owner) {
+			tasks[i].blocked_owner_pid = lookup_pid(map, nr, tasks[i].blocked_owner);
+			if (tasks[i].blocked_owner_pid < 0)
+				missing++;
+		}
+	}
+
+	if (missing && map) {
+		/* Reuse the map for the owners still unknown. */
+		for (i = 0; i < nr; i++)
+			if (tasks[i].blocked_owner && tasks[i].blocked_owner_pid < 0)
+				map[n++] = (struct ptr_pid){ .ptr = tasks[i].blocked_owner, .pid = -1 };
+		sort(map, n, sizeof(*map), cmp_ptr_pid, NULL);
 		rcu_read_lock();
 		for_each_process_thread(g, p) {
-			unsigned long key = (unsigned long)p, *hit;
+			struct ptr_pid key = { .ptr = (unsigned long)p }, *hit;
 
-			hit = bsearch(&key, ptrs, n, sizeof(*ptrs), cmp_ulong);
-			/* Duplicates: mark every equal slot around the hit. */
-			for (; hit && hit > ptrs && hit[-1] == key; hit--)
+			hit = bsearch(&key, map, n, sizeof(*map), cmp_ptr_pid);
+			/* Duplicates: mark every equal entry around the hit. */
+			for (; hit && hit > map && hit[-1].ptr == key.ptr; hit--)
 				;
-			for (; hit && hit < ptrs + n && *hit == key; hit++)
-				pids[hit - ptrs] = p->pid;
+			for (; hit && hit < map + n && hit->ptr == key.ptr; hit++)
+				hit->pid = p->pid;
 		}
 		rcu_read_unlock();
+		for (i = 0; i < nr; i++)
+			if (tasks[i].blocked_owner && tasks[i].blocked_owner_pid < 0)
+				tasks[i].blocked_owner_pid =
+					lookup_pid(map, n, tasks[i].blocked_owner);
 	}
+
+	/* The pointers have served their purpose; they are never shown. */
 	for (i = 0; i < nr; i++) {
-		unsigned long *hit = NULL;
-
-		tasks[i].blocked_owner_pid = -1;
-		if (n && ptrs && pids && tasks[i].blocked_owner) {
-			unsigned long key = tasks[i].blocked_owner;
-
-			hit = bsearch(&key, ptrs, n, sizeof(*ptrs), cmp_ulong);
-		}
-		if (hit)
-			tasks[i].blocked_owner_pid = pids[hit - ptrs];
-		/* The pointer has served its purpose; it is never shown. */
+		tasks[i].self = 0;
 		tasks[i].blocked_owner = 0;
-		tasks[i].blocked_lock = 0;
 	}
-	kvfree(ptrs);
-	kvfree(pids);
+	kvfree(map);
 }
 
 /**
@@ -360,6 +387,7 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 		n = held_locks(p, nt, waited, &t, held + nh, max_held - nh, &dropped);
 		if (!n && t.blocked_kind == KINTROSPECT_LOCK_NONE)
 			continue;
+		t.self = (unsigned long)p;
 		t.pid = p->pid;
 		t.tgid = p->tgid;
 		t.cpu = task_cpu(p);

@@ -112,10 +112,10 @@ impl<S: Symbols> Display for Text<'_, S> {
             if info.lockdep != 0 { "yes" } else { "no" }
         )?;
 
-        if snap.cycles.is_empty() {
+        if snap.graph.cycles.is_empty() {
             writeln!(f, "\nno deadlock")?;
         }
-        for (n, cycle) in snap.cycles.iter().enumerate() {
+        for (n, cycle) in snap.graph.cycles.iter().enumerate() {
             write!(f, "\nDEADLOCK {}:", n + 1)?;
             for &i in cycle.iter() {
                 let t = &snap.tasks[i];
@@ -124,7 +124,7 @@ impl<S: Symbols> Display for Text<'_, S> {
                 f.write_str(" waits for ")?;
                 write_blocked(f, t)?;
                 f.write_str(" held by ")?;
-                match snap.next[i] {
+                match snap.graph.next[i] {
                     Some(o) => write_task(f, &snap.tasks[o])?,
                     None => write!(f, "pid {}", t.blocked_owner_pid)?,
                 }
@@ -204,7 +204,7 @@ impl<S: Symbols> Text<'_, S> {
         for _ in 0..MAX_CHAIN {
             let t = &snap.tasks[at];
             f.write_str(" -> ")?;
-            let Some(o) = snap.next[at] else {
+            let Some(o) = snap.graph.next[at] else {
                 return match t.blocked_owner_pid {
                     pid if pid >= 0 => write!(f, "pid {pid} (not holding any recorded lock)"),
                     _ => f.write_str("owner unknown"),
@@ -272,7 +272,7 @@ impl<S: Symbols> Display for Json<'_, S> {
             f.write_char('}')?;
         }
         f.write_str("],\"cycles\":[")?;
-        for (n, cycle) in snap.cycles.iter().enumerate() {
+        for (n, cycle) in snap.graph.cycles.iter().enumerate() {
             f.write_str(if n == 0 { "[" } else { ",[" })?;
             for (k, &i) in cycle.iter().enumerate() {
                 if k != 0 {
@@ -400,7 +400,9 @@ mod tests {
             tasks_dropped: 0,
             held_dropped: 0,
         };
-        Snapshot::from_parts(5, info, &tasks, &h)
+        let mut snap = Snapshot::new();
+        snap.fill(5, info, &tasks, &h)?;
+        Ok(snap)
     }
 
     #[test]
@@ -453,7 +455,8 @@ mod tests {
     fn no_cycle_says_so() -> Result {
         let mut tasks = KVec::new();
         tasks.push(task(7, b"x", 0, Some((3, b"", -1))), GFP_KERNEL)?;
-        let snap = Snapshot::from_parts(1, RawLocksInfo::default(), &tasks, &[])?;
+        let mut snap = Snapshot::new();
+        snap.fill(1, RawLocksInfo::default(), &tasks, &[])?;
         let s = CString::try_from_fmt(fmt!("{}", Text(&snap, &FakeSymbols)))?;
         let s = s.to_str()?;
         assert!(s.contains("\nno deadlock\n"));

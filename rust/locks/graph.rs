@@ -8,63 +8,96 @@
 
 use kernel::prelude::*;
 
-/// For each thread, the index of the thread that owns what it waits for, if that owner is in
-/// the list. `pids[i]` is thread `i`'s pid, `owner_pids[i]` its owner's pid or a negative value.
-pub(crate) fn owners(pids: &[i32], owner_pids: &[i32]) -> Result<KVec<Option<usize>>> {
-    let mut by_pid = KVec::with_capacity(pids.len(), GFP_KERNEL)?;
-    for (i, &pid) in pids.iter().enumerate() {
-        by_pid.push((pid, i), GFP_KERNEL)?;
-    }
-    by_pid.sort_unstable();
-    let mut next = KVec::with_capacity(pids.len(), GFP_KERNEL)?;
-    for &owner in owner_pids {
-        let found = if owner < 0 {
-            None
-        } else {
-            by_pid
-                .binary_search_by_key(&owner, |&(pid, _)| pid)
-                .ok()
-                .map(|at| by_pid[at].1)
-        };
-        next.push(found, GFP_KERNEL)?;
-    }
-    Ok(next)
+/// The waits-for graph of one snapshot; its buffers are reused by the next one, so that a
+/// snapshot allocates nothing once they are large enough.
+pub(crate) struct Graph {
+    /// For each thread, the thread that owns what it waits for, if that owner is in the list.
+    pub(crate) next: KVec<Option<usize>>,
+    /// The cycles, each as thread indexes starting at its smallest index, in order of that
+    /// index; a self-loop is a cycle of one.
+    pub(crate) cycles: KVec<KVec<usize>>,
+    by_pid: KVec<(i32, usize)>,
+    mark: KVec<u32>,
 }
 
-/// The cycles of the functional graph `next`, each as node indexes starting at its smallest
-/// node, in order of that node; a self-loop is a cycle of one.
-pub(crate) fn cycles(next: &[Option<usize>]) -> Result<KVec<KVec<usize>>> {
-    const UNSEEN: u32 = 0;
-    const DONE: u32 = u32::MAX;
-    // `mark[i]` is UNSEEN, DONE, or the number of the walk that is visiting it.
-    let mut mark = KVec::from_elem(UNSEEN, next.len(), GFP_KERNEL)?;
-    let mut found = KVec::new();
-    for start in 0..next.len() {
-        if mark[start] != UNSEEN {
-            continue;
-        }
-        let walk = start as u32 + 1;
-        let mut at = Some(start);
-        // Follow the edges until a node seen before, by this walk (a cycle) or an earlier one.
-        while let Some(i) = at.filter(|&i| i < next.len()) {
-            if mark[i] == walk {
-                found.push(cycle_at(next, i)?, GFP_KERNEL)?;
-                break;
-            }
-            if mark[i] != UNSEEN {
-                break;
-            }
-            mark[i] = walk;
-            at = next[i];
-        }
-        let mut at = Some(start);
-        while let Some(i) = at.filter(|&i| i < next.len() && mark[i] == walk) {
-            mark[i] = DONE;
-            at = next[i];
+impl Graph {
+    /// An empty graph.
+    pub(crate) const fn new() -> Self {
+        Self {
+            next: KVec::new(),
+            cycles: KVec::new(),
+            by_pid: KVec::new(),
+            mark: KVec::new(),
         }
     }
-    found.sort_unstable_by_key(|c: &KVec<usize>| c.first().copied());
-    Ok(found)
+
+    /// Builds the graph of `n` threads: thread `i` has pid `pid(i)` and waits for a lock owned
+    /// by pid `owner(i)` (negative: none or unknown).
+    pub(crate) fn build(
+        &mut self,
+        n: usize,
+        pid: impl Fn(usize) -> i32,
+        owner: impl Fn(usize) -> i32,
+    ) -> Result {
+        self.by_pid.clear();
+        for i in 0..n {
+            self.by_pid.push((pid(i), i), GFP_KERNEL)?;
+        }
+        self.by_pid.sort_unstable();
+        self.next.clear();
+        for i in 0..n {
+            let o = owner(i);
+            let found = if o < 0 {
+                None
+            } else {
+                let by_pid = &self.by_pid;
+                by_pid
+                    .binary_search_by_key(&o, |&(pid, _)| pid)
+                    .ok()
+                    .map(|at| by_pid[at].1)
+            };
+            self.next.push(found, GFP_KERNEL)?;
+        }
+        self.find_cycles()
+    }
+
+    fn find_cycles(&mut self) -> Result {
+        const UNSEEN: u32 = 0;
+        const DONE: u32 = u32::MAX;
+        let next = &self.next;
+        // `mark[i]` is UNSEEN, DONE, or the number of the walk that is visiting it.
+        self.mark.clear();
+        self.mark.resize(next.len(), UNSEEN, GFP_KERNEL)?;
+        let mark = &mut self.mark;
+        self.cycles.clear();
+        for start in 0..next.len() {
+            if mark[start] != UNSEEN {
+                continue;
+            }
+            let walk = start as u32 + 1;
+            let mut at = Some(start);
+            // Follow the edges until a node seen before, by this walk (a cycle) or an earlier.
+            while let Some(i) = at.filter(|&i| i < next.len()) {
+                if mark[i] == walk {
+                    self.cycles.push(cycle_at(next, i)?, GFP_KERNEL)?;
+                    break;
+                }
+                if mark[i] != UNSEEN {
+                    break;
+                }
+                mark[i] = walk;
+                at = next[i];
+            }
+            let mut at = Some(start);
+            while let Some(i) = at.filter(|&i| i < next.len() && mark[i] == walk) {
+                mark[i] = DONE;
+                at = next[i];
+            }
+        }
+        self.cycles
+            .sort_unstable_by_key(|c: &KVec<usize>| c.first().copied());
+        Ok(())
+    }
 }
 
 /// The cycle through node `i`, rotated to start at its smallest node.
@@ -86,6 +119,18 @@ fn cycle_at(next: &[Option<usize>], i: usize) -> Result<KVec<usize>> {
 #[kernel::macros::kunit_tests(kintrospect_locks_graph)]
 mod tests {
     use super::*;
+
+    /// The cycles of the graph where node `i` points to `next[i]`.
+    fn cycles(next: &[Option<usize>]) -> Result<KVec<KVec<usize>>> {
+        // Pids are the indexes; an edge to nothing is owner -1.
+        let mut g = Graph::new();
+        g.build(
+            next.len(),
+            |i| i as i32,
+            |i| next[i].map_or(-1, |n| n as i32),
+        )?;
+        Ok(core::mem::take(&mut g.cycles))
+    }
 
     fn as_vecs(c: &KVec<KVec<usize>>) -> KVec<&[usize]> {
         let mut v = KVec::new();
@@ -148,9 +193,16 @@ mod tests {
     }
 
     #[test]
-    fn owners_are_matched_by_pid() -> Result {
-        let next = owners(&[10, 30, 20], &[20, -1, 99])?;
-        assert_eq!(&next[..], &[Some(2), None, None]);
+    fn owners_are_matched_by_pid_and_buffers_reused() -> Result {
+        let (pids, owners) = ([10, 30, 20], [20, -1, 99]);
+        let mut g = Graph::new();
+        g.build(3, |i| pids[i], |i| owners[i])?;
+        assert_eq!(&g.next[..], &[Some(2), None, None]);
+        assert!(g.cycles.is_empty());
+        // A second build replaces the first one entirely.
+        g.build(2, |i| [1, 2][i], |i| [2, 1][i])?;
+        assert_eq!(&g.next[..], &[Some(1), Some(0)]);
+        assert_eq!(&as_vecs(&g.cycles)[..], &[&[0usize, 1][..]]);
         Ok(())
     }
 }
