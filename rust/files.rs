@@ -167,8 +167,8 @@ impl Data {
         };
         Ok(try_pin_init!(Self {
             nmi: Nmi::register(timeout_ms)?,
-            control_lock <- new_mutex!(()),
-            locks <- new_mutex!(locks::State::new()?),
+            control_lock <- new_mutex!((), "kintrospect_control"),
+            locks <- new_mutex!(locks::State::new()?, "kintrospect_locks"),
             status: Status {
                 features: bridge::features(),
                 sysrq_key: key,

@@ -399,8 +399,8 @@ impl Slab {
         state.buf_bytes = io.buf.capacity();
         Ok(pin_init!(Self {
             params,
-            io <- new_mutex!(io),
-            state <- new_mutex!(state),
+            io <- new_mutex!(io, "kintrospect_slab_io"),
+            state <- new_mutex!(state, "kintrospect_slab_state"),
         }))
     }
 

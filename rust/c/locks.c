@@ -177,6 +177,23 @@ static bool spin_owner(const struct lockdep_map *map, u32 wait_type,
 #endif
 }
 
+/*
+ * What a held lock is: with DEBUG_SPINLOCK a spinlock is known by its magic
+ * (other maps of the spinning wait types, RCU's among them, are not
+ * spinlocks); without it, by lockdep's wait type alone.
+ */
+static u32 lock_kind(bool is_spin, u8 wait_type)
+{
+	if (is_spin)
+		return KINTROSPECT_LOCK_SPIN;
+	if (wait_type == LD_WAIT_SLEEP)
+		return KINTROSPECT_LOCK_SLEEPING;
+	if (!IS_ENABLED(CONFIG_DEBUG_SPINLOCK) &&
+	    (wait_type == LD_WAIT_SPIN || wait_type == LD_WAIT_CONFIG))
+		return KINTROSPECT_LOCK_SPIN;
+	return KINTROSPECT_LOCK_OTHER;
+}
+
 /* Records @p's lockdep held-lock stack; returns the number recorded. */
 static u32 held_locks(struct task_struct *p, u32 task_idx,
 		      const struct lockdep_map *waited_map,
@@ -195,6 +212,7 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		struct lockdep_map map;
 		unsigned long owner;
 		s32 owner_cpu;
+		bool is_spin;
 
 		if (copy_from_kernel_nofault(&hl, &p->held_locks[i], sizeof(hl)) ||
 		    !hl.instance ||
@@ -203,8 +221,8 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		/* Lockdep's record of the lock @p is blocked on: not held. */
 		if (hl.instance == waited_map)
 			continue;
-		if (spin_owner(hl.instance, map.wait_type_inner, &owner, &owner_cpu) &&
-		    owner != (unsigned long)p) {
+		is_spin = spin_owner(hl.instance, map.wait_type_inner, &owner, &owner_cpu);
+		if (is_spin && owner != (unsigned long)p) {
 			/* Spinning on it: a waiter, not a holder. */
 			if (t->blocked_kind == KINTROSPECT_LOCK_NONE) {
 				t->blocked_kind = KINTROSPECT_LOCK_SPIN;
@@ -222,10 +240,7 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		h->task = task_idx;
 		h->acquire_ip = hl.acquire_ip;
 		h->mode = hl.read;
-		h->kind = map.wait_type_inner == LD_WAIT_SPIN ||
-			  map.wait_type_inner == LD_WAIT_CONFIG ?
-			  KINTROSPECT_LOCK_SPIN : map.wait_type_inner == LD_WAIT_SLEEP ?
-			  KINTROSPECT_LOCK_SLEEPING : KINTROSPECT_LOCK_OTHER;
+		h->kind = lock_kind(is_spin, map.wait_type_inner);
 #ifdef CONFIG_LOCK_STAT
 		if (hl.holdtime_stamp && now > hl.holdtime_stamp)
 			h->held_ns = now - hl.holdtime_stamp;
