@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The spin-forever and ABBA test paths (`rust/c/testpath.c`).
+
+use super::*;
+
+/// How a test spin ended.
+pub(crate) enum SpinEnd {
+    /// A write to `test/release`.
+    Released,
+    /// `spin_timeout_ms` elapsed.
+    TimedOut,
+}
+
+/// The spin-forever test path.
+///
+/// A spinning read keeps its file open, and an open file pins the module, so a spin never
+/// outlives the module: unload is refused until the spin is released or times out.
+pub(crate) struct TestPath(());
+
+impl TestPath {
+    /// Enables the test path.
+    pub(crate) fn new() -> Self {
+        // SAFETY: Process context, module init, before any test file exists.
+        unsafe { ffi::kintrospect_test_init() };
+        Self(())
+    }
+
+    /// Takes the ABBA pair's mutexes (B first if `b_first`) and deadlocks with the partner
+    /// reader until killed; `ETIMEDOUT` if the partner does not come within `timeout_ms`.
+    pub(crate) fn abba(&self, b_first: bool, timeout_ms: u32) -> Result {
+        // SAFETY: Process context (a debugfs read); every wait is killable and the wait for the
+        // partner is bounded.
+        to_result(unsafe { ffi::kintrospect_test_abba(b_first, timeout_ms) })
+    }
+
+    /// Spins with the test spinlock held (and interrupts off if `irqoff`) until released.
+    pub(crate) fn spin(&self, irqoff: bool, timeout_ms: u32) -> SpinEnd {
+        // SAFETY: Process context (a debugfs read); the spin is bounded by `timeout_ms`.
+        match unsafe { ffi::kintrospect_test_spin(irqoff, timeout_ms) } {
+            0 => SpinEnd::Released,
+            _ => SpinEnd::TimedOut,
+        }
+    }
+
+    /// Ends every running spin.
+    pub(crate) fn release(&self) {
+        // SAFETY: No preconditions.
+        unsafe { ffi::kintrospect_test_release() };
+    }
+}
