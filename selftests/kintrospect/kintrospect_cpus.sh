@@ -10,8 +10,9 @@
 
 ki_require
 ktap_print_header
-ktap_set_plan 7
-trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ktap_set_plan 9
+old_kptr=$(cat /proc/sys/kernel/kptr_restrict)
+trap 'echo "$old_kptr" > /proc/sys/kernel/kptr_restrict; modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
 
 ki_load
 nr=$(ki_nr_online)
@@ -52,6 +53,21 @@ for cpu in $(sed -n 's/^\.cpus\[\([0-9]*\)\]\.state="idle"$/\1/p' "$KI_TMP/cpus.
 	grep -q "^CPU $cpu: idle at [a-z_]" "$KI_TMP/cpus" || idle_ok=0
 done
 ki_check "idle CPUs are one line 'idle at <symbol>'" [ $idle_ok -eq 1 ]
+
+# Raw addresses only where %pK would print them: kptr_restrict=2 hides them
+# from everyone, kptr_restrict=1 shows them to root (CAP_SYSLOG).
+raw_shown() {
+	echo "$1" > /proc/sys/kernel/kptr_restrict
+	cat "$KI/cpus" > "$KI_TMP/raw.txt"
+	cat "$KI/cpus.json" > "$KI_TMP/raw.json"
+	grep -q '^ ip 0x[0-9a-f]* sp 0x[0-9a-f]* flags 0x[0-9a-f]*$' "$KI_TMP/raw.txt" &&
+		grep -q '"ip":"0x' "$KI_TMP/raw.json"
+}
+! raw_shown 2
+ki_check "kptr_restrict=2: no raw address in cpus or cpus.json" [ $? -eq 0 ]
+raw_shown 1
+ki_check "kptr_restrict=1, read by root: raw ip/sp/flags in cpus and cpus.json" [ $? -eq 0 ]
+echo "$old_kptr" > /proc/sys/kernel/kptr_restrict
 
 # 4 writers x 10 snapshots at once, from every CPU: all succeed, none lost.
 seq=$(ki_field seq)
