@@ -121,9 +121,9 @@ impl Snapshot {
     }
 }
 
-/// Writes a task name for people: printable ASCII, anything else as `?`.
-pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
-    for &b in comm.iter().take_while(|&&b| b != 0) {
+/// Writes kernel bytes (a task or lock name) for people: printable ASCII, anything else as `?`.
+pub(crate) fn write_printable(w: &mut impl Write, bytes: &[u8]) -> fmt::Result {
+    for &b in bytes {
         w.write_char(if (0x20..0x7f).contains(&b) {
             char::from(b)
         } else {
@@ -133,10 +133,20 @@ pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
     Ok(())
 }
 
+/// The bytes of a NUL-terminated C string kept in a fixed array (all of it without a NUL).
+pub(crate) fn nul_terminated(bytes: &[u8]) -> &[u8] {
+    let n = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    &bytes[..n]
+}
+
+/// Writes a task name for people.
+pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
+    write_printable(w, nul_terminated(comm))
+}
+
 /// The bytes of a NUL-terminated task name.
 pub(crate) fn comm_bytes(comm: &[u8; 16]) -> &[u8] {
-    let n = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
-    &comm[..n]
+    nul_terminated(comm)
 }
 
 /// The frames of a CPU record, bounded by the record's own array.

@@ -48,24 +48,15 @@ fn mode_name(mode: u32) -> &'static str {
 
 /// A NUL-terminated lock name.
 fn name_bytes(name: &[u8]) -> &[u8] {
-    let n = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-    if n == 0 {
-        b"(unnamed)"
-    } else {
-        &name[..n]
+    match cpus::nul_terminated(name) {
+        b"" => b"(unnamed)",
+        name => name,
     }
 }
 
-/// Writes a lock name for people: printable ASCII, anything else as `?`.
+/// Writes a lock name for people.
 fn write_name(w: &mut impl Write, name: &[u8]) -> fmt::Result {
-    for &b in name_bytes(name) {
-        w.write_char(if (0x20..0x7f).contains(&b) {
-            char::from(b)
-        } else {
-            '?'
-        })?;
-    }
-    Ok(())
+    cpus::write_printable(w, name_bytes(name))
 }
 
 /// Writes `pid N (comm)`.
