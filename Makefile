@@ -17,8 +17,9 @@ export KINTROSPECT_CACHE
 # The toolchain: Debian's rustc-web, clang-22 and the cached bindgen; never
 # the rustup toolchain first on PATH (it has no rust-src).
 KMAKE_ARGS = $(shell source $(ROOT)/scripts/common.sh && kmake_args)
-# Build outputs go to the cache (MO=), never into the repository.
-MO ?= $(KINTROSPECT_CACHE)/module
+# Build outputs go to the cache (MO=), never into the repository; one
+# directory per checkout, so that two work trees can build side by side.
+MO ?= $(KINTROSPECT_CACHE)/module/$(notdir $(ROOT))
 KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) MO=$(MO) $(KMAKE_ARGS)
 export LIBCLANG_PATH := /usr/lib/llvm-22/lib
 
