@@ -150,10 +150,29 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 			      struct kintrospect_held *held, u32 max_held,
 			      struct kintrospect_locks_info *info);
 
+/* registration.c: the Rust side's state and the callbacks it receives. */
+struct seq_file;
+
+struct kintrospect_ops {
+	int (*show)(const void *data, u32 id, struct seq_file *m);
+	int (*write)(const void *data, u32 id, const char *buf, size_t copied,
+		     size_t len);
+	void (*sysrq_deferred)(const void *data);
+	void (*tick)(const void *data);
+};
+
+static_assert(sizeof(struct kintrospect_ops) == 32);
+
+void kintrospect_register(const void *data, const struct kintrospect_ops *ops);
+void kintrospect_unregister(void);
+int kintrospect_show(u32 id, struct seq_file *m);
+int kintrospect_write(u32 id, const char *buf, size_t copied, size_t len);
+void kintrospect_sysrq_deferred(void);
+void kintrospect_tick_start(u32 interval_ms);
+void kintrospect_tick_stop(void);
+
 /* debugfs.c: the files; their content comes from the Rust side. */
 #define KINTROSPECT_MAX_WRITE	64
-
-struct seq_file;
 
 /* One file (or "dir/" subdirectory) to create. */
 struct kintrospect_file_spec {
@@ -164,18 +183,12 @@ struct kintrospect_file_spec {
 
 static_assert(sizeof(struct kintrospect_file_spec) == 16);
 
-int kintrospect_debugfs_create(const void *data,
-			       const struct kintrospect_file_spec *files, u32 nr);
+int kintrospect_debugfs_create(const struct kintrospect_file_spec *files,
+			       u32 nr);
 void kintrospect_debugfs_remove(void);
-/* Implemented in Rust (rust/bridge.rs). */
-int kintrospect_file_show(const void *data, u32 id, struct seq_file *m);
-int kintrospect_file_write(const void *data, u32 id, const char *buf,
-			   size_t copied, size_t len);
 
 /* sysrq.c: the SysRq key. */
-int kintrospect_sysrq_register(u8 key, const void *data);
-/* Implemented in Rust: the SysRq key's process-context part. */
-void kintrospect_sysrq_deferred(const void *data);
+int kintrospect_sysrq_register(u8 key);
 void kintrospect_sysrq_unregister(void);
 
 /* features.c: what this kernel was built with. */
@@ -225,10 +238,6 @@ void kintrospect_slab_files_exit(void);
 int kintrospect_read_slab_file(u32 which, const char *cache, char *buf,
 			       size_t len, size_t *out);
 u64 kintrospect_now_ns(void);
-void kintrospect_slab_sampler_start(const void *data, u32 interval_ms);
-void kintrospect_slab_sampler_stop(void);
-/* Implemented in Rust (rust/bridge.rs): one periodic sample. */
-void kintrospect_slab_tick(const void *data);
 int kintrospect_leak_init(void);
 void kintrospect_leak_exit(void);
 int kintrospect_leak_alloc(u32 nr);
@@ -236,6 +245,9 @@ void kintrospect_leak_free(void);
 u64 kintrospect_leak_count(void);
 
 /* testpath.c: the spin-forever test path. */
+#define KINTROSPECT_SPIN_IRQOFF_MAX_MS	8000	/* below the hard-lockup threshold */
+
+u32 kintrospect_test_spin_limit(bool irqoff, u32 timeout_ms);
 int kintrospect_test_spin(bool irqoff, u32 timeout_ms);
 int kintrospect_test_abba(bool b_first, u32 timeout_ms);
 void kintrospect_test_init(void);

@@ -22,9 +22,10 @@ static bool test_paths;
 module_param(test_paths, bool, 0444);
 MODULE_PARM_DESC(test_paths, "Create the test/ directory with the spin-forever test path (default 0)");
 
-static unsigned int spin_timeout_ms = 30000;
+static unsigned int spin_timeout_ms = 5000;
 module_param(spin_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(spin_timeout_ms, "A test spin ends by itself after this long (default 30000 ms)");
+MODULE_PARM_DESC(spin_timeout_ms,
+		 "A test spin ends by itself after this long, 1-15000 ms, with irqs off at most 8000 (default 5000)");
 
 static unsigned int slab_interval_ms;
 module_param(slab_interval_ms, uint, 0444);

@@ -17,7 +17,7 @@ use super::parse::{
 use kernel::prelude::*;
 
 /// Largest K (`slab_trend_samples`).
-pub(crate) const MAX_SAMPLES: usize = 64;
+pub(crate) const MAX_SAMPLES: usize = crate::bridge::SLAB_TREND_MAX as usize;
 
 /// Most caches tracked at once.
 pub(crate) const MAX_TRACKED: usize = 1024;
