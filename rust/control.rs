@@ -95,6 +95,7 @@ pub(crate) fn parse_leak(input: &[u8]) -> Result<Leak> {
     Ok(leak)
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_control)]
 mod tests {
     use super::*;

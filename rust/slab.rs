@@ -483,6 +483,7 @@ impl Slab {
     }
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_slab)]
 mod tests {
     use super::*;

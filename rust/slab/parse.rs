@@ -250,6 +250,7 @@ pub(crate) fn allocinfo<const N: usize>(text: &[u8], top: &mut KVec<Site>) -> Re
     Ok(())
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_slab_parse)]
 mod tests {
     use super::*;

@@ -197,6 +197,7 @@ impl Trend {
     }
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_slab_trend)]
 mod tests {
     use super::*;

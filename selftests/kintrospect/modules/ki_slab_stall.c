@@ -4,11 +4,12 @@
  *
  * At load, creates the cache "ki_slab_stall" and allocates and frees one
  * object on CPU @cpu, so that the object's slab stays cached on that CPU.
- * At unload, kmem_cache_destroy() then flushes that CPU's cached slab with
- * a work item queued on it, holding slab_mutex: while @cpu spins with
- * preemption off, the unload (and every reader of /proc/slabinfo) waits -
- * what any module unload or device removal does on a machine with a stuck
- * CPU. Used by kintrospect_stall.sh; the wait ends when the spin ends.
+ * At unload, kmem_cache_destroy() then flushes that CPU's cached objects
+ * with a work item queued on it, holding slab_mutex: while no kworker can
+ * run on @cpu (a runaway real-time task monopolises it), the unload and
+ * every reader of /proc/slabinfo wait - what any module unload or device
+ * removal does on such a machine. Used by kintrospect_stall.sh; the wait
+ * ends when the CPU is free again.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
