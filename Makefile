@@ -28,7 +28,7 @@ RUSTFMT_CONFIG = $(firstword $(wildcard $(KDIR)/source/.rustfmt.toml $(KDIR)/.ru
 RUSTFMT = /usr/bin/rustfmt --edition 2021 --config-path $(RUSTFMT_CONFIG)
 
 .PHONY: help setup kernel module kunit-module modules_install testmods testmods_install fmt fmt-check lint \
-	check run bench clean
+	check run bench rust-analyzer print-mo clean
 
 help: ## Show this help.
 	@awk -F ':.*## ' '/^[a-z_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -85,6 +85,11 @@ run: ## Boot the VM, load the module and show what it sees.
 
 bench: ## Benchmarks in the VM, side by side with the kernel's own tools.
 	$(ROOT)/scripts/bench
+
+rust-analyzer: ## Write rust-project.json for rust-analyzer (editor support; ignored by git).
+	@mkdir -p $(MO)
+	$(KMAKE) rust-analyzer
+	@if [ -f $(MO)/rust-project.json ]; then ln -sf $(MO)/rust-project.json $(ROOT)/rust-project.json; fi
 
 # For the scripts: where this checkout's build outputs go.
 print-mo:

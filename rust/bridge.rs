@@ -153,6 +153,8 @@ const _: () = assert!(core::mem::size_of::<RawCpu>() == 600);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
 const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
 const _: () = assert!(core::mem::size_of::<registration::Ops>() == 32);
+const _: () = assert!(core::mem::size_of::<config::Params>() == 24);
+const _: () = assert!(core::mem::size_of::<config::Feature>() == 16);
 const _: () = assert!(core::mem::size_of::<RawHeld>() == 80);
 const _: () = assert!(core::mem::size_of::<RawTask>() == 120);
 const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 32);
@@ -216,20 +218,14 @@ mod ffi {
             info: *mut RawLocksInfo,
         ) -> c_int;
         pub(super) fn kintrospect_sysrq_unregister();
-        pub(super) fn kintrospect_features() -> u32;
+        pub(super) fn kintrospect_params_read(params: *mut config::Params);
+        pub(super) fn kintrospect_features(nr: *mut u32) -> *const config::Feature;
         pub(super) fn kintrospect_kernel_release() -> *const c_char;
-        pub(super) fn kintrospect_param_nmi_timeout_ms() -> u32;
-        pub(super) fn kintrospect_param_sysrq_key() -> u8;
-        pub(super) fn kintrospect_param_test_paths() -> bool;
-        pub(super) fn kintrospect_param_spin_timeout_ms() -> u32;
         pub(super) fn kintrospect_test_spin(irqoff: bool, timeout_ms: u32) -> c_int;
         pub(super) fn kintrospect_test_spin_limit(irqoff: bool, timeout_ms: u32) -> u32;
         pub(super) fn kintrospect_test_abba(b_first: bool, timeout_ms: u32) -> c_int;
         pub(super) fn kintrospect_test_init();
         pub(super) fn kintrospect_test_release();
-        pub(super) fn kintrospect_param_slab_interval_ms() -> u32;
-        pub(super) fn kintrospect_param_slab_trend_samples() -> u32;
-        pub(super) fn kintrospect_param_slab_trend_min_growth() -> u32;
         pub(super) fn kintrospect_slab_files_init() -> c_int;
         pub(super) fn kintrospect_slab_files_exit();
         pub(super) fn kintrospect_read_slab_file(
@@ -253,7 +249,7 @@ mod cpus;
 mod locks;
 mod registration;
 mod slab;
-mod test;
+mod testpath;
 
 pub(crate) use config::{
     features,
@@ -269,6 +265,7 @@ pub(crate) use cpus::{
     Nmi,
     Source, //
 };
+pub(crate) use locks::collect_locks;
 pub(crate) use registration::{
     Config,
     FileDef,
@@ -276,14 +273,13 @@ pub(crate) use registration::{
     Registration,
     MAX_WRITE, //
 };
-pub(crate) use locks::collect_locks;
 pub(crate) use slab::{
     now_ns,
     Leak,
     SlabFile,
     SlabFiles, //
 };
-pub(crate) use test::{
+pub(crate) use testpath::{
     SpinEnd,
     TestPath, //
 };

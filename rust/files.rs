@@ -11,11 +11,8 @@ use crate::{
         self,
         FileDef,
         Handler,
-        Leak,
         Nmi,
-        Source,
-        SpinEnd,
-        TestPath, //
+        Source, //
     },
     control::{
         self,
@@ -28,6 +25,10 @@ use crate::{
         Slab, //
     },
     status::Status,
+    testpath::{
+        self,
+        TestPaths, //
+    },
 };
 use kernel::{
     fmt::{
@@ -55,10 +56,8 @@ pub(crate) struct Data {
     /// The slab sampler's state (baseline, latest sample, trend).
     #[pin]
     pub(crate) slab: Slab,
-    pub(crate) test: Option<TestPath>,
-    /// The leak test path (`test_paths=1`).
-    leak: Option<Leak>,
-    spin_timeout_ms: u32,
+    /// The test paths (`test_paths=1`).
+    test: Option<TestPaths>,
 }
 
 impl Data {
@@ -66,10 +65,10 @@ impl Data {
     ///
     /// Also takes the slab baseline and, with `test_paths=1`, creates the leak test cache.
     pub(crate) fn new(params: &bridge::Params) -> Result<impl PinInit<Self, Error>> {
-        let test_paths = params.test_paths;
-        let slab = Slab::new(slab::Params::from_module(params))?;
-        let leak = if test_paths {
-            Some(Leak::create()?)
+        let params = *params;
+        let slab = Slab::new(slab::Params::from_module(&params))?;
+        let test = if params.test_paths {
+            Some(TestPaths::new(&params)?)
         } else {
             None
         };
@@ -78,17 +77,14 @@ impl Data {
             cpus_lock <- new_mutex!((), "kintrospect_cpus"),
             locks <- new_mutex!(locks::State::new()?, "kintrospect_locks"),
             status: Status {
-                features: bridge::features(),
                 sysrq_key: params.sysrq_key,
                 nmi_timeout_ms: params.nmi_timeout_ms,
-                test_paths,
+                test_paths: params.test_paths,
                 nr_cpu_slots: bridge::nr_cpu_slots(),
                 snapshot_memory: bridge::snapshot_memory(),
             },
             slab <- slab,
-            test: test_paths.then(TestPath::new),
-            leak,
-            spin_timeout_ms: params.spin_timeout_ms,
+            test,
         }? Error))
     }
 
@@ -96,6 +92,21 @@ impl Data {
     fn snapshot_cpus(&self) -> Result {
         let _guard = self.cpus_lock.lock();
         self.nmi.capture(Source::Control)
+    }
+
+    /// Takes the rest of "a snapshot of everything" after a CPU snapshot, for `snapshot all`
+    /// and the SysRq key: a locks snapshot (its number of deadlocks), then a slab sample. From
+    /// SysRq (`wait` false) a locks snapshot already in progress is not waited for.
+    fn snapshot_rest(&self, wait: bool) -> (Result<usize>, Result) {
+        let locks = match wait {
+            true => Some(self.locks.lock()),
+            false => self.locks.try_lock(),
+        };
+        let locks = match locks {
+            Some(mut locks) => locks.snapshot(),
+            None => Err(EBUSY),
+        };
+        (locks, self.slab.sample())
     }
 }
 
@@ -110,27 +121,43 @@ impl Handler for Data {
         FileDef::read(c"slab_delta", |d, f| d.slab.write_text(f)),
         FileDef::read(c"slab_delta.json", |d, f| d.slab.write_json(f)),
         FileDef::dir(c"test/").test(),
-        FileDef::read(c"test/spin", |d, f| spin(d, false, f)).test(),
-        FileDef::read(c"test/spin_irqoff", |d, f| spin(d, true, f)).test(),
-        FileDef::write(c"test/release", write_release).test(),
-        FileDef::read(c"test/abba_a", |d, f| abba(d, false, f)).test(),
-        FileDef::read(c"test/abba_b", |d, f| abba(d, true, f)).test(),
-        FileDef::write(c"test/leak", write_leak).test(),
+        FileDef::read(c"test/spin", |d, f| {
+            test_show(d, f, |t, f| testpath::spin(t, false, f))
+        })
+        .test(),
+        FileDef::read(c"test/spin_irqoff", |d, f| {
+            test_show(d, f, |t, f| testpath::spin(t, true, f))
+        })
+        .test(),
+        FileDef::write(c"test/release", |d, _, _| test_write(d, testpath::release)).test(),
+        FileDef::read(c"test/abba_a", |d, f| {
+            test_show(d, f, |t, f| testpath::abba(t, false, f))
+        })
+        .test(),
+        FileDef::read(c"test/abba_b", |d, f| {
+            test_show(d, f, |t, f| testpath::abba(t, true, f))
+        })
+        .test(),
+        FileDef::write(c"test/leak", |d, i, n| {
+            test_write(d, |t| testpath::leak(t, i, n))
+        })
+        .test(),
     ];
 
     /// The SysRq key's process-context part: a locks snapshot and a slab sample, after the CPU
     /// snapshot the handler took. Neither waits for a snapshot already in progress: that one's
     /// result is as fresh.
     fn sysrq(&self) {
-        match self.locks.try_lock() {
-            None => pr_info!("locks snapshot by sysrq skipped: one is in progress\n"),
-            Some(mut locks) => match locks.snapshot() {
-                Ok(0) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
-                Ok(n) => pr_info!("locks snapshot taken by sysrq: {n} DEADLOCK(S), see locks\n"),
-                Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
-            },
+        let (locks, slab) = self.snapshot_rest(false);
+        match locks {
+            Ok(0) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
+            Ok(n) => pr_info!("locks snapshot taken by sysrq: {n} DEADLOCK(S), see locks\n"),
+            Err(e) if e == EBUSY => {
+                pr_info!("locks snapshot by sysrq skipped: one is in progress\n")
+            }
+            Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
         }
-        if let Err(e) = self.slab.sample() {
+        if let Err(e) = slab {
             pr_info!("slab sample by sysrq failed: {e:?}\n");
         }
     }
@@ -146,8 +173,8 @@ fn show_status(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     data.status.write(f, Status::kernel_release())?;
     data.slab.write_status(f)?;
     writeln!(f, "locks_buffer_bytes: {}", data.locks.lock().memory())?;
-    match &data.leak {
-        Some(leak) => writeln!(f, "test_leak_objects: {}", leak.count()),
+    match &data.test {
+        Some(t) => writeln!(f, "test_leak_objects: {}", t.leak_count()),
         None => Ok(()),
     }
 }
@@ -182,57 +209,27 @@ fn write_control(data: &Data, input: &[u8], len: usize) -> Result {
         Command::Snapshot(What::Slab) => data.slab.sample(),
         Command::Snapshot(What::All) => {
             data.snapshot_cpus()?;
-            data.locks.lock().snapshot()?;
-            data.slab.sample()
+            let (locks, slab) = data.snapshot_rest(true);
+            locks?;
+            slab
         }
         Command::Baseline => data.slab.baseline(),
     }
 }
 
-/// A write to `test/leak`: a count to allocate, or `free`.
-fn write_leak(data: &Data, input: &[u8], len: usize) -> Result {
-    let Some(leak) = &data.leak else {
-        return Err(EINVAL);
-    };
-    if len > control::MAX_LEN {
-        return Err(EINVAL);
-    }
-    match control::parse_leak(input)? {
-        control::Leak::Alloc(n) => leak.alloc(n),
-        control::Leak::Free => {
-            leak.free();
-            Ok(())
-        }
+/// A read of a test file: nothing without `test_paths=1` (the file does not exist then).
+fn test_show(
+    data: &Data,
+    f: &mut fmt::Formatter<'_>,
+    show: impl FnOnce(&TestPaths, &mut fmt::Formatter<'_>) -> fmt::Result,
+) -> fmt::Result {
+    match &data.test {
+        Some(t) => show(t, f),
+        None => Ok(()),
     }
 }
 
-/// A write to `test/release`: any write releases; its content is not looked at.
-fn write_release(data: &Data, _input: &[u8], _len: usize) -> Result {
-    if let Some(test) = &data.test {
-        test.release();
-    }
-    Ok(())
-}
-
-/// Deadlocks in a read of `test/abba_a` or `test/abba_b` until killed.
-fn abba(data: &Data, b_first: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let Some(test) = &data.test else {
-        return Ok(());
-    };
-    match test.abba(b_first, data.spin_timeout_ms) {
-        Ok(()) => writeln!(f, "no deadlock"),
-        Err(e) if e == ETIMEDOUT => writeln!(f, "the partner reader did not come"),
-        Err(e) => writeln!(f, "ended: {e:?}"),
-    }
-}
-
-/// Spins in a read of `test/spin` or `test/spin_irqoff` and says how it ended.
-fn spin(data: &Data, irqoff: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let Some(test) = &data.test else {
-        return Ok(());
-    };
-    match test.spin(irqoff, data.spin_timeout_ms) {
-        SpinEnd::Released => writeln!(f, "released"),
-        SpinEnd::TimedOut(ms) => writeln!(f, "timed out after {ms} ms"),
-    }
+/// A write to a test file: `EINVAL` without `test_paths=1`.
+fn test_write(data: &Data, write: impl FnOnce(&TestPaths) -> Result) -> Result {
+    data.test.as_ref().map_or(Err(EINVAL), write)
 }

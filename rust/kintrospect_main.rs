@@ -19,6 +19,7 @@ mod json;
 mod locks;
 mod slab;
 mod status;
+mod testpath;
 
 module! {
     type: Kintrospect,
@@ -47,8 +48,8 @@ impl kernel::Module for Kintrospect {
             tick_ms: params.slab_interval_ms,
             test_files: params.test_paths,
         };
-        let registration =
-            bridge::Registration::new(files::Data::new(&params)?, config).inspect_err(|e| {
+        let registration = bridge::Registration::new(files::Data::new(&params)?, config)
+            .inspect_err(|e| {
                 if *e == EBUSY {
                     pr_err!(
                         "SysRq key '{}' is already taken; load with sysrq_key=<another key>\n",

@@ -1,14 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What this kernel was built with and the module parameters (`rust/c/features.c`,
-//! `rust/c/params.c`).
+//! The module parameters and what this kernel was built with (`rust/c/config.c`).
 
 use super::*;
 
-/// Kernel debug features this kernel was built with (`KINTROSPECT_FEAT_*` bits).
-pub(crate) fn features() -> u32 {
-    // SAFETY: No preconditions.
-    unsafe { ffi::kintrospect_features() }
+/// A kernel debug feature kintrospect can use (`struct kintrospect_feature`).
+#[repr(C)]
+pub(crate) struct Feature {
+    name: *const c_char,
+    enabled: bool,
+}
+
+impl Feature {
+    /// Its name in `status`.
+    pub(crate) fn name(&self) -> &'static CStr {
+        // SAFETY: By the C table, `name` is a static NUL-terminated string.
+        unsafe { CStr::from_char_ptr(self.name) }
+    }
+
+    /// Whether this kernel was built with it.
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled
+    }
+}
+
+// SAFETY: The table is static and never written.
+unsafe impl Sync for Feature {}
+
+/// The kernel debug features kintrospect can use, in the order `status` shows them.
+pub(crate) fn features() -> &'static [Feature] {
+    let mut nr = 0u32;
+    // SAFETY: No preconditions; the C part returns its static table and its length.
+    let table = unsafe { ffi::kintrospect_features(&mut nr) };
+    // SAFETY: `table` points to `nr` initialised, static, immutable entries.
+    unsafe { core::slice::from_raw_parts(table, nr as usize) }
 }
 
 /// The running kernel's release.
@@ -18,27 +43,28 @@ pub(crate) fn kernel_release() -> &'static CStr {
     unsafe { CStr::from_char_ptr(ffi::kintrospect_kernel_release()) }
 }
 
-/// The module parameters (declared in `rust/c/params.c`), read and checked once at load.
+/// The module parameters (declared in `rust/c/config.c`), read and checked once at load.
 ///
 /// A value out of range fails the load with `EINVAL` and a message naming the parameter and
 /// its range: nothing is clamped silently, so what `status` shows is what is in force.
-#[derive(Clone, Copy)]
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
 pub(crate) struct Params {
     /// `nmi_timeout_ms`: how long a CPU snapshot waits for the other CPUs, 1-10000.
     pub(crate) nmi_timeout_ms: u32,
+    /// `spin_timeout_ms`: the bound of a test spin, 1-[`SPIN_MAX_MS`].
+    pub(crate) spin_timeout_ms: u32,
+    /// `slab_interval_ms`: the periodic slab sampling period, 0 = off, else 100-3600000.
+    pub(crate) slab_interval_ms: u32,
+    /// `slab_trend_samples`: K, the intervals the slab trend keeps, 2-[`SLAB_TREND_MAX`].
+    pub(crate) slab_trend_samples: u32,
+    /// `slab_trend_min_growth`: M, the growing intervals that make a suspect, 1-K.
+    pub(crate) slab_trend_min_growth: u32,
     /// `sysrq_key`: the SysRq key.
     pub(crate) sysrq_key: u8,
     /// `test_paths`: whether the test directory exists.
     pub(crate) test_paths: bool,
-    /// `spin_timeout_ms`: the bound of a test spin, 1-`KINTROSPECT_SPIN_MAX_MS`.
-    pub(crate) spin_timeout_ms: u32,
-    /// `slab_interval_ms`: the periodic slab sampling period, 0 = off (checked by the slab
-    /// report, with the trend parameters).
-    pub(crate) slab_interval_ms: u32,
-    /// `slab_trend_samples`: K, the intervals the slab trend keeps.
-    pub(crate) slab_trend_samples: u32,
-    /// `slab_trend_min_growth`: M, the growing intervals that make a suspect.
-    pub(crate) slab_trend_min_growth: u32,
+    pad: u16,
 }
 
 /// Longest test spin (`KINTROSPECT_SPIN_MAX_MS`): below the soft-lockup and RCU stall
@@ -52,25 +78,26 @@ pub(crate) const NMI_TIMEOUT_MAX_MS: u32 = 10000;
 impl Params {
     /// Reads and checks the module parameters.
     pub(crate) fn read() -> Result<Self> {
-        // SAFETY: Each reads a module parameter, read-only after load; no preconditions.
-        let p = unsafe {
-            Self {
-                nmi_timeout_ms: ffi::kintrospect_param_nmi_timeout_ms(),
-                sysrq_key: ffi::kintrospect_param_sysrq_key(),
-                test_paths: ffi::kintrospect_param_test_paths(),
-                spin_timeout_ms: ffi::kintrospect_param_spin_timeout_ms(),
-                slab_interval_ms: ffi::kintrospect_param_slab_interval_ms(),
-                slab_trend_samples: ffi::kintrospect_param_slab_trend_samples(),
-                slab_trend_min_growth: ffi::kintrospect_param_slab_trend_min_growth(),
-            }
-        };
+        let mut p = Self::default();
+        // SAFETY: `p` is a valid `struct kintrospect_params`; no other preconditions.
+        unsafe { ffi::kintrospect_params_read(&mut p) };
         check("nmi_timeout_ms", p.nmi_timeout_ms, 1, NMI_TIMEOUT_MAX_MS)?;
         check("spin_timeout_ms", p.spin_timeout_ms, 1, SPIN_MAX_MS)?;
         if p.slab_interval_ms != 0 {
             check("slab_interval_ms", p.slab_interval_ms, 100, 3_600_000)?;
         }
-        check("slab_trend_samples", p.slab_trend_samples, 2, SLAB_TREND_MAX)?;
-        check("slab_trend_min_growth", p.slab_trend_min_growth, 1, p.slab_trend_samples)?;
+        check(
+            "slab_trend_samples",
+            p.slab_trend_samples,
+            2,
+            SLAB_TREND_MAX,
+        )?;
+        check(
+            "slab_trend_min_growth",
+            p.slab_trend_min_growth,
+            1,
+            p.slab_trend_samples,
+        )?;
         Ok(p)
     }
 }

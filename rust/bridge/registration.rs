@@ -9,6 +9,11 @@
 
 use super::*;
 
+/// What a read of a file of `T` shows.
+pub(crate) type ShowFn<T> = fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result;
+/// What a write to a file of `T` does, given its first bytes and its whole length.
+pub(crate) type WriteFn<T> = fn(&T, &[u8], usize) -> Result;
+
 /// A debugfs file (or a directory, whose name ends in `/`) of a [`Handler`].
 ///
 /// A file named `dir/name` goes into the directory `dir/` listed last before it. A readable
@@ -16,16 +21,13 @@ use super::*;
 pub(crate) struct FileDef<T: 'static> {
     name: &'static CStr,
     test: bool,
-    show: Option<fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result>,
-    write: Option<fn(&T, &[u8], usize) -> Result>,
+    show: Option<ShowFn<T>>,
+    write: Option<WriteFn<T>>,
 }
 
 impl<T> FileDef<T> {
     /// A file whose reads show `show`.
-    pub(crate) const fn read(
-        name: &'static CStr,
-        show: fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result,
-    ) -> Self {
+    pub(crate) const fn read(name: &'static CStr, show: ShowFn<T>) -> Self {
         Self {
             name,
             test: false,
@@ -35,8 +37,8 @@ impl<T> FileDef<T> {
     }
 
     /// A file whose writes are carried out by `write`, given the first [`MAX_WRITE`] bytes
-    /// and the length of the whole write.
-    pub(crate) const fn write(name: &'static CStr, write: fn(&T, &[u8], usize) -> Result) -> Self {
+    /// and the length of the whole write (which may be longer).
+    pub(crate) const fn write(name: &'static CStr, write: WriteFn<T>) -> Self {
         Self {
             name,
             test: false,
@@ -58,16 +60,6 @@ impl<T> FileDef<T> {
     /// The same file, part of the test path: created only with `test_paths=1`.
     pub(crate) const fn test(self) -> Self {
         Self { test: true, ..self }
-    }
-
-    /// The file's path below the kintrospect directory.
-    pub(crate) fn name(&self) -> &'static CStr {
-        self.name
-    }
-
-    /// Whether the file is part of the test path.
-    pub(crate) fn is_test(&self) -> bool {
-        self.test
     }
 
     fn mode(&self) -> u16 {
@@ -118,14 +110,15 @@ pub(super) struct Ops {
 ///
 /// # Invariants
 ///
-/// `kintrospect_register()` was called with a pointer to `*data` and [`Self::OPS`]; the files,
+/// `kintrospect_register()` was called with a pointer to `*_data` and [`Self::OPS`]; the files,
 /// the key and the tick exist exactly as `files`, `sysrq` and `tick` say, and all of them are
-/// gone before `data` is dropped.
+/// gone before `_data` is dropped.
 pub(crate) struct Registration<T: Handler> {
     files: bool,
     sysrq: bool,
     tick: bool,
-    data: Pin<KBox<T>>,
+    /// Kept for the C part, which is handed a pointer to it; dropped after [`Drop`].
+    _data: Pin<KBox<T>>,
 }
 
 impl<T: Handler> Registration<T> {
@@ -154,7 +147,7 @@ impl<T: Handler> Registration<T> {
             files: false,
             sysrq: false,
             tick: false,
-            data,
+            _data: data,
         };
         // SAFETY: Process context (module init).
         to_result(unsafe { ffi::kintrospect_sysrq_register(config.sysrq_key) })?;
@@ -177,16 +170,9 @@ impl<T: Handler> Registration<T> {
         }
         // SAFETY: `specs` holds `specs.len()` entries whose names are static C strings and
         // whose ids index `T::FILES`; process context.
-        to_result(unsafe {
-            ffi::kintrospect_debugfs_create(specs.as_ptr(), specs.len() as u32)
-        })?;
+        to_result(unsafe { ffi::kintrospect_debugfs_create(specs.as_ptr(), specs.len() as u32) })?;
         this.files = true;
         Ok(this)
-    }
-
-    /// The registered state.
-    pub(crate) fn data(&self) -> &T {
-        &self.data
     }
 }
 
@@ -224,7 +210,7 @@ unsafe fn state<'a, T: Handler>(data: *const c_void) -> &'a T {
 }
 
 /// One read of a file, formatted by its show function.
-struct Show<'a, T>(&'a T, fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result);
+struct Show<'a, T>(&'a T, ShowFn<T>);
 
 impl<T> fmt::Display for Show<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -23,7 +23,7 @@ static struct dentry *kintrospect_root;
 
 static int kintrospect_seq_show(struct seq_file *m, void *v)
 {
-	return kintrospect_show((u32)(unsigned long)m->private, m);
+	return kintrospect_file_show((u32)(unsigned long)m->private, m);
 }
 
 /*
@@ -50,7 +50,7 @@ static ssize_t kintrospect_write(struct file *file, const char __user *ubuf,
 
 	if (copy_from_user(buf, ubuf, copied))
 		return -EFAULT;
-	ret = kintrospect_write((u32)(unsigned long)m->private, buf, copied,
+	ret = kintrospect_file_write((u32)(unsigned long)m->private, buf, copied,
 				len);
 	return ret ? ret : len;
 }

@@ -165,8 +165,8 @@ static_assert(sizeof(struct kintrospect_ops) == 32);
 
 void kintrospect_register(const void *data, const struct kintrospect_ops *ops);
 void kintrospect_unregister(void);
-int kintrospect_show(u32 id, struct seq_file *m);
-int kintrospect_write(u32 id, const char *buf, size_t copied, size_t len);
+int kintrospect_file_show(u32 id, struct seq_file *m);
+int kintrospect_file_write(u32 id, const char *buf, size_t copied, size_t len);
 void kintrospect_sysrq_deferred(void);
 void kintrospect_tick_start(u32 interval_ms);
 void kintrospect_tick_stop(void);
@@ -191,34 +191,31 @@ void kintrospect_debugfs_remove(void);
 int kintrospect_sysrq_register(u8 key);
 void kintrospect_sysrq_unregister(void);
 
-/* features.c: what this kernel was built with. */
-u32 kintrospect_features(void);
+/* config.c: the module parameters, the kernel's debug features. */
+struct kintrospect_params {
+	u32 nmi_timeout_ms;
+	u32 spin_timeout_ms;
+	u32 slab_interval_ms;
+	u32 slab_trend_samples;
+	u32 slab_trend_min_growth;
+	u8 sysrq_key;
+	bool test_paths;
+	u16 pad;
+};
+
+static_assert(sizeof(struct kintrospect_params) == 24);
+
+/* A kernel debug feature and whether this kernel was built with it. */
+struct kintrospect_feature {
+	const char *name;
+	bool enabled;
+};
+
+static_assert(sizeof(struct kintrospect_feature) == 16);
+
+void kintrospect_params_read(struct kintrospect_params *p);
+const struct kintrospect_feature *kintrospect_features(u32 *nr);
 const char *kintrospect_kernel_release(void);
-
-#define KINTROSPECT_FEAT_LOCKDEP		(1U << 0)
-#define KINTROSPECT_FEAT_PROVE_LOCKING		(1U << 1)
-#define KINTROSPECT_FEAT_LOCK_STAT		(1U << 2)
-#define KINTROSPECT_FEAT_DEBUG_SPINLOCK		(1U << 3)
-#define KINTROSPECT_FEAT_DEBUG_MUTEXES		(1U << 4)
-#define KINTROSPECT_FEAT_KMEMLEAK		(1U << 5)
-#define KINTROSPECT_FEAT_SLUB_DEBUG		(1U << 6)
-#define KINTROSPECT_FEAT_HUNG_TASK		(1U << 7)
-#define KINTROSPECT_FEAT_HUNG_TASK_BLOCKER	(1U << 8)
-#define KINTROSPECT_FEAT_SOFTLOCKUP		(1U << 9)
-#define KINTROSPECT_FEAT_HARDLOCKUP		(1U << 10)
-#define KINTROSPECT_FEAT_UNWINDER_ORC		(1U << 11)
-#define KINTROSPECT_FEAT_KALLSYMS_ALL		(1U << 12)
-#define KINTROSPECT_FEAT_MAGIC_SYSRQ		(1U << 13)
-#define KINTROSPECT_FEAT_KUNIT			(1U << 14)
-
-/* params.c: module parameters. */
-u32 kintrospect_param_nmi_timeout_ms(void);
-u8 kintrospect_param_sysrq_key(void);
-bool kintrospect_param_test_paths(void);
-u32 kintrospect_param_spin_timeout_ms(void);
-u32 kintrospect_param_slab_interval_ms(void);
-u32 kintrospect_param_slab_trend_samples(void);
-u32 kintrospect_param_slab_trend_min_growth(void);
 
 /* slab.c: slab reports, periodic sampling, the leak test path. */
 #define KINTROSPECT_LEAK_OBJ_SIZE	256

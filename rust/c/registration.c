@@ -37,12 +37,12 @@ void kintrospect_unregister(void)
 	kintrospect_data = NULL;
 }
 
-int kintrospect_show(u32 id, struct seq_file *m)
+int kintrospect_file_show(u32 id, struct seq_file *m)
 {
 	return kintrospect_ops->show(kintrospect_data, id, m);
 }
 
-int kintrospect_write(u32 id, const char *buf, size_t copied, size_t len)
+int kintrospect_file_write(u32 id, const char *buf, size_t copied, size_t len)
 {
 	return kintrospect_ops->write(kintrospect_data, id, buf, copied, len);
 }
