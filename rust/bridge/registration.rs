@@ -10,6 +10,9 @@
 use super::*;
 
 /// What a read of a file of `T` shows.
+///
+/// An `Err` means the report could not be had (its copy could not be allocated): the read
+/// fails with `ENOMEM` and shows nothing, never a cut report.
 pub(crate) type ShowFn<T> = fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result;
 /// What a write to a file of `T` does, given its first bytes and its whole length.
 pub(crate) type WriteFn<T> = fn(&T, &[u8], usize) -> Result;
@@ -209,12 +212,18 @@ unsafe fn state<'a, T: Handler>(data: *const c_void) -> &'a T {
     unsafe { &*data.cast::<T>() }
 }
 
-/// One read of a file, formatted by its show function.
-struct Show<'a, T>(&'a T, ShowFn<T>);
+/// One read of a file, formatted by its show function, which may fail.
+struct Show<'a, T> {
+    data: &'a T,
+    show: ShowFn<T>,
+    failed: core::cell::Cell<bool>,
+}
 
 impl<T> fmt::Display for Show<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (self.1)(self.0, f)
+        let r = (self.show)(self.data, f);
+        self.failed.set(r.is_err());
+        r
     }
 }
 
@@ -236,8 +245,17 @@ unsafe extern "C" fn show<T: Handler>(
     let data = unsafe { state::<T>(data) };
     // SAFETY: By the function's safety requirements `m` is live for this call.
     let seq = unsafe { SeqFile::from_raw(m) };
-    seq_print!(seq, "{}", Show(data, show));
-    0
+    let show = Show {
+        data,
+        show,
+        failed: core::cell::Cell::new(false),
+    };
+    seq_print!(seq, "{}", show);
+    if show.failed.get() {
+        ENOMEM.to_errno()
+    } else {
+        0
+    }
 }
 
 /// Carries out a write to file `id` of `T::FILES` (`kintrospect_ops.write`).
