@@ -71,26 +71,36 @@ seq_of() {
 	"$KI_JSON" "$1" | sed -n 's/^\.seq=//p'
 }
 
-# --- Load.
-fail 20
+# --- Load. One failure per load, after a budget of SPACE bytes of
+# kintrospect's allocations succeeded: the sweep moves the failure through
+# init, from its first allocation to past its last.
 bad=0 loaded=0 refused=0
-for i in $(seq 1 20); do
-	if failing modprobe kintrospect test_paths=1 2>/dev/null; then
+for space in 0 64 512 2048 8192 32768 131072 524288 2097152 8388608 33554432; do
+	fail 100
+	for f in failslab fail_page_alloc; do
+		echo 1 > "$DBG/$f/times"
+		echo "$space" > "$DBG/$f/space"
+	done
+	failing modprobe kintrospect test_paths=1 2>/dev/null
+	rc=$?
+	fail 0
+	if [ $rc -eq 0 ]; then
 		loaded=$((loaded + 1))
 		for f in status control cpus cpus.json locks locks.json slab_delta slab_delta.json test/spin; do
-			[ -e "$KI/$f" ] || { ktap_print_msg "load $i: $f missing"; bad=1; }
+			[ -e "$KI/$f" ] || { ktap_print_msg "space $space: $f missing"; bad=1; }
 		done
-		ki_unload || { ktap_print_msg "unload after load $i failed"; bad=1; }
+		echo 'snapshot all' > "$KI/control" || { ktap_print_msg "space $space: loaded but broken"; bad=1; }
+		ki_unload || { ktap_print_msg "unload after space $space failed"; bad=1; }
 	else
 		refused=$((refused + 1))
-		{ ki_loaded || [ -e "$KI" ]; } && { ktap_print_msg "failed load $i left something"; bad=1; }
+		{ ki_loaded || [ -e "$KI" ]; } && { ktap_print_msg "failed load (space $space) left something"; bad=1; }
 		modprobe -r kintrospect 2>/dev/null
 	fi
 done
-fail 0
-ktap_print_msg "20 loads with 20% of allocations failing: $loaded loaded, $refused refused"
-ki_check "a load with failing allocations succeeds whole or fails leaving nothing" [ $bad -eq 0 ]
-ki_check "fault injection reached kintrospect's load (some loads were refused)" [ $refused -gt 0 ]
+ktap_print_msg "11 loads, each failing once after 0 to 32 MiB of its allocations: $loaded loaded, $refused refused"
+ki_check "a load with a failing allocation succeeds whole or fails leaving nothing" [ $bad -eq 0 ]
+ki_check "the failure hit kintrospect's init (some loads refused, the last ones loaded)" \
+	[ $refused -gt 0 -a $loaded -gt 0 ]
 
 # --- Snapshots and reads.
 ki_load test_paths=1 || ktap_exit_fail_msg "cannot load kintrospect"
