@@ -71,36 +71,40 @@ seq_of() {
 	"$KI_JSON" "$1" | sed -n 's/^\.seq=//p'
 }
 
-# --- Load. One failure per load, after a budget of SPACE bytes of
-# kintrospect's allocations succeeded: the sweep moves the failure through
-# init, from its first allocation to past its last.
+# --- Load. One failure per load: the N-th allocation with kintrospect on the
+# stack fails (/proc/self/fail-nth); the sweep moves it through init, from
+# its first allocation to past its last. (Every other call counts too, such
+# as kmemleak's own record of an object, which it survives.)
+# probability 100 with times 0: the fail-nth failure only.
+fail 100
+for f in failslab fail_page_alloc; do
+	echo 0 > "$DBG/$f/times"
+	echo 2 > "$DBG/$f/verbose"
+done
+hits_before=$(dmesg | grep -c '^\[.*\]  [^ ]*+0x[0-9a-f]*/0x[0-9a-f]* \[kintrospect\]$')
 bad=0 loaded=0 refused=0
-for space in 0 64 512 2048 8192 32768 131072 524288 2097152 8388608 33554432; do
-	fail 100
-	for f in failslab fail_page_alloc; do
-		echo 1 > "$DBG/$f/times"
-		echo "$space" > "$DBG/$f/space"
-	done
-	failing modprobe kintrospect test_paths=1 2>/dev/null
-	rc=$?
-	fail 0
-	if [ $rc -eq 0 ]; then
+for n in 1 2 3 4 5 6 7 8 10 12 16 20 24 32 48 64 96 128 256 1024; do
+	sh -c 'echo "$1" > /proc/self/fail-nth && exec modprobe kintrospect test_paths=1' \
+		failing "$n" 2>/dev/null
+	if [ $? -eq 0 ]; then
 		loaded=$((loaded + 1))
 		for f in status control cpus cpus.json locks locks.json slab_delta slab_delta.json test/spin; do
-			[ -e "$KI/$f" ] || { ktap_print_msg "space $space: $f missing"; bad=1; }
+			[ -e "$KI/$f" ] || { ktap_print_msg "fail-nth $n: $f missing"; bad=1; }
 		done
-		echo 'snapshot all' > "$KI/control" || { ktap_print_msg "space $space: loaded but broken"; bad=1; }
-		ki_unload || { ktap_print_msg "unload after space $space failed"; bad=1; }
+		echo 'snapshot all' > "$KI/control" || { ktap_print_msg "fail-nth $n: loaded but broken"; bad=1; }
+		ki_unload || { ktap_print_msg "unload after fail-nth $n failed"; bad=1; }
 	else
 		refused=$((refused + 1))
-		{ ki_loaded || [ -e "$KI" ]; } && { ktap_print_msg "failed load (space $space) left something"; bad=1; }
+		{ ki_loaded || [ -e "$KI" ]; } && { ktap_print_msg "failed load (fail-nth $n) left something"; bad=1; }
 		modprobe -r kintrospect 2>/dev/null
 	fi
 done
-ktap_print_msg "11 loads, each failing once after 0 to 32 MiB of its allocations: $loaded loaded, $refused refused"
+fail 0
+hits=$(( $(dmesg | grep -c '^\[.*\]  [^ ]*+0x[0-9a-f]*/0x[0-9a-f]* \[kintrospect\]$') - hits_before ))
+ktap_print_msg "20 loads, the 1st to 1024th allocation of init failing: $loaded loaded, $refused refused"
 ki_check "a load with a failing allocation succeeds whole or fails leaving nothing" [ $bad -eq 0 ]
-ki_check "the failure hit kintrospect's init (some loads refused, the last ones loaded)" \
-	[ $refused -gt 0 -a $loaded -gt 0 ]
+ki_check "the injected failures hit kintrospect's init ($hits stack frames of kintrospect in their reports)" \
+	[ $hits -gt 0 ]
 
 # --- Snapshots and reads.
 ki_load test_paths=1 || ktap_exit_fail_msg "cannot load kintrospect"
