@@ -27,7 +27,8 @@ export LIBCLANG_PATH := /usr/lib/llvm-22/lib
 RUSTFMT_CONFIG = $(firstword $(wildcard $(KDIR)/source/.rustfmt.toml $(KDIR)/.rustfmt.toml))
 RUSTFMT = /usr/bin/rustfmt --edition 2021 --config-path $(RUSTFMT_CONFIG)
 
-.PHONY: help setup kernel module modules_install fmt fmt-check lint check run bench clean
+.PHONY: help setup kernel module modules_install testmods testmods_install fmt fmt-check lint \
+	check run bench clean
 
 help: ## Show this help.
 	@awk -F ':.*## ' '/^[a-z_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -44,6 +45,22 @@ module: ## Build kintrospect.ko against KDIR (into $(MO)).
 
 modules_install: module ## Install kintrospect.ko (INSTALL_MOD_PATH=<root>).
 	$(KMAKE) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
+
+# Test helper modules: selftests/kintrospect/modules/*.c (patterns real
+# drivers use) and the kernel's own lib/test_lockup.c, copied with a
+# generated Kbuild into the cache and built there, one module per file.
+TESTMODS = $(MO)/testmods
+TEST_LOCKUP = $(firstword $(wildcard $(KDIR)/source/lib/test_lockup.c $(KDIR)/lib/test_lockup.c))
+TMMAKE = $(MAKE) -C $(KDIR) M=$(TESTMODS) $(KMAKE_ARGS)
+
+testmods: ## Build the selftests' helper modules and lib/test_lockup.c (into $(MO)/testmods).
+	@rm -rf $(TESTMODS) && mkdir -p $(TESTMODS)
+	@cp $(wildcard $(ROOT)/selftests/kintrospect/modules/*.c) $(TEST_LOCKUP) $(TESTMODS)/
+	@cd $(TESTMODS) && echo "obj-m := $$(ls *.c | sed 's/\.c$$/.o/' | tr '\n' ' ')" >Kbuild
+	$(TMMAKE) modules
+
+testmods_install: testmods ## Install the helper modules (INSTALL_MOD_PATH=<root>).
+	$(TMMAKE) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
 
 fmt: ## Format the Rust code with the kernel's rustfmt settings.
 	$(RUSTFMT) rust/*.rs
