@@ -514,9 +514,9 @@ mod tests {
         let snap = two_cpus()?;
         let hidden = json(&snap, false)?;
         let shown = json(&snap, true)?;
-        assert!(hidden.to_str()?.contains(
-            "\"frames\":[\"ki_stuck_init_spin+0x1c/0x40 [ki_stuck_init]\",\"?\"]"
-        ));
+        assert!(hidden
+            .to_str()?
+            .contains("\"frames\":[\"ki_stuck_init_spin+0x1c/0x40 [ki_stuck_init]\",\"?\"]"));
         assert!(!hidden.to_str()?.contains("0x1000"));
         assert!(shown.to_str()?.contains(
             "\"frames\":[\"ki_stuck_init_spin+0x1c/0x40 [ki_stuck_init]\",\
