@@ -78,7 +78,7 @@ static_assert(sizeof(struct kintrospect_cpu) == 8808);
 struct kintrospect_cpus_info {
 	u64 seq;		/* 0: no snapshot taken yet */
 	u64 taken_ns;		/* ktime_get_mono_fast_ns() at the trigger */
-	u64 duration_ns;	/* trigger to last answer or timeout */
+	u64 duration_ns;	/* trigger to publication: answers, then names */
 	u32 source;		/* enum kintrospect_source */
 	u32 nr_cpus;		/* slots that follow: nr_cpu_ids */
 	u32 nr_no_response;

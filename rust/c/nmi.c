@@ -35,8 +35,10 @@
  * the slot's only writer: NMIs do not nest on a CPU) and the trigger reads
  * it with a check, so a late handler rewriting the slot is never torn.
  *
- * At unload, the handler is unregistered only once got == sent on every
- * CPU, or after a bounded wait (with a warning).
+ * An offline CPU drops NMIs before any handler runs: what it had not taken
+ * is written off when a round finds it offline. At unload, the handler is
+ * unregistered only once got == sent on every online CPU, or after a
+ * bounded wait (with a warning).
  *
  * The model is the kernel's own nmi_cpu_backtrace() (lib/nmi_backtrace.c),
  * with the output going into memory instead of the console.
@@ -243,6 +245,15 @@ static bool request_round(int cpu, u64 round)
 	return true;
 }
 
+/*
+ * An offline CPU drops every NMI before any handler runs (exc_nmi()), so an
+ * NMI of ours it had not taken when it went offline will never be claimed.
+ */
+static void forget_dropped(int cpu)
+{
+	atomic_set(&slots[cpu].got, atomic_read(&slots[cpu].sent));
+}
+
 /* Copies @cpu's answer to @round into @out; false if it is not there (yet). */
 static bool take_answer(int cpu, u64 round, struct nmi_sample *out)
 {
@@ -376,8 +387,12 @@ int kintrospect_cpus_capture(u32 source)
 	cpumask_clear(&capture_waiting);
 	for (cpu = 0; cpu < nr_slots; cpu++) {
 		clear_cpu(&snap_work[cpu], cpu);
-		if (cpu == self || !cpu_online(cpu))
+		if (cpu == self)
 			continue;
+		if (!cpu_online(cpu)) {
+			forget_dropped(cpu);
+			continue;
+		}
 		__cpumask_set_cpu(cpu, &capture_waiting);
 		if (request_round(cpu, round))
 			__cpumask_set_cpu(cpu, &capture_ipi);
@@ -559,12 +574,13 @@ err:
 	return ret;
 }
 
-/* CPUs that still have an NMI of kintrospect's on its way. */
+/* Online CPUs that still have an NMI of kintrospect's on its way. */
 static u32 nr_unsettled(void)
 {
-	u32 cpu, n = 0;
+	u32 n = 0;
+	int cpu;
 
-	for (cpu = 0; cpu < nr_slots; cpu++)
+	for_each_online_cpu(cpu)
 		if (atomic_read(&slots[cpu].got) != atomic_read(&slots[cpu].sent))
 			n++;
 	return n;
