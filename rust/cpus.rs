@@ -16,6 +16,7 @@ use crate::{
         RawCpusInfo,
         Source,
         State,
+        COMM_LEN,
         MAX_FRAMES, //
     },
     json, //
@@ -160,12 +161,12 @@ pub(crate) fn nul_terminated(bytes: &[u8]) -> &[u8] {
 }
 
 /// Writes a task name for people.
-pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
+pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; COMM_LEN]) -> fmt::Result {
     write_printable(w, nul_terminated(comm))
 }
 
 /// The bytes of a NUL-terminated task name.
-pub(crate) fn comm_bytes(comm: &[u8; 16]) -> &[u8] {
+pub(crate) fn comm_bytes(comm: &[u8; COMM_LEN]) -> &[u8] {
     nul_terminated(comm)
 }
 
