@@ -314,6 +314,7 @@ fn write_held<S: Symbols + ?Sized>(
     }
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_locks_format)]
 mod tests {
     use super::*;
