@@ -253,12 +253,14 @@ pub(crate) use cpus::{
     raw_addresses_allowed,
     snapshot_memory,
     symbol,
-    zeroed_cpus,
     Mode,
     Nmi,
     Source,
     State, //
 };
+// Only the KUnit suites build CPU records by hand.
+#[cfg(kintrospect_kunit)]
+pub(crate) use cpus::zeroed_cpus;
 pub(crate) use locks::collect_locks;
 pub(crate) use registration::{
     Config,
