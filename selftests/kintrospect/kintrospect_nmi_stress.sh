@@ -17,6 +17,9 @@ UNKNOWN='NMI received for unknown reason'
 ki_require
 ktap_print_header
 ktap_set_plan 4
+# The kernel's threshold for "NMI handler took too long" (1 ms by default).
+LONGEST=/sys/kernel/debug/x86/nmi_longest_ns
+old_longest=$(cat $LONGEST 2>/dev/null)
 busy=""
 cleanup() {
 	for p in $busy; do
@@ -24,6 +27,7 @@ cleanup() {
 	done
 	wait
 	modprobe -r kintrospect 2>/dev/null
+	[ -n "$old_longest" ] && echo "$old_longest" > $LONGEST
 	ki_cleanup_tmp
 }
 trap cleanup EXIT
@@ -33,6 +37,12 @@ nr=$(ki_nr_online)
 taskset -p -c 0 $$ >/dev/null
 
 before=$(dmesg | grep -cE "$UNKNOWN")
+# Busy loops on every vCPU of a TCG guest get vCPUs descheduled by the host in
+# the middle of any NMI handler (the kernel's own nmi_cpu_backtrace_handler,
+# a bitmap test, was reported at 29 ms here): this test is about which NMIs
+# are claimed, not how long a handler takes, so the duration warning is
+# raised to 1 s while it runs (restored at the end).
+[ -n "$old_longest" ] && echo 1000000000 > $LONGEST
 ki_load nmi_timeout_ms=1 || ktap_exit_fail_msg "cannot load with nmi_timeout_ms=1"
 
 # A busy loop on every other CPU, in user mode.
