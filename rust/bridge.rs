@@ -27,9 +27,15 @@ use kernel::{
 /// Frames kept per CPU (`KINTROSPECT_MAX_FRAMES`).
 pub(crate) const MAX_FRAMES: usize = 64;
 
-/// One CPU of a snapshot (`struct kintrospect_cpu`).
+/// Bytes of a task name (`KINTROSPECT_COMM_LEN`).
+pub(crate) const COMM_LEN: usize = 16;
+
+/// Room for one frame's symbol with its NUL (`KINTROSPECT_SYMBOL_LEN`).
+pub(crate) const SYMBOL_LEN: usize = 128;
+
+/// One CPU of a snapshot, its frames named when it was taken (`struct kintrospect_cpu`).
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Zeroable)]
 pub(crate) struct RawCpu {
     pub(crate) taken_ns: u64,
     pub(crate) handler_ns: u64,
@@ -37,6 +43,10 @@ pub(crate) struct RawCpu {
     pub(crate) sp: u64,
     pub(crate) flags: u64,
     pub(crate) frames: [u64; MAX_FRAMES],
+    /// Bit `i`: `frames[i]` is an interrupted ip, not a return address.
+    pub(crate) interrupted: u64,
+    /// Bit `i`: kallsyms had no symbol for `frames[i]` (its text is empty).
+    pub(crate) unresolved: u64,
     pub(crate) pid: i32,
     pub(crate) tgid: i32,
     pub(crate) cpu: u32,
@@ -45,7 +55,9 @@ pub(crate) struct RawCpu {
     pub(crate) irqs_disabled: u32,
     pub(crate) preempt_count: u32,
     pub(crate) nr_frames: u32,
-    pub(crate) comm: [u8; 16],
+    pub(crate) comm: [u8; COMM_LEN],
+    /// NUL-terminated `function+off/size [module]` per frame.
+    pub(crate) symbols: [[u8; SYMBOL_LEN]; MAX_FRAMES],
 }
 
 /// A snapshot's header (`struct kintrospect_cpus_info`).
@@ -149,7 +161,9 @@ struct FileSpec {
 }
 
 // The C side asserts the same sizes.
-const _: () = assert!(core::mem::size_of::<RawCpu>() == 600);
+const _: () = assert!(core::mem::size_of::<RawCpu>() == 8808);
+// One bit per frame in `interrupted` and `unresolved`.
+const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
 const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
 const _: () = assert!(core::mem::size_of::<registration::Ops>() == 32);
@@ -158,29 +172,6 @@ const _: () = assert!(core::mem::size_of::<config::Feature>() == 16);
 const _: () = assert!(core::mem::size_of::<RawHeld>() == 80);
 const _: () = assert!(core::mem::size_of::<RawTask>() == 120);
 const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 32);
-
-impl RawCpu {
-    /// An all-zero record, the state of a slot before any snapshot.
-    pub(crate) const fn zeroed() -> Self {
-        Self {
-            taken_ns: 0,
-            handler_ns: 0,
-            ip: 0,
-            sp: 0,
-            flags: 0,
-            frames: [0; MAX_FRAMES],
-            pid: 0,
-            tgid: 0,
-            cpu: 0,
-            state: 0,
-            mode: 0,
-            irqs_disabled: 0,
-            preempt_count: 0,
-            nr_frames: 0,
-            comm: [0; 16],
-        }
-    }
-}
 
 mod ffi {
     use super::*;
@@ -262,9 +253,14 @@ pub(crate) use cpus::{
     raw_addresses_allowed,
     snapshot_memory,
     symbol,
+    Mode,
     Nmi,
-    Source, //
+    Source,
+    State, //
 };
+// Only the KUnit suites build CPU records by hand.
+#[cfg(kintrospect_kunit)]
+pub(crate) use cpus::zeroed_cpus;
 pub(crate) use locks::collect_locks;
 pub(crate) use registration::{
     Config,

@@ -4,11 +4,78 @@
 
 use super::*;
 
-/// Who asked for a snapshot (`enum kintrospect_source`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Source {
-    /// A write of `snapshot cpus` to `control`.
-    Control = 1,
+/// Defines a Rust enum for a C enum of `rust/c/kintrospect.h`, with the same values, and its
+/// checked conversion from the raw `u32` (`EINVAL` for a value the header does not define).
+macro_rules! c_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:expr,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        #[repr(u32)]
+        pub(crate) enum $name {
+            $($(#[$vmeta])* $variant = $value,)+
+        }
+
+        impl TryFrom<u32> for $name {
+            type Error = Error;
+
+            fn try_from(v: u32) -> Result<Self> {
+                [$($name::$variant),+]
+                    .into_iter()
+                    .find(|x| *x as u32 == v)
+                    .ok_or(EINVAL)
+            }
+        }
+    };
+}
+
+c_enum! {
+    /// What a CPU was doing when the snapshot reached it (`enum kintrospect_cpu_state`).
+    State {
+        /// `KINTROSPECT_CPU_OFFLINE`: a possible CPU that is not online.
+        Offline = 0,
+        /// `KINTROSPECT_CPU_RUNNING`.
+        Running = 1,
+        /// `KINTROSPECT_CPU_IDLE`: the idle task, not in an interrupt.
+        Idle = 2,
+        /// `KINTROSPECT_CPU_NO_RESPONSE`: its data for this snapshot did not arrive in time.
+        NoResponse = 3,
+    }
+}
+
+c_enum! {
+    /// The context the NMI interrupted (`enum kintrospect_mode`).
+    Mode {
+        /// `KINTROSPECT_MODE_KERNEL`.
+        Kernel = 0,
+        /// `KINTROSPECT_MODE_USER`.
+        User = 1,
+        /// `KINTROSPECT_MODE_IDLE`.
+        Idle = 2,
+    }
+}
+
+c_enum! {
+    /// Who asked for a snapshot (`enum kintrospect_source`).
+    Source {
+        /// `KINTROSPECT_SOURCE_NONE`: no snapshot taken yet.
+        None = 0,
+        /// `KINTROSPECT_SOURCE_CONTROL`: a write of `snapshot cpus` to `control`.
+        Control = 1,
+        /// `KINTROSPECT_SOURCE_SYSRQ`: the SysRq key.
+        Sysrq = 2,
+    }
+}
+
+/// `n` all-zero CPU records, written in place (a record is too large for the stack).
+pub(crate) fn zeroed_cpus(n: usize) -> Result<KVVec<RawCpu>> {
+    let mut cpus = KVVec::with_capacity(n, GFP_KERNEL)?;
+    // SAFETY: The spare capacity holds at least `n` records, and all-zero bytes are a valid
+    // `RawCpu` (it is `Zeroable`).
+    unsafe {
+        core::ptr::write_bytes(cpus.spare_capacity_mut().as_mut_ptr(), 0, n);
+        cpus.inc_len(n);
+    }
+    Ok(cpus)
 }
 
 /// The NMI handler and the snapshot buffers; unregistered and freed on drop.
@@ -33,16 +100,17 @@ impl Nmi {
         to_result(unsafe { ffi::kintrospect_cpus_capture(source as u32) })
     }
 
-    /// Copies the latest snapshot into `cpus`, which is resized to [`nr_cpu_slots`].
-    pub(crate) fn copy(&self, cpus: &mut KVec<RawCpu>) -> Result<RawCpusInfo> {
+    /// Copies the latest snapshot out: its header and [`nr_cpu_slots`] records.
+    ///
+    /// The records are one `kvmalloc` allocation; a failure leaves the snapshot as it was.
+    pub(crate) fn copy(&self) -> Result<(RawCpusInfo, KVVec<RawCpu>)> {
         let n = nr_cpu_slots();
-        cpus.clear();
-        cpus.resize(n, RawCpu::zeroed(), GFP_KERNEL)?;
+        let mut cpus = zeroed_cpus(n)?;
         let mut info = RawCpusInfo::default();
         // SAFETY: `info` is a valid header and `cpus` holds `n` records; by the type invariant
         // the buffers exist.
         to_result(unsafe { ffi::kintrospect_cpus_copy(&mut info, cpus.as_mut_ptr(), n as u32) })?;
-        Ok(info)
+        Ok((info, cpus))
     }
 }
 
@@ -60,7 +128,8 @@ pub(crate) fn nr_cpu_slots() -> usize {
     unsafe { ffi::kintrospect_cpus_nr_slots() as usize }
 }
 
-/// Bytes preallocated for NMI slots and snapshots (0 before [`Nmi::register`]).
+/// Bytes allocated for NMI slots and snapshots, symbol text included (0 before
+/// [`Nmi::register`]).
 pub(crate) fn snapshot_memory() -> usize {
     // SAFETY: Computed from a value set by `kintrospect_cpus_init()`; no preconditions.
     unsafe { ffi::kintrospect_cpus_memory() }

@@ -15,6 +15,12 @@
 /* Frames kept per CPU, innermost first. */
 #define KINTROSPECT_MAX_FRAMES	64
 #define KINTROSPECT_COMM_LEN	16
+/*
+ * Room for one frame's symbol, with its NUL: "function+off/size [module]".
+ * A longer one keeps the start of the name and all of "+off/size [module]",
+ * with "..." between them.
+ */
+#define KINTROSPECT_SYMBOL_LEN	128
 
 /* What a CPU was doing when the snapshot reached it. */
 enum kintrospect_cpu_state {
@@ -38,14 +44,20 @@ enum kintrospect_source {
 	KINTROSPECT_SOURCE_SYSRQ = 2,
 };
 
-/* One CPU of a snapshot, written by that CPU only (in NMI for remote CPUs). */
+/*
+ * One CPU of a published snapshot. The trigger fills it from what the CPU
+ * recorded (in NMI for remote CPUs) and symbolises every frame when the
+ * snapshot is taken, so that reading it later only copies text.
+ */
 struct kintrospect_cpu {
 	u64 taken_ns;		/* ktime_get_mono_fast_ns() at capture */
 	u64 handler_ns;		/* time spent capturing, local_clock() */
 	u64 ip;
 	u64 sp;
 	u64 flags;
-	u64 frames[KINTROSPECT_MAX_FRAMES];
+	u64 frames[KINTROSPECT_MAX_FRAMES];	/* raw, for unresolved ones */
+	u64 interrupted;	/* bit i: frames[i] is an interrupted ip */
+	u64 unresolved;		/* bit i: kallsyms had no symbol for frames[i] */
 	s32 pid;
 	s32 tgid;
 	u32 cpu;
@@ -55,15 +67,18 @@ struct kintrospect_cpu {
 	u32 preempt_count;	/* of the interrupted context */
 	u32 nr_frames;
 	char comm[KINTROSPECT_COMM_LEN];
+	/* NUL-terminated; empty for an unresolved frame */
+	char symbols[KINTROSPECT_MAX_FRAMES][KINTROSPECT_SYMBOL_LEN];
 };
 
-static_assert(sizeof(struct kintrospect_cpu) == 600);
+static_assert(KINTROSPECT_MAX_FRAMES <= 64);	/* bits of interrupted, unresolved */
+static_assert(sizeof(struct kintrospect_cpu) == 8808);
 
 /* A whole CPU snapshot's header. */
 struct kintrospect_cpus_info {
 	u64 seq;		/* 0: no snapshot taken yet */
 	u64 taken_ns;		/* ktime_get_mono_fast_ns() at the trigger */
-	u64 duration_ns;	/* trigger to last answer or timeout */
+	u64 duration_ns;	/* trigger to publication: answers, then names */
 	u32 source;		/* enum kintrospect_source */
 	u32 nr_cpus;		/* slots that follow: nr_cpu_ids */
 	u32 nr_no_response;

@@ -2,30 +2,55 @@
 /*
  * Per-CPU NMI backtrace snapshots.
  *
- * A snapshot sends an NMI to every other online CPU and captures the calling
- * CPU directly. Each CPU's NMI handler writes only into that CPU's own
- * preallocated slot: no locks, no allocation, nothing that can fail. The
- * trigger waits for the answers with a bound and reports the CPUs that did
- * not answer as "no-response". The finished snapshot is published by a
- * pointer swap under a raw spinlock, so readers never see a torn one.
+ * A snapshot - a round - sends an NMI to every other online CPU and captures
+ * the calling CPU directly. Each CPU's NMI handler writes only into that
+ * CPU's own preallocated slot: no locks, no allocation, nothing that can
+ * fail, no symbol lookup; its work is bounded by one ORC unwind of at most
+ * KINTROSPECT_MAX_FRAMES frames. The trigger waits for the answers with a
+ * bound and reports the CPUs that did not answer as "no-response". It then
+ * symbolises every frame into the snapshot's own preallocated text, so that
+ * a snapshot read later still names code that has been freed since (a
+ * module's init code, an unloaded module). The finished snapshot is
+ * published by a pointer swap under a raw spinlock; readers copy it out one
+ * CPU at a time under that lock and start again if a newer one was
+ * published meanwhile, so they never see a torn one.
  *
- * Slot protocol (slot->claim), per remote CPU:
- *   IDLE -> PENDING      the trigger arms the slot, then sends the NMI
- *   PENDING -> WRITING   the NMI handler claims it (only then is it ours)
- *   WRITING -> DONE      the handler has filled it
- *   DONE -> IDLE         the trigger has copied it into the snapshot
- *   PENDING -> LATE      the trigger gave up waiting; a late NMI is then
- *                        swallowed (LATE -> IDLE) instead of being reported
- *                        as an unknown NMI.
+ * Which NMIs are kintrospect's, per remote CPU, by counting:
+ *   sent  NMIs kintrospect sent to the CPU (only the trigger increments it),
+ *   got   NMIs the CPU's handler claimed.
+ * The handler claims an NMI iff it can increment got while got != sent (a
+ * cmpxchg loop), so every NMI kintrospect sent is claimed exactly once,
+ * however late it comes, and no other NMI is ever claimed: the handler
+ * returns NMI_DONE for those. A CPU that still has one of our NMIs on its
+ * way (got != sent) is not sent another: that one answers the new round. So
+ * at most one of our NMIs per CPU is ever in flight, and two of ours can
+ * never be merged into one delivery (which would leave got behind sent).
+ *
+ * Rounds: the trigger writes the round number into the slot before it
+ * increments sent; the handler reads it after claiming and tags its data
+ * with it. Data tagged with the current round was captured after the round
+ * was requested; anything else (a late answer to an earlier round) is
+ * ignored, and a CPU whose current-round data did not arrive in time is
+ * "no-response". The handler writes its data under a sequence count (it is
+ * the slot's only writer: NMIs do not nest on a CPU) and the trigger reads
+ * it with a check, so a late handler rewriting the slot is never torn.
+ *
+ * An offline CPU drops NMIs before any handler runs: what it had not taken
+ * is written off when a round finds it offline. At unload, the handler is
+ * unregistered only once got == sent on every online CPU, or after a
+ * bounded wait (with a warning).
  *
  * The model is the kernel's own nmi_cpu_backtrace() (lib/nmi_backtrace.c),
  * with the output going into memory instead of the console.
  */
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/kallsyms.h>
 #include <linux/kernel.h>
 #include <linux/minmax.h>
+#include <linux/nmi.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -41,17 +66,39 @@
 
 #define KINTROSPECT_NMI_NAME "kintrospect"
 
-enum slot_claim {
-	SLOT_IDLE,
-	SLOT_PENDING,
-	SLOT_WRITING,
-	SLOT_DONE,
-	SLOT_LATE,
+/* How long unload waits for NMIs still on their way. */
+#define EXIT_SETTLE_MS	1000
+#define EXIT_POLL_MS	10
+
+/* Readers start again this often when newer snapshots keep coming. */
+#define COPY_TRIES	8
+
+/* What a CPU records of itself: in its NMI handler, or the trigger's own. */
+struct nmi_sample {
+	u64 round;		/* the round this capture answers */
+	u64 taken_ns;
+	u64 handler_ns;
+	u64 ip;
+	u64 sp;
+	u64 flags;
+	u64 frames[KINTROSPECT_MAX_FRAMES];
+	u64 interrupted;	/* bit i: frames[i] is an interrupted ip */
+	s32 pid;
+	s32 tgid;
+	u32 state;
+	u32 mode;
+	u32 irqs_disabled;
+	u32 preempt_count;
+	u32 nr_frames;
+	char comm[KINTROSPECT_COMM_LEN];
 };
 
 struct nmi_slot {
-	atomic_t claim;
-	struct kintrospect_cpu cpu;
+	atomic_t sent;		/* NMIs kintrospect sent to this CPU */
+	atomic_t got;		/* NMIs this CPU's handler claimed */
+	u64 round;		/* the latest round asked of this CPU */
+	u32 seq;		/* odd while the handler writes sample */
+	struct nmi_sample sample;
 } ____cacheline_aligned;
 
 static struct nmi_slot *slots;
@@ -60,10 +107,15 @@ static struct kintrospect_cpu *snap_pub;
 static struct kintrospect_cpus_info info_pub;
 static DEFINE_RAW_SPINLOCK(pub_lock);
 static atomic_t capture_busy = ATOMIC_INIT(0);
-static cpumask_t capture_mask;
 static u32 capture_timeout_ms;
 static u32 nr_slots;
-static u64 capture_seq;
+static u64 capture_round;
+
+/* Only the capture in progress (capture_busy) uses these. */
+static cpumask_t capture_ipi;		/* CPUs sent an NMI this round */
+static cpumask_t capture_waiting;	/* CPUs whose answer is awaited */
+static struct nmi_sample capture_sample;
+static char capture_symbol[KSYM_SYMBOL_LEN];
 
 /*
  * The preempt count of the context the NMI interrupted: nmi_enter() added
@@ -80,106 +132,230 @@ static u32 interrupted_preempt_count(void)
 	return pc;
 }
 
-/* Fills @c from the current CPU; @regs is the interrupted context or NULL. */
-static void fill_cpu(struct kintrospect_cpu *c, struct pt_regs *regs)
+/*
+ * Fills @s from the current CPU; @regs is the interrupted context or NULL.
+ * Cheap enough for NMI context: registers, the task, and one bounded unwind.
+ */
+static void fill_cpu(struct nmi_sample *s, struct pt_regs *regs)
 {
 	struct task_struct *p = current;
 	struct unwind_state state;
 	unsigned long addr;
 	u32 n = 0;
 
-	c->taken_ns = ktime_get_mono_fast_ns();
-	c->cpu = raw_smp_processor_id();
-	c->pid = p->pid;
-	c->tgid = p->tgid;
-	memcpy(c->comm, p->comm, sizeof(c->comm));
-	c->comm[sizeof(c->comm) - 1] = '\0';
+	s->taken_ns = ktime_get_mono_fast_ns();
+	s->pid = p->pid;
+	s->tgid = p->tgid;
+	memcpy(s->comm, p->comm, sizeof(s->comm));
+	s->comm[sizeof(s->comm) - 1] = '\0';
 
 	if (regs) {
-		c->ip = regs->ip;
-		c->sp = regs->sp;
-		c->flags = regs->flags;
-		c->irqs_disabled = !(regs->flags & X86_EFLAGS_IF);
-		c->preempt_count = interrupted_preempt_count();
+		s->ip = regs->ip;
+		s->sp = regs->sp;
+		s->flags = regs->flags;
+		s->irqs_disabled = !(regs->flags & X86_EFLAGS_IF);
+		s->preempt_count = interrupted_preempt_count();
 	} else {
-		c->ip = _THIS_IP_;
-		c->sp = current_stack_pointer;
-		c->flags = native_save_fl();
-		c->irqs_disabled = irqs_disabled();
-		c->preempt_count = preempt_count();
+		s->ip = _THIS_IP_;
+		s->sp = current_stack_pointer;
+		s->flags = native_save_fl();
+		s->irqs_disabled = irqs_disabled();
+		s->preempt_count = preempt_count();
 	}
 
 	/* The idle task in an interrupt is a busy CPU, not an idle one. */
 	if (is_idle_task(p) &&
-	    !(c->preempt_count & (HARDIRQ_MASK | SOFTIRQ_OFFSET | NMI_MASK))) {
-		c->state = KINTROSPECT_CPU_IDLE;
-		c->mode = KINTROSPECT_MODE_IDLE;
+	    !(s->preempt_count & (HARDIRQ_MASK | SOFTIRQ_OFFSET | NMI_MASK))) {
+		s->state = KINTROSPECT_CPU_IDLE;
+		s->mode = KINTROSPECT_MODE_IDLE;
 	} else {
-		c->state = KINTROSPECT_CPU_RUNNING;
-		c->mode = regs && user_mode(regs) ? KINTROSPECT_MODE_USER :
+		s->state = KINTROSPECT_CPU_RUNNING;
+		s->mode = regs && user_mode(regs) ? KINTROSPECT_MODE_USER :
 						    KINTROSPECT_MODE_KERNEL;
 	}
 
-	c->nr_frames = 0;
+	s->nr_frames = 0;
+	s->interrupted = 0;
 	if (regs && user_mode(regs))
 		return;
 
 	/*
 	 * As arch_stack_walk(): the ip first (frames[0] is never a return
-	 * address), then the unwound return addresses.
+	 * address), then the unwound return addresses - except where the
+	 * unwinder crossed a pt_regs frame (an interrupt or exception entry):
+	 * the address there is the interrupted ip.
 	 */
-	c->frames[n++] = c->ip;
+	s->interrupted = BIT_ULL(0);
+	s->frames[n++] = s->ip;
 	for (unwind_start(&state, p, regs, NULL);
 	     !unwind_done(&state) && n < KINTROSPECT_MAX_FRAMES;
 	     unwind_next_frame(&state)) {
 		addr = unwind_get_return_address(&state);
 		if (!addr)
 			break;
-		if (n == 1 && addr == c->ip)
+		if (n == 1 && addr == s->ip)
 			continue;
-		c->frames[n++] = addr;
+		if (unwind_get_entry_regs(&state, NULL))
+			s->interrupted |= BIT_ULL(n);
+		s->frames[n++] = addr;
 	}
-	c->nr_frames = n;
+	s->nr_frames = n;
 }
 
 static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
 {
 	struct nmi_slot *s = &slots[raw_smp_processor_id()];
+	int got = atomic_read(&s->got);
 	u64 start;
 
-	/* Our own NMI that arrived after the trigger gave up: swallow it. */
-	if (atomic_cmpxchg(&s->claim, SLOT_LATE, SLOT_IDLE) == SLOT_LATE)
-		return NMI_HANDLED;
-	/* Not requested by kintrospect: leave it to the other handlers. */
-	if (atomic_cmpxchg(&s->claim, SLOT_PENDING, SLOT_WRITING) != SLOT_PENDING)
-		return NMI_DONE;
+	/* Ours iff one of the NMIs kintrospect sent here is still unclaimed. */
+	do {
+		if (got == atomic_read(&s->sent))
+			return NMI_DONE;
+	} while (!atomic_try_cmpxchg(&s->got, &got, got + 1));
 
 	start = local_clock();
-	fill_cpu(&s->cpu, regs);
-	s->cpu.handler_ns = local_clock() - start;
-	atomic_set_release(&s->claim, SLOT_DONE);
+	WRITE_ONCE(s->seq, s->seq + 1);
+	smp_wmb();
+	/* Ordered after the claim, which saw the sent written after round. */
+	s->sample.round = READ_ONCE(s->round);
+	fill_cpu(&s->sample, regs);
+	s->sample.handler_ns = local_clock() - start;
+	smp_store_release(&s->seq, s->seq + 1);
 	return NMI_HANDLED;
 }
 
-/* Arms the slot of @cpu; false when its handler is still busy since a previous round. */
-static bool arm_slot(int cpu)
+/*
+ * Asks @cpu for round @round. Returns whether it needs an NMI: not when one
+ * of ours is still on its way to it, which then answers this round.
+ */
+static bool request_round(int cpu, u64 round)
 {
-	atomic_t *claim = &slots[cpu].claim;
+	struct nmi_slot *s = &slots[cpu];
 
-	atomic_cmpxchg(claim, SLOT_DONE, SLOT_IDLE);
-	atomic_cmpxchg(claim, SLOT_LATE, SLOT_IDLE);
-	return atomic_cmpxchg(claim, SLOT_IDLE, SLOT_PENDING) == SLOT_IDLE;
+	WRITE_ONCE(s->round, round);
+	/*
+	 * Pairs with the handler's claim: either the check below sees its
+	 * claim, or the handler sees this round.
+	 */
+	smp_mb();
+	if (atomic_read(&s->got) != atomic_read(&s->sent))
+		return false;
+	atomic_inc(&s->sent);
+	return true;
 }
 
-static u32 count_pending(void)
+/*
+ * An offline CPU drops every NMI before any handler runs (exc_nmi()), so an
+ * NMI of ours it had not taken when it went offline will never be claimed.
+ */
+static void forget_dropped(int cpu)
 {
-	u32 pending = 0;
-	int cpu;
+	atomic_set(&slots[cpu].got, atomic_read(&slots[cpu].sent));
+}
 
-	for_each_cpu(cpu, &capture_mask)
-		if (atomic_read_acquire(&slots[cpu].claim) != SLOT_DONE)
-			pending++;
-	return pending;
+/* Copies @cpu's answer to @round into @out; false if it is not there (yet). */
+static bool take_answer(int cpu, u64 round, struct nmi_sample *out)
+{
+	struct nmi_slot *s = &slots[cpu];
+	u32 seq = smp_load_acquire(&s->seq);
+
+	if ((seq & 1) || READ_ONCE(s->sample.round) != round)
+		return false;
+	memcpy(out, &s->sample, sizeof(*out));
+	smp_rmb();
+	return READ_ONCE(s->seq) == seq && out->round == round;
+}
+
+/* Starts @c as a CPU that has no data: offline until found otherwise. */
+static void clear_cpu(struct kintrospect_cpu *c, u32 cpu)
+{
+	c->taken_ns = 0;
+	c->handler_ns = 0;
+	c->ip = 0;
+	c->sp = 0;
+	c->flags = 0;
+	c->interrupted = 0;
+	c->unresolved = 0;
+	c->pid = -1;
+	c->tgid = -1;
+	c->cpu = cpu;
+	c->state = KINTROSPECT_CPU_OFFLINE;
+	c->mode = KINTROSPECT_MODE_KERNEL;
+	c->irqs_disabled = 0;
+	c->preempt_count = 0;
+	c->nr_frames = 0;
+	memset(c->comm, 0, sizeof(c->comm));
+}
+
+/* Copies what a CPU recorded into its snapshot record (frames not named yet). */
+static void put_sample(struct kintrospect_cpu *c, const struct nmi_sample *s)
+{
+	c->taken_ns = s->taken_ns;
+	c->handler_ns = s->handler_ns;
+	c->ip = s->ip;
+	c->sp = s->sp;
+	c->flags = s->flags;
+	c->nr_frames = min_t(u32, s->nr_frames, KINTROSPECT_MAX_FRAMES);
+	memcpy(c->frames, s->frames, c->nr_frames * sizeof(c->frames[0]));
+	c->interrupted = s->interrupted;
+	c->pid = s->pid;
+	c->tgid = s->tgid;
+	c->state = s->state;
+	c->mode = s->mode;
+	c->irqs_disabled = s->irqs_disabled;
+	c->preempt_count = s->preempt_count;
+	memcpy(c->comm, s->comm, sizeof(c->comm));
+}
+
+/*
+ * Names frame @i of @c into c->symbols[i]: an interrupted ip as %pS, a
+ * return address as %pB (looked up one byte earlier, so that a call to a
+ * noreturn function names its caller). A name too long for the record keeps
+ * its start and all of "+off/size [module]". A frame kallsyms cannot name
+ * (%pS prints the raw "0x...") is marked unresolved with no text: whether
+ * its address may be shown depends on the reader (kptr_restrict).
+ */
+static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
+{
+	static const char ellipsis[] = "...";
+	const size_t room = KINTROSPECT_SYMBOL_LEN - 1;
+	char *out = c->symbols[i];
+	const char *plus;
+	size_t len, head, tail;
+
+	len = scnprintf(capture_symbol, sizeof(capture_symbol),
+			ip ? "%pS" : "%pB", (void *)(unsigned long)c->frames[i]);
+	if (!len || str_has_prefix(capture_symbol, "0x")) {
+		out[0] = '\0';
+		return false;
+	}
+	if (len <= room) {
+		memcpy(out, capture_symbol, len + 1);
+		return true;
+	}
+	plus = strrchr(capture_symbol, '+');
+	tail = plus ? len - (plus - capture_symbol) : 0;
+	if (tail > room / 2)
+		tail = 0;
+	head = room - tail - (sizeof(ellipsis) - 1);
+	memcpy(out, capture_symbol, head);
+	memcpy(out + head, ellipsis, sizeof(ellipsis) - 1);
+	memcpy(out + head + sizeof(ellipsis) - 1, capture_symbol + len - tail,
+	       tail);
+	out[room] = '\0';
+	return true;
+}
+
+/* Names every frame of @c. */
+static void symbolise(struct kintrospect_cpu *c)
+{
+	u32 i;
+
+	c->unresolved = 0;
+	for (i = 0; i < c->nr_frames; i++)
+		if (!symbolise_frame(c, i, c->interrupted & BIT_ULL(i)))
+			c->unresolved |= BIT_ULL(i);
 }
 
 /**
@@ -188,7 +364,7 @@ static u32 count_pending(void)
  *
  * Callable from process context and from a SysRq handler (atomic, maybe
  * with interrupts off): it never sleeps and never allocates. Waits at most
- * the configured timeout for the other CPUs.
+ * the configured timeout for the other CPUs, then symbolises the frames.
  *
  * Return: 0, or -EBUSY when another snapshot is being taken.
  */
@@ -197,7 +373,7 @@ int kintrospect_cpus_capture(u32 source)
 	struct kintrospect_cpu *c;
 	unsigned long flags;
 	u32 no_response = 0;
-	u64 taken, start, deadline;
+	u64 round, taken, start, deadline;
 	int cpu, self;
 
 	if (atomic_cmpxchg_acquire(&capture_busy, 0, 1))
@@ -205,55 +381,62 @@ int kintrospect_cpus_capture(u32 source)
 
 	preempt_disable();
 	self = smp_processor_id();
+	round = ++capture_round;
 	taken = ktime_get_mono_fast_ns();
-	cpumask_clear(&capture_mask);
+	cpumask_clear(&capture_ipi);
+	cpumask_clear(&capture_waiting);
 	for (cpu = 0; cpu < nr_slots; cpu++) {
-		c = &snap_work[cpu];
-		memset(c, 0, sizeof(*c));
-		c->cpu = cpu;
-		c->pid = -1;
-		c->tgid = -1;
-		c->state = KINTROSPECT_CPU_OFFLINE;
-		if (cpu == self || !cpu_online(cpu))
+		clear_cpu(&snap_work[cpu], cpu);
+		if (cpu == self)
 			continue;
-		if (arm_slot(cpu)) {
-			__cpumask_set_cpu(cpu, &capture_mask);
-		} else {
-			c->state = KINTROSPECT_CPU_NO_RESPONSE;
-			no_response++;
+		if (!cpu_online(cpu)) {
+			forget_dropped(cpu);
+			continue;
 		}
+		__cpumask_set_cpu(cpu, &capture_waiting);
+		if (request_round(cpu, round))
+			__cpumask_set_cpu(cpu, &capture_ipi);
 	}
 
-	/* Orders the armed slots before the IPI, like nmi_trigger_cpumask_backtrace(). */
+	/* Orders sent before the IPI, like nmi_trigger_cpumask_backtrace(). */
 	smp_mb();
-	if (!cpumask_empty(&capture_mask))
-		__apic_send_IPI_mask(&capture_mask, NMI_VECTOR);
+	if (!cpumask_empty(&capture_ipi))
+		__apic_send_IPI_mask(&capture_ipi, NMI_VECTOR);
 
 	start = local_clock();
-	fill_cpu(&snap_work[self], NULL);
-	snap_work[self].handler_ns = local_clock() - start;
+	fill_cpu(&capture_sample, NULL);
+	capture_sample.handler_ns = local_clock() - start;
+	put_sample(&snap_work[self], &capture_sample);
 
 	deadline = start + (u64)capture_timeout_ms * NSEC_PER_MSEC;
-	while (count_pending() && local_clock() < deadline)
-		udelay(2);
-
-	for_each_cpu(cpu, &capture_mask) {
-		struct nmi_slot *s = &slots[cpu];
-
-		if (atomic_cmpxchg(&s->claim, SLOT_PENDING, SLOT_LATE) == SLOT_PENDING ||
-		    atomic_read_acquire(&s->claim) != SLOT_DONE) {
-			/* Never answered, or still writing: not waited on. */
-			snap_work[cpu].state = KINTROSPECT_CPU_NO_RESPONSE;
-			no_response++;
-			continue;
+	for (;;) {
+		for_each_cpu(cpu, &capture_waiting) {
+			if (!take_answer(cpu, round, &capture_sample))
+				continue;
+			put_sample(&snap_work[cpu], &capture_sample);
+			__cpumask_clear_cpu(cpu, &capture_waiting);
 		}
-		snap_work[cpu] = s->cpu;
-		atomic_set(&s->claim, SLOT_IDLE);
+		if (cpumask_empty(&capture_waiting) || local_clock() >= deadline)
+			break;
+		udelay(2);
+	}
+	for_each_cpu(cpu, &capture_waiting) {
+		snap_work[cpu].state = KINTROSPECT_CPU_NO_RESPONSE;
+		no_response++;
+	}
+
+	/* Names the frames now: the code may be gone when the snapshot is read. */
+	for (cpu = 0; cpu < nr_slots; cpu++) {
+		c = &snap_work[cpu];
+		if (c->state == KINTROSPECT_CPU_RUNNING ||
+		    c->state == KINTROSPECT_CPU_IDLE)
+			symbolise(c);
+		touch_nmi_watchdog();
 	}
 
 	raw_spin_lock_irqsave(&pub_lock, flags);
 	swap(snap_work, snap_pub);
-	info_pub.seq = ++capture_seq;
+	info_pub.seq = round;
 	info_pub.source = source;
 	info_pub.taken_ns = taken;
 	info_pub.duration_ns = ktime_get_mono_fast_ns() - taken;
@@ -272,20 +455,36 @@ int kintrospect_cpus_capture(u32 source)
  * @cpus: receives kintrospect_cpus_nr_slots() CPU records
  * @nr: room in @cpus
  *
- * Return: 0, or -EINVAL when @cpus is too small.
+ * Copies one CPU at a time under the publication lock, so that interrupts
+ * are off for one record only, and starts again when a newer snapshot was
+ * published meanwhile: the records are all from the snapshot in @info.
+ *
+ * Return: 0, -EINVAL when @cpus is too small, -EAGAIN when newer snapshots
+ * kept coming.
  */
 int kintrospect_cpus_copy(struct kintrospect_cpus_info *info,
 			  struct kintrospect_cpu *cpus, u32 nr)
 {
 	unsigned long flags;
+	u32 cpu, tries;
 
 	if (nr < nr_slots)
 		return -EINVAL;
-	raw_spin_lock_irqsave(&pub_lock, flags);
-	*info = info_pub;
-	memcpy(cpus, snap_pub, nr_slots * sizeof(*cpus));
-	raw_spin_unlock_irqrestore(&pub_lock, flags);
-	return 0;
+	for (tries = 0; tries < COPY_TRIES; tries++) {
+		kintrospect_cpus_header(info);
+		for (cpu = 0; cpu < nr_slots; cpu++) {
+			raw_spin_lock_irqsave(&pub_lock, flags);
+			if (info_pub.seq != info->seq) {
+				raw_spin_unlock_irqrestore(&pub_lock, flags);
+				break;
+			}
+			memcpy(&cpus[cpu], &snap_pub[cpu], sizeof(*cpus));
+			raw_spin_unlock_irqrestore(&pub_lock, flags);
+		}
+		if (cpu == nr_slots)
+			return 0;
+	}
+	return -EAGAIN;
 }
 
 /* Copies the latest snapshot's header only. */
@@ -303,7 +502,7 @@ u32 kintrospect_cpus_nr_slots(void)
 	return nr_slots;
 }
 
-/* Bytes preallocated for snapshots: NMI slots plus two snapshot buffers. */
+/* Bytes allocated for snapshots: NMI slots plus two snapshot buffers. */
 size_t kintrospect_cpus_memory(void)
 {
 	return nr_slots * (sizeof(struct nmi_slot) + 2 * sizeof(struct kintrospect_cpu));
@@ -342,45 +541,67 @@ bool kintrospect_raw_addresses(void)
 	return !strcmp(restricted, raw);
 }
 
+static void free_buffers(void)
+{
+	kvfree(snap_work);
+	kvfree(snap_pub);
+	kvfree(slots);
+	snap_work = NULL;
+	snap_pub = NULL;
+	slots = NULL;
+}
+
 int kintrospect_cpus_init(u32 timeout_ms)
 {
-	struct kintrospect_cpu *a, *b;
 	int ret;
 
 	nr_slots = nr_cpu_ids;
 	capture_timeout_ms = clamp(timeout_ms, 1U, 10000U);
-	slots = kcalloc(nr_slots, sizeof(*slots), GFP_KERNEL);
-	a = kcalloc(nr_slots, sizeof(*a), GFP_KERNEL);
-	b = kcalloc(nr_slots, sizeof(*b), GFP_KERNEL);
-	if (!slots || !a || !b) {
+	slots = kvcalloc(nr_slots, sizeof(*slots), GFP_KERNEL);
+	snap_work = kvcalloc(nr_slots, sizeof(*snap_work), GFP_KERNEL);
+	snap_pub = kvcalloc(nr_slots, sizeof(*snap_pub), GFP_KERNEL);
+	if (!slots || !snap_work || !snap_pub) {
 		ret = -ENOMEM;
 		goto err;
 	}
-	snap_work = a;
-	snap_pub = b;
 	ret = register_nmi_handler(NMI_LOCAL, kintrospect_nmi_handler, 0,
 				   KINTROSPECT_NMI_NAME);
 	if (ret)
 		goto err;
 	return 0;
 err:
-	kfree(a);
-	kfree(b);
-	kfree(slots);
-	snap_work = NULL;
-	snap_pub = NULL;
-	slots = NULL;
+	free_buffers();
 	return ret;
+}
+
+/* Online CPUs that still have an NMI of kintrospect's on its way. */
+static u32 nr_unsettled(void)
+{
+	u32 n = 0;
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		if (atomic_read(&slots[cpu].got) != atomic_read(&slots[cpu].sent))
+			n++;
+	return n;
 }
 
 void kintrospect_cpus_exit(void)
 {
+	u32 waited = 0, unsettled;
+
+	/*
+	 * No capture runs any more: an NMI that arrived with no handler
+	 * would be an unknown NMI, so wait for the ones still on their way.
+	 */
+	while ((unsettled = nr_unsettled()) && waited < EXIT_SETTLE_MS) {
+		msleep(EXIT_POLL_MS);
+		waited += EXIT_POLL_MS;
+	}
+	if (unsettled)
+		pr_warn("kintrospect: %u CPU(s) have not taken kintrospect's NMI after %u ms; unloading anyway, it may be reported as an unknown NMI\n",
+			unsettled, EXIT_SETTLE_MS);
 	/* Waits for running handlers (synchronize_rcu()). */
 	unregister_nmi_handler(NMI_LOCAL, KINTROSPECT_NMI_NAME);
-	kfree(snap_work);
-	kfree(snap_pub);
-	kfree(slots);
-	snap_work = NULL;
-	snap_pub = NULL;
-	slots = NULL;
+	free_buffers();
 }
