@@ -15,6 +15,8 @@ KERNEL_PKG=${KERNEL_PKG:-linux-source-7.3}
 KERNEL_SRC=${KERNEL_SRC:-$KINTROSPECT_CACHE/src/$KERNEL_PKG}
 # Out-of-tree build of the debug kernel (O=).
 KERNEL_BUILD=${KERNEL_BUILD:-$KINTROSPECT_CACHE/build/$KERNEL_PKG}
+# The production-like kernel (scripts/kernel-prod.config), beside it.
+KERNEL_BUILD_PROD=${KERNEL_BUILD_PROD:-$KERNEL_BUILD-prod}
 
 # Pinned bindgen-cli, installed into the cache with `cargo install --locked`.
 BINDGEN_VERSION=0.72.1
