@@ -170,9 +170,9 @@ pub(crate) fn comm_bytes(comm: &[u8; COMM_LEN]) -> &[u8] {
     nul_terminated(comm)
 }
 
-/// Writes a symbol for people.
+/// Writes a symbol (`function+off/size [module]`) for people and JSON, Rust names demangled.
 pub(crate) fn write_symbol(w: &mut impl Write, name: &[u8]) -> fmt::Result {
-    w.write_str(core::str::from_utf8(name).unwrap_or("?"))
+    crate::demangle::write(w, name)
 }
 
 /// One frame of a CPU record.
@@ -189,7 +189,7 @@ impl Frame<'_> {
     /// see raw addresses (as `%pK` decides), else as `?`.
     fn write(self, w: &mut impl Write, raw: bool) -> fmt::Result {
         match self {
-            Frame::Named(name) => write_printable(w, name),
+            Frame::Named(name) => write_symbol(w, name),
             Frame::Unresolved(addr) if raw => write!(w, "{addr:#x}"),
             Frame::Unresolved(_) => w.write_char('?'),
         }
@@ -198,7 +198,7 @@ impl Frame<'_> {
     /// Writes the frame as a JSON string, with the same rule.
     fn write_json(self, f: &mut fmt::Formatter<'_>, raw: bool) -> fmt::Result {
         match self {
-            Frame::Named(name) => Display::fmt(&json::Str(name), f),
+            Frame::Named(name) => Display::fmt(&json::Symbol(name), f),
             Frame::Unresolved(addr) if raw => write!(f, "\"{addr:#x}\""),
             Frame::Unresolved(_) => f.write_str("\"?\""),
         }

@@ -24,6 +24,27 @@ impl fmt::Display for Str<'_> {
     }
 }
 
+/// A symbol (`function+off/size [module]`) written as a quoted JSON string, as
+/// [`cpus::write_symbol`](crate::cpus::write_symbol) shows it for people.
+pub(crate) struct Symbol<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Display for Symbol<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('"')?;
+        crate::cpus::write_symbol(&mut Escaped(f), self.0)?;
+        f.write_char('"')
+    }
+}
+
+/// A writer that escapes what it is given for the inside of a JSON string.
+struct Escaped<'a, W: Write>(&'a mut W);
+
+impl<W: Write> Write for Escaped<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_escaped(self.0, s.as_bytes())
+    }
+}
+
 /// Writes `bytes` escaped for the inside of a JSON string.
 pub(crate) fn write_escaped(w: &mut impl Write, bytes: &[u8]) -> fmt::Result {
     const HEX: &[u8; 16] = b"0123456789abcdef";

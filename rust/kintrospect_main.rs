@@ -14,6 +14,7 @@ use kernel::prelude::*;
 mod bridge;
 mod control;
 mod cpus;
+mod demangle;
 mod files;
 mod json;
 mod locks;
