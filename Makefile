@@ -27,7 +27,7 @@ export LIBCLANG_PATH := /usr/lib/llvm-22/lib
 RUSTFMT_CONFIG = $(firstword $(wildcard $(KDIR)/source/.rustfmt.toml $(KDIR)/.rustfmt.toml))
 RUSTFMT = /usr/bin/rustfmt --edition 2021 --config-path $(RUSTFMT_CONFIG)
 
-.PHONY: help setup kernel module kunit-module modules_install testmods testmods_install fmt fmt-check lint \
+.PHONY: help setup kernel doctor dkms module kunit-module modules_install testmods testmods_install fmt fmt-check lint \
 	check run bench rust-analyzer print-mo clean
 
 help: ## Show this help.
@@ -38,6 +38,17 @@ setup: ## Install the toolchain and fetch the kernel source (idempotent).
 
 kernel: setup ## Build the debug kernel in the cache (incremental).
 	$(ROOT)/scripts/build-kernel
+
+doctor: ## Check KDIR (and the running system): can kintrospect be built and loaded, what is lost.
+	$(ROOT)/scripts/doctor $(KDIR)
+
+# For dkms.conf: kintrospect.ko into out/ of the copy dkms builds in. dkms
+# appends CC=clang LD=ld.lld for a clang-built kernel, which would override
+# LLVM=-22: the kernel's make gets no MAKEFLAGS from this one and
+# its toolchain from KMAKE_ARGS alone.
+dkms:
+	@mkdir -p $(ROOT)/out
+	MAKEFLAGS= $(MAKE) -C $(KDIR) M=$(ROOT) MO=$(ROOT)/out $(KMAKE_ARGS) modules
 
 module: ## Build kintrospect.ko against KDIR (into $(MO)).
 	@mkdir -p $(MO)
