@@ -236,8 +236,8 @@ mod ffi {
 }
 
 mod config;
-mod cpus;
 mod locks;
+mod nmi;
 mod registration;
 mod slab;
 mod testpath;
@@ -248,7 +248,7 @@ pub(crate) use config::{
     Params,
     SLAB_TREND_MAX, //
 };
-pub(crate) use cpus::{
+pub(crate) use nmi::{
     nr_cpu_slots,
     raw_addresses_allowed,
     snapshot_memory,
@@ -259,9 +259,9 @@ pub(crate) use cpus::{
     State, //
 };
 // Only the KUnit suites build CPU records by hand.
-#[cfg(kintrospect_kunit)]
-pub(crate) use cpus::zeroed_cpus;
 pub(crate) use locks::collect_locks;
+#[cfg(kintrospect_kunit)]
+pub(crate) use nmi::zeroed_cpus;
 pub(crate) use registration::{
     Config,
     FileDef,
