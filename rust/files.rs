@@ -285,9 +285,23 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
 /// snapshot the handler took.
 pub(crate) fn sysrq_deferred(data: &Data) {
     let _guard = data.control_lock.lock();
+    // Only confirmed cycles are deadlocks; the possible ones are counted apart.
     match data.locks.lock().snapshot() {
-        Ok(0) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
-        Ok(n) => pr_info!("locks snapshot taken by sysrq: {n} DEADLOCK(S), see locks\n"),
+        Ok(locks::Found {
+            deadlocks: 0,
+            possible: 0,
+        }) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
+        Ok(locks::Found {
+            deadlocks: 0,
+            possible,
+        }) => {
+            pr_info!("locks snapshot taken by sysrq: no deadlock, {possible} possible, see locks\n")
+        }
+        Ok(found) => pr_info!(
+            "locks snapshot taken by sysrq: {} DEADLOCK(S), {} possible, see locks\n",
+            found.deadlocks,
+            found.possible
+        ),
         Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
     }
     if let Err(e) = data.slab.sample() {
