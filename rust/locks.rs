@@ -271,6 +271,10 @@ mod tests {
         let mut tasks = KVVec::from_elem(RawTask::zeroed(), 64, GFP_KERNEL)?;
         // No room for any held lock: the buffer is "exactly full" before the first holder.
         let info = bridge::collect_locks(&mut tasks, &mut [])?;
+        // With lockdep off (a selftest turns it off) nothing is held on record.
+        if info.lockdep_off != 0 {
+            return Ok(());
+        }
         assert_eq!(info.nr_held, 0);
         assert!(info.tasks_dropped >= 1);
         assert!(info.held_dropped >= 1);
@@ -285,6 +289,9 @@ mod tests {
         let mut s = Snapshot::new();
         s.reserve(1, 1)?;
         s.collect()?;
+        if s.info.lockdep_off != 0 {
+            return Ok(());
+        }
         s.build(bridge::confirm_edges)?;
         let me = kernel::current!().pid();
         let i = s.tasks().iter().position(|t| t.pid == me).ok_or(ENOENT)?;

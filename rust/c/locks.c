@@ -241,10 +241,12 @@ struct spin_rec {
 /*
  * For a lockdep map of a spinning wait type: whether it is a raw_spinlock_t
  * (spinlock_t shares the layout) that @p holds or spins on, from the owner
- * DEBUG_SPINLOCK records. A live spinlock has the right magic; one with a
- * bad magic (never initialised: a zeroed map, wait type LD_WAIT_INV; or
- * corrupted) is still recognised when it is locked and records an owner:
- * @p itself, or for a never initialised map another task.
+ * DEBUG_SPINLOCK records. A live spinlock has the right magic. One with a
+ * bad magic (never initialised, so its map is all zeroes too: wait type
+ * LD_WAIT_INV; or corrupted) is recognised only as held by @p: locked, its
+ * owner @p on a possible CPU. (Taken without contention, such a lock is not
+ * even reported by DEBUG_SPINLOCK: only its slow path checks the magic.)
+ * Other maps with these wait types (RCU's, workqueues') are not spinlocks.
  */
 static enum spin_state spin_state(const struct lockdep_map *map, u8 wait_type,
 				  struct task_struct *p, struct spin_rec *s)
@@ -252,6 +254,7 @@ static enum spin_state spin_state(const struct lockdep_map *map, u8 wait_type,
 #if defined(CONFIG_DEBUG_SPINLOCK) && defined(CONFIG_DEBUG_LOCK_ALLOC)
 	const raw_spinlock_t *rl = container_of(map, raw_spinlock_t, dep_map);
 	unsigned int magic, cpu, word;
+	unsigned long owner;
 
 	if (wait_type != LD_WAIT_SPIN && wait_type != LD_WAIT_CONFIG &&
 	    wait_type != LD_WAIT_INV)
@@ -260,23 +263,22 @@ static enum spin_state spin_state(const struct lockdep_map *map, u8 wait_type,
 	    copy_from_kernel_nofault(&cpu, &rl->owner_cpu, sizeof(cpu)) ||
 	    copy_from_kernel_nofault(&word, &rl->raw_lock, sizeof(word)))
 		return NOT_SPIN;
-	s->lock = rl;
-	s->owner = read_ulong(&rl->owner);
-	s->owner_cpu = (s32)cpu;
-	s->magic_bad = magic != SPINLOCK_MAGIC;
-	if (s->owner == (unsigned long)SPINLOCK_OWNER_INIT)
-		s->owner = 0;
-	if (!s->magic_bad) {
+	owner = read_ulong(&rl->owner);
+	if (owner == (unsigned long)SPINLOCK_OWNER_INIT)
+		owner = 0;
+	if (magic == SPINLOCK_MAGIC) {
 		if (wait_type == LD_WAIT_INV)
 			return NOT_SPIN;
-		return s->owner == (unsigned long)p ? SPIN_HELD : SPIN_WAIT;
-	}
-	/* An rwlock_t has the same layout and its own magic. */
-	if (magic == RWLOCK_MAGIC || !word || !s->owner)
+	} else if (magic == RWLOCK_MAGIC || !word || owner != (unsigned long)p ||
+		   cpu >= nr_cpu_ids) {
+		/* An rwlock_t has the same layout and its own magic. */
 		return NOT_SPIN;
-	if (s->owner == (unsigned long)p)
-		return SPIN_HELD;
-	return wait_type == LD_WAIT_INV ? SPIN_WAIT : NOT_SPIN;
+	}
+	s->lock = rl;
+	s->owner = owner;
+	s->owner_cpu = (s32)cpu;
+	s->magic_bad = magic != SPINLOCK_MAGIC;
+	return owner == (unsigned long)p ? SPIN_HELD : SPIN_WAIT;
 #else
 	return NOT_SPIN;
 #endif

@@ -14,6 +14,8 @@
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
 #include <linux/semaphore.h>
 #include <linux/wait.h>
 
