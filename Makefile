@@ -27,8 +27,8 @@ export LIBCLANG_PATH := /usr/lib/llvm-22/lib
 RUSTFMT_CONFIG = $(firstword $(wildcard $(KDIR)/source/.rustfmt.toml $(KDIR)/.rustfmt.toml))
 RUSTFMT = /usr/bin/rustfmt --edition 2021 --config-path $(RUSTFMT_CONFIG)
 
-.PHONY: help setup kernel module modules_install testmods testmods_install fmt fmt-check lint \
-	check run bench clean
+.PHONY: help setup kernel module kunit-module modules_install testmods testmods_install fmt fmt-check lint \
+	check run bench rust-analyzer print-mo clean
 
 help: ## Show this help.
 	@awk -F ':.*## ' '/^[a-z_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -42,6 +42,10 @@ kernel: setup ## Build the debug kernel in the cache (incremental).
 module: ## Build kintrospect.ko against KDIR (into $(MO)).
 	@mkdir -p $(MO)
 	$(KMAKE) modules
+
+kunit-module: ## Build kintrospect.ko with its KUnit suites (into $(MO)-kunit; make check loads it).
+	@mkdir -p $(MO)-kunit
+	$(MAKE) -C $(KDIR) M=$(ROOT) MO=$(MO)-kunit $(KMAKE_ARGS) KINTROSPECT_KUNIT=1 modules
 
 modules_install: module ## Install kintrospect.ko (INSTALL_MOD_PATH=<root>).
 	$(KMAKE) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
@@ -81,6 +85,15 @@ run: ## Boot the VM, load the module and show what it sees.
 
 bench: ## Benchmarks in the VM, side by side with the kernel's own tools.
 	$(ROOT)/scripts/bench
+
+rust-analyzer: ## Write rust-project.json for rust-analyzer (editor support; ignored by git).
+	@mkdir -p $(MO)
+	$(KMAKE) rust-analyzer
+	@if [ -f $(MO)/rust-project.json ]; then ln -sf $(MO)/rust-project.json $(ROOT)/rust-project.json; fi
+
+# For the scripts: where this checkout's build outputs go.
+print-mo:
+	@echo $(MO)
 
 clean: ## Remove the module's build outputs.
 	$(KMAKE) clean

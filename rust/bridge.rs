@@ -10,10 +10,6 @@
 //!
 //! C header: `rust/c/kintrospect.h`
 
-use crate::files::{
-    self,
-    File, //
-};
 use kernel::{
     bindings,
     error::to_result,
@@ -175,6 +171,9 @@ struct FileSpec {
 const _: () = assert!(core::mem::size_of::<RawCpu>() == 600);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
 const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
+const _: () = assert!(core::mem::size_of::<registration::Ops>() == 32);
+const _: () = assert!(core::mem::size_of::<config::Params>() == 24);
+const _: () = assert!(core::mem::size_of::<config::Feature>() == 16);
 const _: () = assert!(core::mem::size_of::<RawHeld>() == 232);
 const _: () = assert!(core::mem::size_of::<RawTask>() == 144);
 const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 40);
@@ -223,13 +222,13 @@ mod ffi {
             len: usize,
         ) -> c_int;
         pub(super) fn kintrospect_raw_addresses() -> bool;
-        pub(super) fn kintrospect_debugfs_create(
-            data: *const c_void,
-            files: *const FileSpec,
-            nr: u32,
-        ) -> c_int;
+        pub(super) fn kintrospect_register(data: *const c_void, ops: *const registration::Ops);
+        pub(super) fn kintrospect_unregister();
+        pub(super) fn kintrospect_tick_start(interval_ms: u32);
+        pub(super) fn kintrospect_tick_stop();
+        pub(super) fn kintrospect_debugfs_create(files: *const FileSpec, nr: u32) -> c_int;
         pub(super) fn kintrospect_debugfs_remove();
-        pub(super) fn kintrospect_sysrq_register(key: u8, data: *const c_void) -> c_int;
+        pub(super) fn kintrospect_sysrq_register(key: u8) -> c_int;
         pub(super) fn kintrospect_locks_collect(
             tasks: *mut RawTask,
             max_tasks: u32,
@@ -244,19 +243,14 @@ mod ffi {
             nr: u32,
         ) -> u32;
         pub(super) fn kintrospect_sysrq_unregister();
-        pub(super) fn kintrospect_features() -> u32;
+        pub(super) fn kintrospect_params_read(params: *mut config::Params);
+        pub(super) fn kintrospect_features(nr: *mut u32) -> *const config::Feature;
         pub(super) fn kintrospect_kernel_release() -> *const c_char;
-        pub(super) fn kintrospect_param_nmi_timeout_ms() -> u32;
-        pub(super) fn kintrospect_param_sysrq_key() -> u8;
-        pub(super) fn kintrospect_param_test_paths() -> bool;
-        pub(super) fn kintrospect_param_spin_timeout_ms() -> u32;
         pub(super) fn kintrospect_test_spin(irqoff: bool, timeout_ms: u32) -> c_int;
+        pub(super) fn kintrospect_test_spin_limit(irqoff: bool, timeout_ms: u32) -> u32;
         pub(super) fn kintrospect_test_abba(b_first: bool, timeout_ms: u32) -> c_int;
         pub(super) fn kintrospect_test_init();
         pub(super) fn kintrospect_test_release();
-        pub(super) fn kintrospect_param_slab_interval_ms() -> u32;
-        pub(super) fn kintrospect_param_slab_trend_samples() -> u32;
-        pub(super) fn kintrospect_param_slab_trend_min_growth() -> u32;
         pub(super) fn kintrospect_slab_files_init() -> c_int;
         pub(super) fn kintrospect_slab_files_exit();
         pub(super) fn kintrospect_read_slab_file(
@@ -267,8 +261,6 @@ mod ffi {
             out: *mut usize,
         ) -> c_int;
         pub(super) fn kintrospect_now_ns() -> u64;
-        pub(super) fn kintrospect_slab_sampler_start(data: *const c_void, interval_ms: u32);
-        pub(super) fn kintrospect_slab_sampler_stop();
         pub(super) fn kintrospect_leak_init() -> c_int;
         pub(super) fn kintrospect_leak_exit();
         pub(super) fn kintrospect_leak_alloc(nr: u32) -> c_int;
@@ -279,15 +271,16 @@ mod ffi {
 
 mod config;
 mod cpus;
-mod debugfs;
 mod locks;
+mod registration;
 mod slab;
-mod test;
+mod testpath;
 
 pub(crate) use config::{
     features,
     kernel_release,
-    params, //
+    Params,
+    SLAB_TREND_MAX, //
 };
 pub(crate) use cpus::{
     nr_cpu_slots,
@@ -297,10 +290,6 @@ pub(crate) use cpus::{
     Nmi,
     Source, //
 };
-pub(crate) use debugfs::{
-    Debugfs,
-    Sysrq, //
-};
 pub(crate) use locks::{
     collect_locks,
     confirm_edges,
@@ -308,13 +297,20 @@ pub(crate) use locks::{
     LockFlags,
     LockKind, //
 };
+pub(crate) use registration::{
+    Config,
+    FileDef,
+    Handler,
+    Registration,
+    MAX_WRITE, //
+};
 pub(crate) use slab::{
     now_ns,
     Leak,
     SlabFile,
     SlabFiles, //
 };
-pub(crate) use test::{
+pub(crate) use testpath::{
     SpinEnd,
     TestPath, //
 };

@@ -7,8 +7,8 @@
 
 use kernel::prelude::*;
 
-/// Longest write `control` accepts.
-pub(crate) const MAX_LEN: usize = 64;
+/// Longest write `control` accepts: all of it reaches the parser.
+pub(crate) const MAX_LEN: usize = crate::bridge::MAX_WRITE;
 
 /// A parsed `control` command.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -95,6 +95,7 @@ pub(crate) fn parse_leak(input: &[u8]) -> Result<Leak> {
     Ok(leak)
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_control)]
 mod tests {
     use super::*;

@@ -280,6 +280,7 @@ impl<S: Symbols> fmt::Display for Json<'_, S> {
     }
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_cpus)]
 mod tests {
     use super::*;

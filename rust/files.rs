@@ -2,17 +2,17 @@
 
 //! The files under `/sys/kernel/debug/kintrospect/`: what each one shows and does.
 //!
-//! The files themselves are created by the C part (see [`bridge::Debugfs`]) so that an open
-//! file pins the module; reads and writes come back here through [`show`] and [`write`].
+//! [`Data`] is the module state; its [`Handler`] table lists every file with what a read shows
+//! and what a write does. The files themselves are created by the C part (see
+//! [`bridge::Registration`]) so that an open file pins the module.
 
 use crate::{
     bridge::{
         self,
-        Leak,
+        FileDef,
+        Handler,
         Nmi,
-        Source,
-        SpinEnd,
-        TestPath, //
+        Source, //
     },
     control::{
         self,
@@ -25,6 +25,10 @@ use crate::{
         Slab, //
     },
     status::Status,
+    testpath::{
+        self,
+        TestPaths, //
+    },
 };
 use kernel::{
     fmt::{
@@ -36,108 +40,15 @@ use kernel::{
     sync::Mutex, //
 };
 
-/// A kintrospect file, as the C part passes it back.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub(crate) enum File {
-    Status = 0,
-    Control = 1,
-    Cpus = 2,
-    CpusJson = 3,
-    Locks = 4,
-    LocksJson = 5,
-    SlabDelta = 6,
-    SlabDeltaJson = 7,
-    TestDir = 8,
-    TestSpin = 9,
-    TestSpinIrqoff = 10,
-    TestRelease = 11,
-    TestAbbaA = 12,
-    TestAbbaB = 13,
-    TestLeak = 14,
-}
-
-impl File {
-    // A "dir/file" goes into the last directory listed before it.
-    const ALL: [File; 15] = [
-        File::Status,
-        File::Control,
-        File::Cpus,
-        File::CpusJson,
-        File::Locks,
-        File::LocksJson,
-        File::SlabDelta,
-        File::SlabDeltaJson,
-        File::TestDir,
-        File::TestSpin,
-        File::TestSpinIrqoff,
-        File::TestRelease,
-        File::TestAbbaA,
-        File::TestAbbaB,
-        File::TestLeak,
-    ];
-
-    /// The file's path below the kintrospect directory; a directory ends in `/`.
-    pub(crate) fn name(self) -> &'static CStr {
-        match self {
-            File::Status => c"status",
-            File::Control => c"control",
-            File::Cpus => c"cpus",
-            File::CpusJson => c"cpus.json",
-            File::Locks => c"locks",
-            File::LocksJson => c"locks.json",
-            File::TestDir => c"test/",
-            File::TestSpin => c"test/spin",
-            File::TestSpinIrqoff => c"test/spin_irqoff",
-            File::TestRelease => c"test/release",
-            File::TestAbbaA => c"test/abba_a",
-            File::TestAbbaB => c"test/abba_b",
-            File::SlabDelta => c"slab_delta",
-            File::SlabDeltaJson => c"slab_delta.json",
-            File::TestLeak => c"test/leak",
-        }
-    }
-
-    /// Root-only permissions: readable files 0400, commands 0200.
-    pub(crate) fn mode(self) -> u16 {
-        match self {
-            File::Control | File::TestRelease | File::TestLeak => 0o200,
-            _ => 0o400,
-        }
-    }
-
-    /// Whether the file is part of the test path (`test_paths=1`).
-    pub(crate) fn is_test(self) -> bool {
-        matches!(
-            self,
-            File::TestDir
-                | File::TestSpin
-                | File::TestSpinIrqoff
-                | File::TestRelease
-                | File::TestAbbaA
-                | File::TestAbbaB
-                | File::TestLeak
-        )
-    }
-
-    /// The file with id `id`.
-    pub(crate) fn from_id(id: u32) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| *f as u32 == id)
-    }
-
-    /// The files to create.
-    pub(crate) fn all() -> impl Iterator<Item = File> {
-        Self::ALL.into_iter()
-    }
-}
-
 /// State shared by kintrospect's files.
 #[pin_data]
 pub(crate) struct Data {
     nmi: Nmi,
-    /// Serialises `control` writers, so that a second one waits instead of failing.
+    /// Serialises CPU snapshots from `control`, so that a second writer waits instead of
+    /// failing; a capture is bounded by `nmi_timeout_ms`. Nothing else is ever waited for under
+    /// it: a CPU snapshot never waits for a locks walk or a slab read.
     #[pin]
-    control_lock: Mutex<()>,
+    cpus_lock: Mutex<()>,
     /// The latest locks snapshot.
     #[pin]
     locks: Mutex<locks::State>,
@@ -145,189 +56,195 @@ pub(crate) struct Data {
     /// The slab sampler's state (baseline, latest sample, trend).
     #[pin]
     pub(crate) slab: Slab,
-    pub(crate) test: Option<TestPath>,
-    /// The leak test path (`test_paths=1`).
-    leak: Option<Leak>,
-    spin_timeout_ms: u32,
+    /// The test paths (`test_paths=1`).
+    test: Option<TestPaths>,
 }
 
 impl Data {
     /// Registers the NMI handler and sets up the state, with the module parameters.
     ///
     /// Also takes the slab baseline and, with `test_paths=1`, creates the leak test cache.
-    pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
-        let timeout_ms = bridge::params::nmi_timeout_ms();
-        let key = bridge::params::sysrq_key();
-        let test_paths = bridge::params::test_paths();
-        let slab = Slab::new(slab::Params::from_module()?)?;
-        let leak = if test_paths {
-            Some(Leak::create()?)
+    pub(crate) fn new(params: &bridge::Params) -> Result<impl PinInit<Self, Error>> {
+        let params = *params;
+        let slab = Slab::new(slab::Params::from_module(&params))?;
+        let test = if params.test_paths {
+            Some(TestPaths::new(&params)?)
         } else {
             None
         };
         Ok(try_pin_init!(Self {
-            nmi: Nmi::register(timeout_ms)?,
-            control_lock <- new_mutex!((), "kintrospect_control"),
+            nmi: Nmi::register(params.nmi_timeout_ms)?,
+            cpus_lock <- new_mutex!((), "kintrospect_cpus"),
             locks <- new_mutex!(locks::State::new()?, "kintrospect_locks"),
             status: Status {
-                features: bridge::features(),
-                sysrq_key: key,
-                nmi_timeout_ms: timeout_ms,
-                test_paths,
+                sysrq_key: params.sysrq_key,
+                nmi_timeout_ms: params.nmi_timeout_ms,
+                test_paths: params.test_paths,
                 nr_cpu_slots: bridge::nr_cpu_slots(),
                 snapshot_memory: bridge::snapshot_memory(),
             },
             slab <- slab,
-            test: test_paths.then(TestPath::new),
-            leak,
-            spin_timeout_ms: bridge::params::spin_timeout_ms(),
+            test,
         }? Error))
     }
 
-    /// The periodic slab sampling period (`slab_interval_ms`), 0 = off.
-    pub(crate) fn slab_interval_ms(&self) -> u32 {
-        self.slab.params.interval_ms
+    /// Takes a CPU snapshot for `control`.
+    fn snapshot_cpus(&self) -> Result {
+        let _guard = self.cpus_lock.lock();
+        self.nmi.capture(Source::Control)
+    }
+
+    /// Takes the rest of "a snapshot of everything" after a CPU snapshot, for `snapshot all`
+    /// and the SysRq key: a locks snapshot (its number of deadlocks), then a slab sample. From
+    /// SysRq (`wait` false) a locks snapshot already in progress is not waited for.
+    fn snapshot_rest(&self, wait: bool) -> (Result<locks::Found>, Result) {
+        let locks = match wait {
+            true => Some(self.locks.lock()),
+            false => self.locks.try_lock(),
+        };
+        let locks = match locks {
+            Some(mut locks) => locks.snapshot(),
+            None => Err(EBUSY),
+        };
+        (locks, self.slab.sample())
     }
 }
 
-/// One periodic slab sample.
-pub(crate) fn tick(data: &Data) {
-    data.slab.tick();
-}
+impl Handler for Data {
+    const FILES: &'static [FileDef<Self>] = &[
+        FileDef::read(c"status", show_status),
+        FileDef::write(c"control", write_control),
+        FileDef::read(c"cpus", |d, f| show_cpus(d, false, f)),
+        FileDef::read(c"cpus.json", |d, f| show_cpus(d, true, f)),
+        FileDef::read(c"locks", |d, f| show_locks(d, false, f)),
+        FileDef::read(c"locks.json", |d, f| show_locks(d, true, f)),
+        FileDef::read(c"slab_delta", |d, f| d.slab.write_text(f)),
+        FileDef::read(c"slab_delta.json", |d, f| d.slab.write_json(f)),
+        FileDef::dir(c"test/").test(),
+        FileDef::read(c"test/spin", |d, f| {
+            test_show(d, f, |t, f| testpath::spin(t, false, f))
+        })
+        .test(),
+        FileDef::read(c"test/spin_irqoff", |d, f| {
+            test_show(d, f, |t, f| testpath::spin(t, true, f))
+        })
+        .test(),
+        FileDef::write(c"test/release", |d, _, _| test_write(d, testpath::release)).test(),
+        FileDef::read(c"test/abba_a", |d, f| {
+            test_show(d, f, |t, f| testpath::abba(t, false, f))
+        })
+        .test(),
+        FileDef::read(c"test/abba_b", |d, f| {
+            test_show(d, f, |t, f| testpath::abba(t, true, f))
+        })
+        .test(),
+        FileDef::write(c"test/leak", |d, i, n| {
+            test_write(d, |t| testpath::leak(t, i, n))
+        })
+        .test(),
+    ];
 
-/// Produces the content of a read of `file`.
-pub(crate) fn show(data: &Data, file: File, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match file {
-        File::Status => {
-            data.status.write(f, Status::kernel_release())?;
-            data.slab.write_status(f)?;
-            writeln!(f, "locks_buffer_bytes: {}", data.locks.lock().memory())?;
-            match &data.leak {
-                Some(leak) => writeln!(f, "test_leak_objects: {}", leak.count()),
-                None => Ok(()),
+    /// The SysRq key's process-context part: a locks snapshot and a slab sample, after the CPU
+    /// snapshot the handler took. Neither waits for a snapshot already in progress: that one's
+    /// result is as fresh.
+    fn sysrq(&self) {
+        let (locks, slab) = self.snapshot_rest(false);
+        // Only confirmed cycles are deadlocks; the possible ones are counted apart.
+        match locks {
+            Ok(locks::Found {
+                deadlocks: 0,
+                possible: 0,
+            }) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
+            Ok(locks::Found {
+                deadlocks: 0,
+                possible,
+            }) => pr_info!(
+                "locks snapshot taken by sysrq: no deadlock, {possible} possible, see locks\n"
+            ),
+            Ok(found) => pr_info!(
+                "locks snapshot taken by sysrq: {} DEADLOCK(S), {} possible, see locks\n",
+                found.deadlocks,
+                found.possible
+            ),
+            Err(e) if e == EBUSY => {
+                pr_info!("locks snapshot by sysrq skipped: one is in progress\n")
             }
+            Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
         }
-        File::Locks | File::LocksJson => {
-            let state = data.locks.lock();
-            match state.latest() {
-                None => writeln!(f, "no snapshot yet: write \"snapshot locks\" to control"),
-                Some(snap) if file == File::Locks => {
-                    Display::fmt(&locks::Text(snap, &cpus::Kallsyms::new()), f)
-                }
-                Some(snap) => Display::fmt(&locks::Json(snap, &cpus::Kallsyms::new()), f),
-            }
+        if let Err(e) = slab {
+            pr_info!("slab sample by sysrq failed: {e:?}\n");
         }
-        File::SlabDelta => data.slab.write_text(f),
-        File::SlabDeltaJson => data.slab.write_json(f),
-        File::Cpus | File::CpusJson => match cpus::Snapshot::latest(&data.nmi) {
-            Ok(snap) if file == File::Cpus => {
-                Display::fmt(&cpus::Text(&snap, &cpus::Kallsyms::new()), f)
-            }
-            Ok(snap) => Display::fmt(&cpus::Json(&snap, &cpus::Kallsyms::new()), f),
-            Err(e) => writeln!(f, "error: cannot copy the snapshot ({e:?})"),
-        },
-        File::TestSpin => spin(data, false, f),
-        File::TestSpinIrqoff => spin(data, true, f),
-        File::TestAbbaA => abba(data, false, f),
-        File::TestAbbaB => abba(data, true, f),
-        File::Control | File::TestDir | File::TestRelease | File::TestLeak => Ok(()),
     }
-}
 
-/// Carries out a write of `input` (the first bytes of a write of `len` bytes) to `file`.
-pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result {
-    match file {
-        File::Control => {
-            if len > control::MAX_LEN {
-                return Err(EINVAL);
-            }
-            let command = control::parse(input)?;
-            let _guard = data.control_lock.lock();
-            match command {
-                Command::Snapshot(What::Cpus) => data.nmi.capture(Source::Control),
-                Command::Snapshot(What::Locks) => data.locks.lock().snapshot().map(|_| ()),
-                Command::Snapshot(What::Slab) => data.slab.sample(),
-                Command::Snapshot(What::All) => {
-                    data.nmi.capture(Source::Control)?;
-                    data.locks.lock().snapshot()?;
-                    data.slab.sample()
-                }
-                Command::Baseline => data.slab.baseline(),
-            }
-        }
-        File::TestLeak => {
-            let Some(leak) = &data.leak else {
-                return Err(EINVAL);
-            };
-            if len > control::MAX_LEN {
-                return Err(EINVAL);
-            }
-            match control::parse_leak(input)? {
-                control::Leak::Alloc(n) => leak.alloc(n),
-                control::Leak::Free => {
-                    leak.free();
-                    Ok(())
-                }
-            }
-        }
-        // Any write releases; its content is not looked at.
-        File::TestRelease => {
-            if let Some(test) = &data.test {
-                test.release();
-            }
-            Ok(())
-        }
-        _ => Err(EINVAL),
+    /// One periodic slab sample.
+    fn tick(&self) {
+        self.slab.tick();
     }
 }
 
-/// The SysRq key's process-context part: a locks snapshot and a slab sample, after the CPU
-/// snapshot the handler took.
-pub(crate) fn sysrq_deferred(data: &Data) {
-    let _guard = data.control_lock.lock();
-    // Only confirmed cycles are deadlocks; the possible ones are counted apart.
-    match data.locks.lock().snapshot() {
-        Ok(locks::Found {
-            deadlocks: 0,
-            possible: 0,
-        }) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
-        Ok(locks::Found {
-            deadlocks: 0,
-            possible,
-        }) => {
-            pr_info!("locks snapshot taken by sysrq: no deadlock, {possible} possible, see locks\n")
+/// The `status` file.
+fn show_status(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    data.status.write(f, Status::kernel_release())?;
+    data.slab.write_status(f)?;
+    writeln!(f, "locks_buffer_bytes: {}", data.locks.lock().memory())?;
+    match &data.test {
+        Some(t) => writeln!(f, "test_leak_objects: {}", t.leak_count()),
+        None => Ok(()),
+    }
+}
+
+/// The `locks` and `locks.json` files.
+fn show_locks(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let state = data.locks.lock();
+    match state.latest() {
+        None => writeln!(f, "no snapshot yet: write \"snapshot locks\" to control"),
+        Some(snap) if json => Display::fmt(&locks::Json(snap, &cpus::Kallsyms::new()), f),
+        Some(snap) => Display::fmt(&locks::Text(snap, &cpus::Kallsyms::new()), f),
+    }
+}
+
+/// The `cpus` and `cpus.json` files.
+fn show_cpus(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match cpus::Snapshot::latest(&data.nmi) {
+        Ok(snap) if json => Display::fmt(&cpus::Json(&snap, &cpus::Kallsyms::new()), f),
+        Ok(snap) => Display::fmt(&cpus::Text(&snap, &cpus::Kallsyms::new()), f),
+        // The read fails with ENOMEM.
+        Err(_) => Err(fmt::Error),
+    }
+}
+
+/// A write to `control`: one command.
+fn write_control(data: &Data, input: &[u8], len: usize) -> Result {
+    if len > control::MAX_LEN {
+        return Err(EINVAL);
+    }
+    match control::parse(input)? {
+        Command::Snapshot(What::Cpus) => data.snapshot_cpus(),
+        Command::Snapshot(What::Locks) => data.locks.lock().snapshot().map(|_| ()),
+        Command::Snapshot(What::Slab) => data.slab.sample(),
+        Command::Snapshot(What::All) => {
+            data.snapshot_cpus()?;
+            let (locks, slab) = data.snapshot_rest(true);
+            locks?;
+            slab
         }
-        Ok(found) => pr_info!(
-            "locks snapshot taken by sysrq: {} DEADLOCK(S), {} possible, see locks\n",
-            found.deadlocks,
-            found.possible
-        ),
-        Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
-    }
-    if let Err(e) = data.slab.sample() {
-        pr_info!("slab sample by sysrq failed: {e:?}\n");
+        Command::Baseline => data.slab.baseline(),
     }
 }
 
-/// Deadlocks in a read of `test/abba_a` or `test/abba_b` until killed.
-fn abba(data: &Data, b_first: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let Some(test) = &data.test else {
-        return Ok(());
-    };
-    match test.abba(b_first, data.spin_timeout_ms) {
-        Ok(()) => writeln!(f, "no deadlock"),
-        Err(e) if e == ETIMEDOUT => writeln!(f, "the partner reader did not come"),
-        Err(e) => writeln!(f, "ended: {e:?}"),
+/// A read of a test file: nothing without `test_paths=1` (the file does not exist then).
+fn test_show(
+    data: &Data,
+    f: &mut fmt::Formatter<'_>,
+    show: impl FnOnce(&TestPaths, &mut fmt::Formatter<'_>) -> fmt::Result,
+) -> fmt::Result {
+    match &data.test {
+        Some(t) => show(t, f),
+        None => Ok(()),
     }
 }
 
-/// Spins in a read of `test/spin` or `test/spin_irqoff` and says how it ended.
-fn spin(data: &Data, irqoff: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let Some(test) = &data.test else {
-        return Ok(());
-    };
-    match test.spin(irqoff, data.spin_timeout_ms) {
-        SpinEnd::Released => writeln!(f, "released"),
-        SpinEnd::TimedOut => writeln!(f, "timed out after {} ms", data.spin_timeout_ms),
-    }
+/// A write to a test file: `EINVAL` without `test_paths=1`.
+fn test_write(data: &Data, write: impl FnOnce(&TestPaths) -> Result) -> Result {
+    data.test.as_ref().map_or(Err(EINVAL), write)
 }

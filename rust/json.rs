@@ -72,6 +72,7 @@ pub(crate) fn bool_str(b: bool) -> &'static str {
     }
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_json)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ mod json;
 mod locks;
 mod slab;
 mod status;
+mod testpath;
 
 module! {
     type: Kintrospect,
@@ -28,39 +29,39 @@ module! {
     license: "GPL",
 }
 
-/// The loaded module.
+/// The loaded module: its state, registered with the C part (files, SysRq key, periodic tick).
 ///
-/// Dropping it unregisters the SysRq key (waiting for its work), removes the debugfs files
-/// (waiting for reads and writes in progress), and last unregisters the NMI handler and frees
-/// its buffers. An open file pins
-/// the module, so none of this runs while a file (a test spin among them) is in use.
+/// Dropping it removes the files (waiting for reads and writes in progress), stops the tick,
+/// unregisters the SysRq key (waiting for its work) and then drops the state, last the NMI
+/// handler and its buffers ([`bridge::Registration`] enforces the order). An open file pins the
+/// module, so none of this runs while a file (a test spin among them) is in use.
 struct Kintrospect {
-    // Field order is drop order: the SysRq key uses the data the files own.
-    _sysrq: bridge::Sysrq,
-    _files: bridge::Debugfs,
+    _registration: bridge::Registration<files::Data>,
 }
 
 impl kernel::Module for Kintrospect {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let data = KBox::pin_init(files::Data::new()?, GFP_KERNEL)?;
-        let test_paths = data.test.is_some();
-        let files = bridge::Debugfs::create(data, test_paths)?;
-        let key = bridge::params::sysrq_key();
-        // SAFETY: `files` owns the data and is dropped after `sysrq` (field order).
-        let sysrq = unsafe { bridge::Sysrq::register(key, files.data()) }.inspect_err(|e| {
-            if *e == EBUSY {
-                pr_err!(
-                    "SysRq key '{}' is already taken; load with sysrq_key=<another key>\n",
-                    char::from(key)
-                );
-            } else {
-                pr_err!("SysRq key '{}' cannot be used\n", char::from(key));
-            }
-        })?;
+        let params = bridge::Params::read()?;
+        let key = params.sysrq_key;
+        let config = bridge::Config {
+            sysrq_key: key,
+            tick_ms: params.slab_interval_ms,
+            test_files: params.test_paths,
+        };
+        let registration = bridge::Registration::new(files::Data::new(&params)?, config)
+            .inspect_err(|e| {
+                if *e == EBUSY {
+                    pr_err!(
+                        "SysRq key '{}' is already taken; load with sysrq_key=<another key>\n",
+                        char::from(key)
+                    );
+                } else if *e == EINVAL {
+                    pr_err!("SysRq key '{}' cannot be used\n", char::from(key));
+                }
+            })?;
         pr_info!("kintrospect {} loaded\n", status::VERSION);
         Ok(Self {
-            _sysrq: sysrq,
-            _files: files,
+            _registration: registration,
         })
     }
 }

@@ -151,7 +151,7 @@ impl Snapshot {
     }
 
     /// Replaces the report with one built from collected records (unit tests).
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(kintrospect_kunit)]
     pub(crate) fn fill(
         &mut self,
         seq: u64,
@@ -257,6 +257,7 @@ impl State {
     }
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_locks_collect)]
 mod tests {
     use super::*;

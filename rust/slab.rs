@@ -62,22 +62,13 @@ pub(crate) struct Params {
 }
 
 impl Params {
-    /// The module parameters; `EINVAL` (with a message) when one is out of range.
-    pub(crate) fn from_module() -> Result<Self> {
-        let p = Self {
-            interval_ms: bridge::params::slab_interval_ms(),
-            k: bridge::params::slab_trend_samples(),
-            m: bridge::params::slab_trend_min_growth(),
-        };
-        if p.interval_ms != 0 && !(100..=3_600_000).contains(&p.interval_ms) {
-            pr_err!("slab_interval_ms must be 0 or 100-3600000\n");
-            return Err(EINVAL);
+    /// The slab part of the module parameters (checked by [`bridge::Params::read`]).
+    pub(crate) fn from_module(p: &bridge::Params) -> Self {
+        Self {
+            interval_ms: p.slab_interval_ms,
+            k: p.slab_trend_samples,
+            m: p.slab_trend_min_growth,
         }
-        if !(2..=trend::MAX_SAMPLES as u32).contains(&p.k) || p.m < 1 || p.m > p.k {
-            pr_err!("slab_trend_samples must be 2-64 and slab_trend_min_growth 1-K\n");
-            return Err(EINVAL);
-        }
-        Ok(p)
     }
 }
 
@@ -492,6 +483,7 @@ impl Slab {
     }
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_slab)]
 mod tests {
     use super::*;

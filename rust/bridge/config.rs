@@ -1,14 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What this kernel was built with and the module parameters (`rust/c/features.c`,
-//! `rust/c/params.c`).
+//! The module parameters and what this kernel was built with (`rust/c/config.c`).
 
 use super::*;
 
-/// Kernel debug features this kernel was built with (`KINTROSPECT_FEAT_*` bits).
-pub(crate) fn features() -> u32 {
-    // SAFETY: No preconditions.
-    unsafe { ffi::kintrospect_features() }
+/// A kernel debug feature kintrospect can use (`struct kintrospect_feature`).
+#[repr(C)]
+pub(crate) struct Feature {
+    name: *const c_char,
+    enabled: bool,
+}
+
+impl Feature {
+    /// Its name in `status`.
+    pub(crate) fn name(&self) -> &'static CStr {
+        // SAFETY: By the C table, `name` is a static NUL-terminated string.
+        unsafe { CStr::from_char_ptr(self.name) }
+    }
+
+    /// Whether this kernel was built with it.
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled
+    }
+}
+
+// SAFETY: The table is static and never written.
+unsafe impl Sync for Feature {}
+
+/// The kernel debug features kintrospect can use, in the order `status` shows them.
+pub(crate) fn features() -> &'static [Feature] {
+    let mut nr = 0u32;
+    // SAFETY: No preconditions; the C part returns its static table and its length.
+    let table = unsafe { ffi::kintrospect_features(&mut nr) };
+    // SAFETY: `table` points to `nr` initialised, static, immutable entries.
+    unsafe { core::slice::from_raw_parts(table, nr as usize) }
 }
 
 /// The running kernel's release.
@@ -18,49 +43,71 @@ pub(crate) fn kernel_release() -> &'static CStr {
     unsafe { CStr::from_char_ptr(ffi::kintrospect_kernel_release()) }
 }
 
-/// The module parameters (declared in `rust/c/params.c`, read-only after load).
-pub(crate) mod params {
-    use super::ffi;
-
-    /// `nmi_timeout_ms`: how long a snapshot waits for the other CPUs.
-    pub(crate) fn nmi_timeout_ms() -> u32 {
-        // SAFETY: Reads a module parameter; no preconditions.
-        unsafe { ffi::kintrospect_param_nmi_timeout_ms() }
-    }
-
+/// The module parameters (declared in `rust/c/config.c`), read and checked once at load.
+///
+/// A value out of range fails the load with `EINVAL` and a message naming the parameter and
+/// its range: nothing is clamped silently, so what `status` shows is what is in force.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Params {
+    /// `nmi_timeout_ms`: how long a CPU snapshot waits for the other CPUs, 1-10000.
+    pub(crate) nmi_timeout_ms: u32,
+    /// `spin_timeout_ms`: the bound of a test spin, 1-[`SPIN_MAX_MS`].
+    pub(crate) spin_timeout_ms: u32,
+    /// `slab_interval_ms`: the periodic slab sampling period, 0 = off, else 100-3600000.
+    pub(crate) slab_interval_ms: u32,
+    /// `slab_trend_samples`: K, the intervals the slab trend keeps, 2-[`SLAB_TREND_MAX`].
+    pub(crate) slab_trend_samples: u32,
+    /// `slab_trend_min_growth`: M, the growing intervals that make a suspect, 1-K.
+    pub(crate) slab_trend_min_growth: u32,
     /// `sysrq_key`: the SysRq key.
-    pub(crate) fn sysrq_key() -> u8 {
-        // SAFETY: Reads a module parameter; no preconditions.
-        unsafe { ffi::kintrospect_param_sysrq_key() }
-    }
-
+    pub(crate) sysrq_key: u8,
     /// `test_paths`: whether the test directory exists.
-    pub(crate) fn test_paths() -> bool {
-        // SAFETY: Reads a module parameter; no preconditions.
-        unsafe { ffi::kintrospect_param_test_paths() }
-    }
+    pub(crate) test_paths: bool,
+    pad: u16,
+}
 
-    /// `slab_interval_ms`: the periodic slab sampling period, 0 = off.
-    pub(crate) fn slab_interval_ms() -> u32 {
-        // SAFETY: Reads a module parameter; no preconditions.
-        unsafe { ffi::kintrospect_param_slab_interval_ms() }
-    }
+/// Longest test spin (`KINTROSPECT_SPIN_MAX_MS`): below the soft-lockup and RCU stall
+/// thresholds.
+pub(crate) const SPIN_MAX_MS: u32 = 15000;
+/// Most slab trend intervals kept per cache.
+pub(crate) const SLAB_TREND_MAX: u32 = 64;
+/// Longest NMI wait of a CPU snapshot.
+pub(crate) const NMI_TIMEOUT_MAX_MS: u32 = 10000;
 
-    /// `slab_trend_samples`: K, the intervals the slab trend keeps.
-    pub(crate) fn slab_trend_samples() -> u32 {
-        // SAFETY: Reads a module parameter; no preconditions.
-        unsafe { ffi::kintrospect_param_slab_trend_samples() }
+impl Params {
+    /// Reads and checks the module parameters.
+    pub(crate) fn read() -> Result<Self> {
+        let mut p = Self::default();
+        // SAFETY: `p` is a valid `struct kintrospect_params`; no other preconditions.
+        unsafe { ffi::kintrospect_params_read(&mut p) };
+        check("nmi_timeout_ms", p.nmi_timeout_ms, 1, NMI_TIMEOUT_MAX_MS)?;
+        check("spin_timeout_ms", p.spin_timeout_ms, 1, SPIN_MAX_MS)?;
+        if p.slab_interval_ms != 0 {
+            check("slab_interval_ms", p.slab_interval_ms, 100, 3_600_000)?;
+        }
+        check(
+            "slab_trend_samples",
+            p.slab_trend_samples,
+            2,
+            SLAB_TREND_MAX,
+        )?;
+        check(
+            "slab_trend_min_growth",
+            p.slab_trend_min_growth,
+            1,
+            p.slab_trend_samples,
+        )?;
+        Ok(p)
     }
+}
 
-    /// `slab_trend_min_growth`: M, the growing intervals that make a suspect.
-    pub(crate) fn slab_trend_min_growth() -> u32 {
-        // SAFETY: Reads a module parameter; no preconditions.
-        unsafe { ffi::kintrospect_param_slab_trend_min_growth() }
-    }
-
-    /// `spin_timeout_ms`: the bound of a test spin.
-    pub(crate) fn spin_timeout_ms() -> u32 {
-        // SAFETY: Reads a module parameter; no preconditions.
-        unsafe { ffi::kintrospect_param_spin_timeout_ms() }
+/// `EINVAL`, with a message, unless `min <= value <= max`.
+pub(crate) fn check(name: &str, value: u32, min: u32, max: u32) -> Result {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        pr_err!("{name}={value} is out of range: {min}-{max}\n");
+        Err(EINVAL)
     }
 }

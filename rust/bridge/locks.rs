@@ -35,8 +35,9 @@ impl TryFrom<u32> for LockKind {
     }
 }
 
+#[cfg(kintrospect_kunit)]
 impl LockKind {
-    /// The raw value of this kind.
+    /// The raw value of this kind (unit tests build records).
     pub(crate) const fn raw(self) -> u32 {
         match self {
             Self::Spin => 1,
@@ -77,6 +78,7 @@ pub(crate) struct LockFlags(pub(crate) u32);
 
 impl LockFlags {
     /// No lockdep name: named by the symbol of its address.
+    #[cfg(kintrospect_kunit)]
     pub(crate) const ADDR_NAME: u32 = 1 << 0;
     /// No name at all: the address is shown only where `%pK` would show it.
     pub(crate) const UNRESOLVED: u32 = 1 << 1;

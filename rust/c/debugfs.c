@@ -7,7 +7,8 @@
  * can never free code that a later read or release would call. (The Rust
  * debugfs abstraction in 7.3 leaves .owner NULL, and debugfs calls the real
  * release unconditionally after removal.) What the files show and do is the
- * Rust side's: kintrospect_file_show() and kintrospect_file_write().
+ * Rust side's, reached through registration.c. Files are created last at
+ * load, and open only once the module is live.
  */
 #include <linux/debugfs.h>
 #include <linux/err.h>
@@ -19,16 +20,23 @@
 #include "kintrospect.h"
 
 static struct dentry *kintrospect_root;
-static const void *kintrospect_data;
 
 static int kintrospect_seq_show(struct seq_file *m, void *v)
 {
-	return kintrospect_file_show(kintrospect_data,
-				     (u32)(unsigned long)m->private, m);
+	return kintrospect_file_show((u32)(unsigned long)m->private, m);
 }
 
+/*
+ * Opens only once the module is live. While it is still coming, an open
+ * would succeed (try_module_get() refuses only a module that is going), and
+ * if init then failed the module would be freed under the open file, whose
+ * release calls into it (full_proxy_release()): no file may be open when
+ * init can still fail.
+ */
 static int kintrospect_open(struct inode *inode, struct file *file)
 {
+	if (READ_ONCE(THIS_MODULE->state) != MODULE_STATE_LIVE)
+		return -EAGAIN;
 	return single_open(file, kintrospect_seq_show, inode->i_private);
 }
 
@@ -42,9 +50,8 @@ static ssize_t kintrospect_write(struct file *file, const char __user *ubuf,
 
 	if (copy_from_user(buf, ubuf, copied))
 		return -EFAULT;
-	ret = kintrospect_file_write(kintrospect_data,
-				     (u32)(unsigned long)m->private, buf,
-				     copied, len);
+	ret = kintrospect_file_write((u32)(unsigned long)m->private, buf, copied,
+				len);
 	return ret ? ret : len;
 }
 
@@ -59,22 +66,19 @@ static const struct file_operations kintrospect_fops = {
 
 /**
  * kintrospect_debugfs_create() - create /sys/kernel/debug/kintrospect/
- * @data: the Rust side's state, passed back to the callbacks; must outlive
- *	kintrospect_debugfs_remove()
  * @files: the files to create, @nr of them; a name "dir/file" goes into
  *	subdirectory "dir", which must have been listed before as "dir/"
  * @nr: number of @files
  *
  * Return: 0 or a negative errno.
  */
-int kintrospect_debugfs_create(const void *data,
-			       const struct kintrospect_file_spec *files, u32 nr)
+int kintrospect_debugfs_create(const struct kintrospect_file_spec *files,
+			       u32 nr)
 {
 	struct dentry *dirs[4], *parent, *d;
 	const char *name, *slash;
 	u32 i, nr_dirs = 0;
 
-	kintrospect_data = data;
 	kintrospect_root = debugfs_create_dir("kintrospect", NULL);
 	if (IS_ERR(kintrospect_root))
 		return PTR_ERR(kintrospect_root);
@@ -121,5 +125,4 @@ void kintrospect_debugfs_remove(void)
 {
 	debugfs_remove(kintrospect_root);
 	kintrospect_root = NULL;
-	kintrospect_data = NULL;
 }

@@ -178,10 +178,29 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 u32 kintrospect_locks_confirm(const struct kintrospect_task *tasks,
 			      const u32 *which, u8 *confirmed, u32 nr);
 
+/* registration.c: the Rust side's state and the callbacks it receives. */
+struct seq_file;
+
+struct kintrospect_ops {
+	int (*show)(const void *data, u32 id, struct seq_file *m);
+	int (*write)(const void *data, u32 id, const char *buf, size_t copied,
+		     size_t len);
+	void (*sysrq_deferred)(const void *data);
+	void (*tick)(const void *data);
+};
+
+static_assert(sizeof(struct kintrospect_ops) == 32);
+
+void kintrospect_register(const void *data, const struct kintrospect_ops *ops);
+void kintrospect_unregister(void);
+int kintrospect_file_show(u32 id, struct seq_file *m);
+int kintrospect_file_write(u32 id, const char *buf, size_t copied, size_t len);
+void kintrospect_sysrq_deferred(void);
+void kintrospect_tick_start(u32 interval_ms);
+void kintrospect_tick_stop(void);
+
 /* debugfs.c: the files; their content comes from the Rust side. */
 #define KINTROSPECT_MAX_WRITE	64
-
-struct seq_file;
 
 /* One file (or "dir/" subdirectory) to create. */
 struct kintrospect_file_spec {
@@ -192,48 +211,39 @@ struct kintrospect_file_spec {
 
 static_assert(sizeof(struct kintrospect_file_spec) == 16);
 
-int kintrospect_debugfs_create(const void *data,
-			       const struct kintrospect_file_spec *files, u32 nr);
+int kintrospect_debugfs_create(const struct kintrospect_file_spec *files,
+			       u32 nr);
 void kintrospect_debugfs_remove(void);
-/* Implemented in Rust (rust/bridge.rs). */
-int kintrospect_file_show(const void *data, u32 id, struct seq_file *m);
-int kintrospect_file_write(const void *data, u32 id, const char *buf,
-			   size_t copied, size_t len);
 
 /* sysrq.c: the SysRq key. */
-int kintrospect_sysrq_register(u8 key, const void *data);
-/* Implemented in Rust: the SysRq key's process-context part. */
-void kintrospect_sysrq_deferred(const void *data);
+int kintrospect_sysrq_register(u8 key);
 void kintrospect_sysrq_unregister(void);
 
-/* features.c: what this kernel was built with. */
-u32 kintrospect_features(void);
+/* config.c: the module parameters, the kernel's debug features. */
+struct kintrospect_params {
+	u32 nmi_timeout_ms;
+	u32 spin_timeout_ms;
+	u32 slab_interval_ms;
+	u32 slab_trend_samples;
+	u32 slab_trend_min_growth;
+	u8 sysrq_key;
+	bool test_paths;
+	u16 pad;
+};
+
+static_assert(sizeof(struct kintrospect_params) == 24);
+
+/* A kernel debug feature and whether this kernel was built with it. */
+struct kintrospect_feature {
+	const char *name;
+	bool enabled;
+};
+
+static_assert(sizeof(struct kintrospect_feature) == 16);
+
+void kintrospect_params_read(struct kintrospect_params *p);
+const struct kintrospect_feature *kintrospect_features(u32 *nr);
 const char *kintrospect_kernel_release(void);
-
-#define KINTROSPECT_FEAT_LOCKDEP		(1U << 0)
-#define KINTROSPECT_FEAT_PROVE_LOCKING		(1U << 1)
-#define KINTROSPECT_FEAT_LOCK_STAT		(1U << 2)
-#define KINTROSPECT_FEAT_DEBUG_SPINLOCK		(1U << 3)
-#define KINTROSPECT_FEAT_DEBUG_MUTEXES		(1U << 4)
-#define KINTROSPECT_FEAT_KMEMLEAK		(1U << 5)
-#define KINTROSPECT_FEAT_SLUB_DEBUG		(1U << 6)
-#define KINTROSPECT_FEAT_HUNG_TASK		(1U << 7)
-#define KINTROSPECT_FEAT_HUNG_TASK_BLOCKER	(1U << 8)
-#define KINTROSPECT_FEAT_SOFTLOCKUP		(1U << 9)
-#define KINTROSPECT_FEAT_HARDLOCKUP		(1U << 10)
-#define KINTROSPECT_FEAT_UNWINDER_ORC		(1U << 11)
-#define KINTROSPECT_FEAT_KALLSYMS_ALL		(1U << 12)
-#define KINTROSPECT_FEAT_MAGIC_SYSRQ		(1U << 13)
-#define KINTROSPECT_FEAT_KUNIT			(1U << 14)
-
-/* params.c: module parameters. */
-u32 kintrospect_param_nmi_timeout_ms(void);
-u8 kintrospect_param_sysrq_key(void);
-bool kintrospect_param_test_paths(void);
-u32 kintrospect_param_spin_timeout_ms(void);
-u32 kintrospect_param_slab_interval_ms(void);
-u32 kintrospect_param_slab_trend_samples(void);
-u32 kintrospect_param_slab_trend_min_growth(void);
 
 /* slab.c: slab reports, periodic sampling, the leak test path. */
 #define KINTROSPECT_LEAK_OBJ_SIZE	256
@@ -253,10 +263,6 @@ void kintrospect_slab_files_exit(void);
 int kintrospect_read_slab_file(u32 which, const char *cache, char *buf,
 			       size_t len, size_t *out);
 u64 kintrospect_now_ns(void);
-void kintrospect_slab_sampler_start(const void *data, u32 interval_ms);
-void kintrospect_slab_sampler_stop(void);
-/* Implemented in Rust (rust/bridge.rs): one periodic sample. */
-void kintrospect_slab_tick(const void *data);
 int kintrospect_leak_init(void);
 void kintrospect_leak_exit(void);
 int kintrospect_leak_alloc(u32 nr);
@@ -264,6 +270,9 @@ void kintrospect_leak_free(void);
 u64 kintrospect_leak_count(void);
 
 /* testpath.c: the spin-forever test path. */
+#define KINTROSPECT_SPIN_IRQOFF_MAX_MS	8000	/* below the hard-lockup threshold */
+
+u32 kintrospect_test_spin_limit(bool irqoff, u32 timeout_ms);
 int kintrospect_test_spin(bool irqoff, u32 timeout_ms);
 int kintrospect_test_abba(bool b_first, u32 timeout_ms);
 void kintrospect_test_init(void);

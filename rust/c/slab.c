@@ -194,42 +194,6 @@ u64 kintrospect_now_ns(void)
 }
 
 /*
- * Periodic sampling: a self-rearming delayed work that calls the Rust side
- * (kintrospect_slab_tick()) in process context. cancel_delayed_work_sync()
- * stops a self-rearming work for good.
- */
-static void kintrospect_slab_work_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(kintrospect_slab_work, kintrospect_slab_work_fn);
-static const void *kintrospect_slab_data;
-static unsigned long kintrospect_slab_delay;
-
-static void kintrospect_slab_work_fn(struct work_struct *work)
-{
-	kintrospect_slab_tick(kintrospect_slab_data);
-	schedule_delayed_work(&kintrospect_slab_work, kintrospect_slab_delay);
-}
-
-/**
- * kintrospect_slab_sampler_start() - sample every @interval_ms
- * @data: passed to kintrospect_slab_tick(); must stay valid until
- *	kintrospect_slab_sampler_stop() has returned
- * @interval_ms: the period, non-zero
- */
-void kintrospect_slab_sampler_start(const void *data, u32 interval_ms)
-{
-	kintrospect_slab_data = data;
-	kintrospect_slab_delay = max(msecs_to_jiffies(interval_ms), 1UL);
-	schedule_delayed_work(&kintrospect_slab_work, kintrospect_slab_delay);
-}
-
-/* Stops the sampling; waits for a tick in progress. Sleeps. */
-void kintrospect_slab_sampler_stop(void)
-{
-	cancel_delayed_work_sync(&kintrospect_slab_work);
-	kintrospect_slab_data = NULL;
-}
-
-/*
  * The leak test path: objects from a module-owned cache, kept on purpose
  * until "free" or unload. The cache is never merged (SLAB_NO_MERGE), so
  * /proc/slabinfo lists it under its own name. (Not SLAB_NOLEAKTRACE: that

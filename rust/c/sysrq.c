@@ -7,6 +7,7 @@
  * one summary line and queues a work item for what needs process context
  * (the locks report); the snapshots are read from debugfs.
  */
+#include <linux/hardirq.h>
 #include <linux/printk.h>
 #include <linux/workqueue.h>
 #include <linux/string.h>
@@ -16,12 +17,11 @@
 #include "kintrospect.h"
 
 static u8 sysrq_key;
-static const void *sysrq_data;
 
 /* The parts of a SysRq snapshot that must sleep: locks (and slab) reports. */
 static void kintrospect_sysrq_work_fn(struct work_struct *work)
 {
-	kintrospect_sysrq_deferred(sysrq_data);
+	kintrospect_sysrq_deferred();
 }
 
 static DECLARE_WORK(kintrospect_sysrq_work, kintrospect_sysrq_work_fn);
@@ -33,6 +33,15 @@ static void kintrospect_sysrq_handler(u8 key)
 	struct kintrospect_cpus_info info;
 	int ret;
 
+	/*
+	 * kdb's "sr" calls SysRq handlers from its debug trap with the other
+	 * CPUs parked in NMI: one may hold the snapshot's publication lock, and
+	 * queueing work takes a lock that is not NMI-safe.
+	 */
+	if (in_nmi()) {
+		pr_info("kintrospect: SysRq from NMI context (kdb), key ignored\n");
+		return;
+	}
 	ret = kintrospect_cpus_capture(KINTROSPECT_SOURCE_SYSRQ);
 	if (ret) {
 		pr_info("kintrospect: a snapshot is already being taken, key ignored\n");
@@ -42,7 +51,8 @@ static void kintrospect_sysrq_handler(u8 key)
 	pr_info("kintrospect: snapshot %llu of %u CPUs (%u no-response) taken by sysrq in %llu us, see /sys/kernel/debug/kintrospect/cpus\n",
 		info.seq, info.nr_cpus, info.nr_no_response,
 		info.duration_ns / NSEC_PER_USEC);
-	schedule_work(&kintrospect_sysrq_work);
+	/* Unbound: not behind a CPU that is stuck with preemption off. */
+	queue_work(system_dfl_wq, &kintrospect_sysrq_work);
 }
 
 static const struct sysrq_key_op kintrospect_sysrq_op = {
@@ -55,13 +65,11 @@ static const struct sysrq_key_op kintrospect_sysrq_op = {
 /**
  * kintrospect_sysrq_register() - register the SysRq key
  * @key: the key, e.g. 'x'
- * @data: passed to kintrospect_sysrq_deferred(); must outlive
- *	kintrospect_sysrq_unregister()
  *
  * Return: 0, -EINVAL for a key SysRq cannot use, -EBUSY when the key is
  * taken. Sleeps (synchronize_rcu()).
  */
-int kintrospect_sysrq_register(u8 key, const void *data)
+int kintrospect_sysrq_register(u8 key)
 {
 	char *mark = strchr(sysrq_help, '?');
 
@@ -70,7 +78,6 @@ int kintrospect_sysrq_register(u8 key, const void *data)
 		return -EINVAL;
 	if (mark)
 		*mark = key;
-	sysrq_data = data;
 	if (register_sysrq_key(key, &kintrospect_sysrq_op))
 		return -EBUSY;
 	sysrq_key = key;
@@ -84,5 +91,4 @@ void kintrospect_sysrq_unregister(void)
 	sysrq_key = 0;
 	/* No handler runs any more (unregister waited): flush its work. */
 	cancel_work_sync(&kintrospect_sysrq_work);
-	sysrq_data = NULL;
 }

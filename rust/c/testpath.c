@@ -43,9 +43,26 @@ static noinline int kintrospect_test_spin_loop(int gen, u64 deadline)
 }
 
 /**
+ * kintrospect_test_spin_limit() - how long a spin may last
+ * @irqoff: the spin keeps interrupts off
+ * @timeout_ms: the spin_timeout_ms parameter
+ *
+ * With interrupts off, at most KINTROSPECT_SPIN_IRQOFF_MAX_MS: below the
+ * hard-lockup detector's threshold (watchdog_thresh, 10 s by default), so
+ * that a forgotten test spin never panics a hardlockup_panic=1 machine.
+ *
+ * Return: the bound in ms.
+ */
+u32 kintrospect_test_spin_limit(bool irqoff, u32 timeout_ms)
+{
+	return irqoff ? min(timeout_ms, KINTROSPECT_SPIN_IRQOFF_MAX_MS) : timeout_ms;
+}
+
+/**
  * kintrospect_test_spin() - spin with kintrospect_test_lock held
  * @irqoff: also disable interrupts
- * @timeout_ms: the spin ends by itself after this long
+ * @timeout_ms: the spin ends by itself after this long (with @irqoff, at
+ *	most KINTROSPECT_SPIN_IRQOFF_MAX_MS)
  *
  * A second caller spins on the lock itself until the first one is done.
  *
@@ -54,7 +71,8 @@ static noinline int kintrospect_test_spin_loop(int gen, u64 deadline)
 int kintrospect_test_spin(bool irqoff, u32 timeout_ms)
 {
 	int gen = atomic_read(&release_gen);
-	u64 deadline = local_clock() + (u64)timeout_ms * NSEC_PER_MSEC;
+	u64 deadline = local_clock() +
+		       (u64)kintrospect_test_spin_limit(irqoff, timeout_ms) * NSEC_PER_MSEC;
 	unsigned long flags;
 	int ret;
 

@@ -451,6 +451,7 @@ fn write_held(f: &mut fmt::Formatter<'_>, h: &RawHeld, comma: bool, raw: bool) -
     }
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_locks_format)]
 mod tests {
     use super::*;

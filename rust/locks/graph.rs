@@ -166,6 +166,7 @@ fn cycle_at(next: &[Option<usize>], i: usize) -> Result<KVec<usize>> {
     Ok(cycle)
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_locks_graph)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use super::parse::{
 use kernel::prelude::*;
 
 /// Largest K (`slab_trend_samples`).
-pub(crate) const MAX_SAMPLES: usize = 64;
+pub(crate) const MAX_SAMPLES: usize = crate::bridge::SLAB_TREND_MAX as usize;
 
 /// Most caches tracked at once.
 pub(crate) const MAX_TRACKED: usize = 1024;
@@ -197,6 +197,7 @@ impl Trend {
     }
 }
 
+#[cfg(kintrospect_kunit)]
 #[kernel::macros::kunit_tests(kintrospect_slab_trend)]
 mod tests {
     use super::*;

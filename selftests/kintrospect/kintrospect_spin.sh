@@ -11,7 +11,7 @@
 
 ki_require
 ktap_print_header
-ktap_set_plan 12
+ktap_set_plan 14
 cleanup() {
 	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
 	wait
@@ -23,6 +23,9 @@ trap cleanup EXIT
 nr=$(ki_nr_online)
 [ "$nr" -ge 2 ] || { ktap_skip_all "needs at least 2 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
 SPIN_CPU=$((nr - 1))
+# This shell and what it starts stay off the spinning CPU: a CPU spinning with
+# interrupts off runs no timer queued on it (sleep, read -t).
+taskset -p -c 0 $$ >/dev/null
 
 # Waits up to $2 seconds for process $1 to end.
 wait_gone() {
@@ -128,5 +131,20 @@ wait_gone "$spid" 30 && grep -q '^timed out after 1500 ms$' "$KI_TMP/spin.out"
 ki_check "a spin nobody releases ends after spin_timeout_ms" [ $? -eq 0 ]
 ki_unload
 ki_check "unload after the timeout is clean" [ $? -eq 0 -a ! -e "$KI" ]
+
+# L6: with interrupts off a spin is bounded below the hard-lockup threshold
+# (watchdog_thresh, 10 s), whatever spin_timeout_ms says; before, it lasted
+# spin_timeout_ms (default 30 s: a hard LOCKUP with a PMU watchdog).
+ki_load test_paths=1 spin_timeout_ms=15000
+start_spinner spin_irqoff
+wait_gone "$spid" 30 && grep -q '^timed out after 8000 ms$' "$KI_TMP/spin_irqoff.out"
+ki_check "L6: an irqs-off spin nobody releases ends after 8000 ms, not spin_timeout_ms=15000" [ $? -eq 0 ]
+sed 's/^/# /' "$KI_TMP/spin_irqoff.out"
+ki_unload
+modprobe kintrospect test_paths=1 spin_timeout_ms=30000 2>/dev/null
+rc=$?
+ki_check "L6: spin_timeout_ms above 15000 (soft-lockup and RCU stall thresholds) is refused" \
+	[ $rc -ne 0 ]
+ki_loaded && ki_unload
 
 ktap_finished

@@ -8,8 +8,8 @@ use super::*;
 pub(crate) enum SpinEnd {
     /// A write to `test/release`.
     Released,
-    /// `spin_timeout_ms` elapsed.
-    TimedOut,
+    /// Its bound elapsed: `spin_timeout_ms`, with interrupts off at most 8 s; in ms.
+    TimedOut(u32),
 }
 
 /// The spin-forever test path.
@@ -39,7 +39,8 @@ impl TestPath {
         // SAFETY: Process context (a debugfs read); the spin is bounded by `timeout_ms`.
         match unsafe { ffi::kintrospect_test_spin(irqoff, timeout_ms) } {
             0 => SpinEnd::Released,
-            _ => SpinEnd::TimedOut,
+            // SAFETY: No preconditions.
+            _ => SpinEnd::TimedOut(unsafe { ffi::kintrospect_test_spin_limit(irqoff, timeout_ms) }),
         }
     }
 

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module state handed to the C part, and everything that calls back with it: the debugfs
+//! files, the SysRq key and the periodic tick (`rust/c/registration.c`, `rust/c/debugfs.c`,
+//! `rust/c/sysrq.c`).
+//!
+//! One [`Registration`] owns the state and hands C one pointer to it, with callbacks that are
+//! generic over the state's type: this part never names its user.
+
+use super::*;
+
+/// What a read of a file of `T` shows.
+///
+/// An `Err` means the report could not be had (its copy could not be allocated): the read
+/// fails with `ENOMEM` and shows nothing, never a cut report.
+pub(crate) type ShowFn<T> = fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result;
+/// What a write to a file of `T` does, given its first bytes and its whole length.
+pub(crate) type WriteFn<T> = fn(&T, &[u8], usize) -> Result;
+
+/// A debugfs file (or a directory, whose name ends in `/`) of a [`Handler`].
+///
+/// A file named `dir/name` goes into the directory `dir/` listed last before it. A readable
+/// file is mode 0400, a writable one 0200: root only.
+pub(crate) struct FileDef<T: 'static> {
+    name: &'static CStr,
+    test: bool,
+    show: Option<ShowFn<T>>,
+    write: Option<WriteFn<T>>,
+}
+
+impl<T> FileDef<T> {
+    /// A file whose reads show `show`.
+    pub(crate) const fn read(name: &'static CStr, show: ShowFn<T>) -> Self {
+        Self {
+            name,
+            test: false,
+            show: Some(show),
+            write: None,
+        }
+    }
+
+    /// A file whose writes are carried out by `write`, given the first [`MAX_WRITE`] bytes
+    /// and the length of the whole write (which may be longer).
+    pub(crate) const fn write(name: &'static CStr, write: WriteFn<T>) -> Self {
+        Self {
+            name,
+            test: false,
+            show: None,
+            write: Some(write),
+        }
+    }
+
+    /// A directory for the files listed after it.
+    pub(crate) const fn dir(name: &'static CStr) -> Self {
+        Self {
+            name,
+            test: false,
+            show: None,
+            write: None,
+        }
+    }
+
+    /// The same file, part of the test path: created only with `test_paths=1`.
+    pub(crate) const fn test(self) -> Self {
+        Self { test: true, ..self }
+    }
+
+    fn mode(&self) -> u16 {
+        (if self.show.is_some() { 0o400 } else { 0 })
+            | (if self.write.is_some() { 0o200 } else { 0 })
+    }
+}
+
+/// Longest part of a write passed to a [`FileDef`]'s write function (`KINTROSPECT_MAX_WRITE`).
+pub(crate) const MAX_WRITE: usize = 64;
+
+/// The module state as the C part calls it back.
+pub(crate) trait Handler: Sync + Sized + 'static {
+    /// The debugfs files, in creation order.
+    const FILES: &'static [FileDef<Self>];
+
+    /// The SysRq key's process-context part, after the handler took a CPU snapshot.
+    fn sysrq(&self);
+
+    /// One periodic tick.
+    fn tick(&self);
+}
+
+/// What a [`Registration`] registers besides the state.
+pub(crate) struct Config {
+    /// The SysRq key.
+    pub(crate) sysrq_key: u8,
+    /// The period of [`Handler::tick`], 0 = never.
+    pub(crate) tick_ms: u32,
+    /// Whether to create the files marked [`FileDef::test`].
+    pub(crate) test_files: bool,
+}
+
+/// The C callbacks for a handler of type `T` (`struct kintrospect_ops`).
+#[repr(C)]
+pub(super) struct Ops {
+    show: unsafe extern "C" fn(*const c_void, u32, *mut bindings::seq_file) -> c_int,
+    write: unsafe extern "C" fn(*const c_void, u32, *const c_char, usize, usize) -> c_int,
+    sysrq_deferred: unsafe extern "C" fn(*const c_void),
+    tick: unsafe extern "C" fn(*const c_void),
+}
+
+/// The module state, registered with the C part with its files, SysRq key and tick.
+///
+/// Dropping it removes the files (waiting for reads and writes in progress), stops the tick,
+/// unregisters the SysRq key (waiting for its deferred work) and only then, after [`Drop`],
+/// drops the state: nothing can call back into freed state.
+///
+/// # Invariants
+///
+/// `kintrospect_register()` was called with a pointer to `*_data` and [`Self::OPS`]; the files,
+/// the key and the tick exist exactly as `files`, `sysrq` and `tick` say, and all of them are
+/// gone before `_data` is dropped.
+pub(crate) struct Registration<T: Handler> {
+    files: bool,
+    sysrq: bool,
+    tick: bool,
+    /// Kept for the C part, which is handed a pointer to it; dropped after [`Drop`].
+    _data: Pin<KBox<T>>,
+}
+
+impl<T: Handler> Registration<T> {
+    const OPS: Ops = Ops {
+        show: show::<T>,
+        write: write::<T>,
+        sysrq_deferred: sysrq_deferred::<T>,
+        tick: tick::<T>,
+    };
+
+    /// Builds the state and registers it: first what can fail (the SysRq key), then the tick,
+    /// and the files last, so that no file is ever open when loading can still fail.
+    ///
+    /// The SysRq key fails with `EBUSY` when another handler owns it and `EINVAL` when SysRq
+    /// cannot use it.
+    pub(crate) fn new(init: impl PinInit<T, Error>, config: Config) -> Result<Self> {
+        let data = KBox::pin_init(init, GFP_KERNEL)?;
+        let ptr: *const T = &*data;
+        // SAFETY: `ptr` points to pinned state that `Self` keeps until everything registered
+        // below is gone (the type invariant, kept by `Drop`); `OPS` is a constant promoted to
+        // static memory.
+        unsafe { ffi::kintrospect_register(ptr.cast(), &Self::OPS) };
+        // INVARIANT: Registered; nothing else exists yet. From here on, `Drop` undoes each step
+        // taken, whatever step fails.
+        let mut this = Self {
+            files: false,
+            sysrq: false,
+            tick: false,
+            _data: data,
+        };
+        // SAFETY: Process context (module init).
+        to_result(unsafe { ffi::kintrospect_sysrq_register(config.sysrq_key) })?;
+        this.sysrq = true;
+        if config.tick_ms != 0 {
+            // SAFETY: Process context; the state is registered.
+            unsafe { ffi::kintrospect_tick_start(config.tick_ms) };
+            this.tick = true;
+        }
+        let mut specs = KVec::new();
+        for (id, file) in T::FILES.iter().enumerate() {
+            if config.test_files || !file.test {
+                let spec = FileSpec {
+                    name: file.name.as_char_ptr(),
+                    id: id as u32,
+                    mode: file.mode(),
+                };
+                specs.push(spec, GFP_KERNEL)?;
+            }
+        }
+        // SAFETY: `specs` holds `specs.len()` entries whose names are static C strings and
+        // whose ids index `T::FILES`; process context.
+        to_result(unsafe { ffi::kintrospect_debugfs_create(specs.as_ptr(), specs.len() as u32) })?;
+        this.files = true;
+        Ok(this)
+    }
+}
+
+impl<T: Handler> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant each of these exists when its flag says so (a partial
+        // debugfs tree is removed by its creation's failure path). Removal waits for reads and
+        // writes in progress, stopping the tick for a tick in progress, unregistering the key
+        // for its handler and its deferred work: afterwards nothing uses the pointer, and the
+        // state is dropped after this function returns.
+        unsafe {
+            if self.files {
+                ffi::kintrospect_debugfs_remove();
+            }
+            if self.tick {
+                ffi::kintrospect_tick_stop();
+            }
+            if self.sysrq {
+                ffi::kintrospect_sysrq_unregister();
+            }
+            ffi::kintrospect_unregister();
+        }
+    }
+}
+
+/// The state behind the pointer the C part calls back with.
+///
+/// # Safety
+///
+/// `data` is the pointer a live [`Registration<T>`] registered.
+unsafe fn state<'a, T: Handler>(data: *const c_void) -> &'a T {
+    // SAFETY: By the function's safety requirements `data` points to a live, pinned `T`, only
+    // ever shared.
+    unsafe { &*data.cast::<T>() }
+}
+
+/// One read of a file, formatted by its show function, which may fail.
+struct Show<'a, T> {
+    data: &'a T,
+    show: ShowFn<T>,
+    failed: core::cell::Cell<bool>,
+}
+
+impl<T> fmt::Display for Show<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = (self.show)(self.data, f);
+        self.failed.set(r.is_err());
+        r
+    }
+}
+
+/// Shows file `id` of `T::FILES` (`kintrospect_ops.show`).
+///
+/// # Safety
+///
+/// `data` is the pointer a live [`Registration<T>`] registered; `m` is the live `seq_file` of
+/// the read in progress.
+unsafe extern "C" fn show<T: Handler>(
+    data: *const c_void,
+    id: u32,
+    m: *mut bindings::seq_file,
+) -> c_int {
+    let Some(show) = T::FILES.get(id as usize).and_then(|file| file.show) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: By the function's safety requirements.
+    let data = unsafe { state::<T>(data) };
+    // SAFETY: By the function's safety requirements `m` is live for this call.
+    let seq = unsafe { SeqFile::from_raw(m) };
+    let show = Show {
+        data,
+        show,
+        failed: core::cell::Cell::new(false),
+    };
+    seq_print!(seq, "{}", show);
+    if show.failed.get() {
+        ENOMEM.to_errno()
+    } else {
+        0
+    }
+}
+
+/// Carries out a write to file `id` of `T::FILES` (`kintrospect_ops.write`).
+///
+/// # Safety
+///
+/// `data` is as for [`show`]; `buf` is valid for reads of `copied` bytes, the first of a write
+/// of `len` bytes.
+unsafe extern "C" fn write<T: Handler>(
+    data: *const c_void,
+    id: u32,
+    buf: *const c_char,
+    copied: usize,
+    len: usize,
+) -> c_int {
+    let Some(write) = T::FILES.get(id as usize).and_then(|file| file.write) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: By the function's safety requirements.
+    let data = unsafe { state::<T>(data) };
+    // SAFETY: By the function's safety requirements `buf` is valid for `copied` bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), copied) };
+    match write(data, input, len) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The SysRq key's deferred work (`kintrospect_ops.sysrq_deferred`).
+///
+/// # Safety
+///
+/// `data` is the pointer a live [`Registration<T>`] registered.
+unsafe extern "C" fn sysrq_deferred<T: Handler>(data: *const c_void) {
+    // SAFETY: By the function's safety requirements.
+    unsafe { state::<T>(data) }.sysrq();
+}
+
+/// The periodic tick's work (`kintrospect_ops.tick`).
+///
+/// # Safety
+///
+/// `data` is the pointer a live [`Registration<T>`] registered.
+unsafe extern "C" fn tick<T: Handler>(data: *const c_void) {
+    // SAFETY: By the function's safety requirements.
+    unsafe { state::<T>(data) }.tick();
+}

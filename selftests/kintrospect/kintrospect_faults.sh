@@ -1,0 +1,159 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Fault injection: kintrospect's own allocations fail (failslab and
+# fail_page_alloc, sleeping and atomic allocations alike). Two filters keep
+# the failures on kintrospect: the task filter (only the processes this test
+# marks with /proc/PID/make-it-fail) and the stack filter (only allocations
+# with a caller in the module area, where kintrospect is the only module
+# loaded meanwhile) - so the shell's own open() and exec() never fail.
+# - During load: every load either succeeds whole or fails with an error and
+#   leaves nothing behind.
+# - During every kind of snapshot: each one fails with an error or succeeds;
+#   a failed one leaves the previous report as it was (L2: a failed copy lost
+#   the previous locks report).
+# - During reads: a read fails with an error or shows a whole report.
+# Leaks are judged by kintrospect_kernel_log.sh's kmemleak scan at the end.
+
+. "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
+
+ki_require
+DBG=/sys/kernel/debug
+for f in failslab fail_page_alloc; do
+	[ -d "$DBG/$f" ] ||
+		{ ktap_skip_all "no $DBG/$f (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC)"; exit "$KSFT_SKIP"; }
+done
+[ -e "$DBG/failslab/require-start" ] ||
+	{ ktap_skip_all "no stack filter (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER)"; exit "$KSFT_SKIP"; }
+ktap_print_header
+ktap_set_plan 9
+# The x86-64 module area (MODULES_VADDR to MODULES_END, KASLR or not).
+MOD_START=0xffffffffa0000000
+MOD_END=0xffffffffff000000
+
+# failN PERCENT: from now on, allocations of marked tasks fail with PERCENT %.
+fail() {
+	for f in failslab fail_page_alloc; do
+		echo Y > "$DBG/$f/task-filter"
+		echo N > "$DBG/$f/ignore-gfp-wait"
+		echo 0 > "$DBG/$f/space"
+		echo 1 > "$DBG/$f/interval"
+		echo -1 > "$DBG/$f/times"
+		echo 0 > "$DBG/$f/verbose"
+		echo 32 > "$DBG/$f/stacktrace-depth"
+		echo "$MOD_START" > "$DBG/$f/require-start"
+		echo "$MOD_END" > "$DBG/$f/require-end"
+		echo "$1" > "$DBG/$f/probability"
+	done
+	echo N > "$DBG/failslab/cache-filter" 2>/dev/null
+	echo 0 > "$DBG/fail_page_alloc/min-order"
+}
+cleanup() {
+	fail 0
+	modprobe -r kintrospect 2>/dev/null
+	ki_cleanup_tmp
+}
+trap cleanup EXIT
+
+# failing CMD...: runs CMD in a child whose allocations may fail.
+failing() {
+	sh -c 'echo 1 > /proc/self/make-it-fail && exec "$@"' failing "$@"
+}
+
+# failing_write TEXT FILE: writes TEXT to FILE from a shell whose allocations
+# may fail (the write is a builtin: nothing else runs in that shell).
+failing_write() {
+	sh -c 'echo 1 > /proc/self/make-it-fail && echo "$1" > "$2"' failing "$1" "$2"
+}
+
+# Field .seq of JSON file $1.
+seq_of() {
+	"$KI_JSON" "$1" | sed -n 's/^\.seq=//p'
+}
+
+# --- Load.
+fail 20
+bad=0 loaded=0 refused=0
+for i in $(seq 1 20); do
+	if failing modprobe kintrospect test_paths=1 2>/dev/null; then
+		loaded=$((loaded + 1))
+		for f in status control cpus cpus.json locks locks.json slab_delta slab_delta.json test/spin; do
+			[ -e "$KI/$f" ] || { ktap_print_msg "load $i: $f missing"; bad=1; }
+		done
+		ki_unload || { ktap_print_msg "unload after load $i failed"; bad=1; }
+	else
+		refused=$((refused + 1))
+		{ ki_loaded || [ -e "$KI" ]; } && { ktap_print_msg "failed load $i left something"; bad=1; }
+		modprobe -r kintrospect 2>/dev/null
+	fi
+done
+fail 0
+ktap_print_msg "20 loads with 20% of allocations failing: $loaded loaded, $refused refused"
+ki_check "a load with failing allocations succeeds whole or fails leaving nothing" [ $bad -eq 0 ]
+ki_check "fault injection reached kintrospect's load (some loads were refused)" [ $refused -gt 0 ]
+
+# --- Snapshots and reads.
+ki_load test_paths=1 || ktap_exit_fail_msg "cannot load kintrospect"
+echo 'snapshot all' > "$KI/control" || ktap_exit_fail_msg "snapshot all failed without fault injection"
+for r in cpus locks slab_delta; do
+	cat "$KI/$r.json" > "$KI_TMP/$r.before"
+done
+
+fail 100
+errors=0
+for what in locks slab all; do
+	failing_write "snapshot $what" "$KI/control" 2>"$KI_TMP/err" || errors=$((errors + 1))
+	sed 's/^/# /' "$KI_TMP/err"
+done
+fail 0
+ktap_print_msg "snapshots with every allocation failing: $errors of 3 returned an error"
+ki_check "snapshots with every allocation failing return an error" [ $errors -eq 3 ]
+
+kept=1
+for r in locks slab_delta; do
+	cat "$KI/$r.json" > "$KI_TMP/$r.after"
+	if ! "$KI_JSON" -q "$KI_TMP/$r.after" ||
+		[ "$(seq_of "$KI_TMP/$r.after")" != "$(seq_of "$KI_TMP/$r.before")" ] ||
+		! cmp -s "$KI_TMP/$r.before" "$KI_TMP/$r.after"; then
+		ktap_print_msg "$r.json changed after failed snapshots"
+		kept=0
+	fi
+done
+ki_check "L2: after failed snapshots the previous locks and slab reports are intact" [ $kept -eq 1 ]
+
+# A CPU snapshot allocates nothing: it succeeds even now.
+before=$(seq_of "$KI_TMP/cpus.before")
+fail 100
+failing_write "snapshot cpus" "$KI/control"
+rc=$?
+fail 0
+cat "$KI/cpus.json" > "$KI_TMP/cpus.after"
+ki_check "a CPU snapshot needs no allocation: it succeeds with every allocation failing" \
+	[ $rc -eq 0 -a "$(seq_of "$KI_TMP/cpus.after")" -gt "$before" ]
+
+# Reads: an error or a whole report, never a cut or replaced one.
+fail 30
+bad=0 errors=0
+for i in $(seq 1 10); do
+	for r in cpus.json locks.json slab_delta.json; do
+		if failing cat "$KI/$r" > "$KI_TMP/read" 2>/dev/null; then
+			"$KI_JSON" -q "$KI_TMP/read" || { ktap_print_msg "$r: a read returned a cut report"; bad=1; }
+		else
+			errors=$((errors + 1))
+		fi
+	done
+	for r in cpus locks slab_delta status; do
+		failing cat "$KI/$r" > /dev/null 2>&1 || errors=$((errors + 1))
+	done
+done
+fail 0
+ktap_print_msg "70 reads with 30% of kintrospect's allocations failing: $errors failed with an error"
+ki_check "reads with failing allocations return an error or a whole report" [ $bad -eq 0 ]
+ki_check "fault injection reached the reads of cpus (they allocate their copy)" [ $errors -gt 0 ]
+
+echo 'snapshot all' > "$KI/control"
+ki_check "everything works again once allocations succeed" [ $? -eq 0 ]
+ki_unload
+ki_check "unload after fault injection is clean" [ $? -eq 0 -a ! -e "$KI" ]
+
+ktap_finished
