@@ -65,7 +65,7 @@ ki_check "ki_semevent unloads (its waiter released)" [ $? -eq 0 ]
 # --- lib/test_lockup.c holds an inode's i_rwsem in its init, in D state.
 f="$KI_TMP/lockup_file"
 : > "$f"
-modprobe test_lockup file_path="$f" lock_inode=1 state=D time_secs=20 2>/dev/null &
+modprobe test_lockup file_path="$f" lock_inode=1 state=D time_secs=12 2>/dev/null &
 lockup=$!
 holds() {
 	[ "$(ki_lock_held_field $lockup '[^"]*i_mutex_key[^"]*' kind)" = '"sleeping"' ]

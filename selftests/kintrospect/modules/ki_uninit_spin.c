@@ -9,7 +9,10 @@
  * Taken without contention, the lock is not even reported by
  * CONFIG_DEBUG_SPINLOCK (only its slow path checks the magic), and lockdep
  * records it with no name: the held-lock report has to find its name (the
- * lock's symbol) and its bad magic itself.
+ * lock's symbol) and its bad magic itself. spin_unlock() does check the
+ * magic: released while lockdep is still on, the lock is reported ("BUG:
+ * spinlock bad magic on CPU#N, ki_uninit_spin/PID") and lockdep turns off.
+ * kintrospect_lockdep_off.sh turns lockdep off before it releases the lock.
  */
 #include <linux/cpumask.h>
 #include <linux/jiffies.h>
