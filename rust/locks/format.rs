@@ -306,6 +306,9 @@ impl<S: Symbols> Text<'_, S> {
             let Some(o) = snap.graph.next[at] else {
                 return match t.blocked_owner_pid {
                     pid if pid == t.pid => f.write_str("itself"),
+                    pid if pid >= 0 && snap.info.lockdep_off != 0 => {
+                        write!(f, "pid {pid} (its held locks are unknown: lockdep is off)")
+                    }
                     pid if pid >= 0 => {
                         write!(f, "pid {pid} (not holding any recorded lock)")
                     }
