@@ -5,19 +5,32 @@
  * Walks every thread under RCU and records, for the threads that hold or
  * wait for a lock:
  *  - lockdep's held-lock stack (CONFIG_LOCKDEP): name, read/write, acquire
- *    site, hold time (CONFIG_LOCK_STAT);
+ *    site, hold time (CONFIG_LOCK_STAT); once lockdep has turned itself off
+ *    (debug_locks == 0) the stacks are frozen, and only the spinlocks a
+ *    thread provably holds now are kept;
  *  - what the thread is blocked on: task->blocked_on (a mutex), else the
- *    hung-task blocker record (mutex, semaphore, rwsem reader or writer);
+ *    hung-task blocker record (mutex, semaphore, rwsem reader or writer),
+ *    with the owner the lock records, flagged as a hint where it is one (a
+ *    semaphore's last holder, a reader-owned rwsem's owner);
  *  - for spinlocks, the owner recorded by CONFIG_DEBUG_SPINLOCK, which tells
  *    the holder from the threads spinning on the lock (lockdep lists a
- *    spinner, and a mutex waiter, as holding the lock before it waits).
+ *    spinner, and a mutex waiter, as holding the lock before it waits), and
+ *    whether the lock's magic is bad (never initialised, or corrupted).
+ *
+ * Names and acquire sites are symbolised here, when the snapshot is taken:
+ * a module may unload, or init code be freed, before the report is read. A
+ * lock without a lockdep name is named by the symbol of its address; what
+ * has no symbol is flagged, so that the reader's kptr_restrict rights
+ * decide whether its raw address is shown.
  *
  * Everything read from another thread, and every lock and name it points
  * to, is read with copy_from_kernel_nofault(): the thread may be running,
  * and the lock may be freed under us. Owner pointers are never dereferenced:
- * they are matched against the thread list in a second walk, as
- * kernel/hung_task.c does. All output is bounded by the caller's arrays;
- * what does not fit is counted. Process context only (allocates, sorts).
+ * they are matched against the thread list, as kernel/hung_task.c does; so
+ * are the threads of a candidate deadlock, whose edges are read again after
+ * the walk (kintrospect_locks_confirm()). All output is bounded by the
+ * caller's arrays; what does not fit is counted. Process context only
+ * (allocates, sorts).
  */
 #include <linux/bsearch.h>
 #include <linux/debug_locks.h>
