@@ -33,15 +33,7 @@ fi
 
 echo "=== kselftest ($boot boot): kintrospect, run by run_kselftest.sh ==="
 cd /kselftest || exit 1
-# kintrospect_stall.sh needs objects cached per CPU (SLUB's percpu sheaves),
-# which slab_debug turns off: it runs on the default boot only.
-tests=""
-for t in $(sed -n 's/^kintrospect://p' kselftest-list.txt); do
-	[ "$boot" = slab_debug ] && [ "$t" = kintrospect_stall.sh ] && continue
-	tests="$tests -t kintrospect:$t"
-done
-# shellcheck disable=SC2086
-./run_kselftest.sh $tests 2>&1 | tee $LOG/ksft
+./run_kselftest.sh -c kintrospect 2>&1 | tee $LOG/ksft
 ksft_pass=$(grep -E '^# ok [0-9]+ ' $LOG/ksft | grep -vc '# SKIP')
 ksft_skip=$(grep -cE '^# ok [0-9]+ .*# SKIP|^ok [0-9]+ .*# SKIP' $LOG/ksft)
 ksft_fail=$(grep -cE '^# not ok [0-9]+ |^not ok [0-9]+ ' $LOG/ksft)
