@@ -29,6 +29,7 @@ use crate::{
         self,
         TestPaths, //
     },
+    text::Reader,
 };
 use kernel::{
     fmt::{
@@ -97,7 +98,7 @@ impl Data {
     /// Takes the rest of "a snapshot of everything" after a CPU snapshot, for `snapshot all`
     /// and the SysRq key: a locks snapshot (its number of deadlocks), then a slab sample. From
     /// SysRq (`wait` false) a locks snapshot already in progress is not waited for.
-    fn snapshot_rest(&self, wait: bool) -> (Result<usize>, Result) {
+    fn snapshot_rest(&self, wait: bool) -> (Result<locks::Found>, Result) {
         let locks = match wait {
             true => Some(self.locks.lock()),
             false => self.locks.try_lock(),
@@ -149,9 +150,23 @@ impl Handler for Data {
     /// result is as fresh.
     fn sysrq(&self) {
         let (locks, slab) = self.snapshot_rest(false);
+        // Only confirmed cycles are deadlocks; the possible ones are counted apart.
         match locks {
-            Ok(0) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
-            Ok(n) => pr_info!("locks snapshot taken by sysrq: {n} DEADLOCK(S), see locks\n"),
+            Ok(locks::Found {
+                deadlocks: 0,
+                possible: 0,
+            }) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
+            Ok(locks::Found {
+                deadlocks: 0,
+                possible,
+            }) => pr_info!(
+                "locks snapshot taken by sysrq: no deadlock, {possible} possible, see locks\n"
+            ),
+            Ok(found) => pr_info!(
+                "locks snapshot taken by sysrq: {} DEADLOCK(S), {} possible, see locks\n",
+                found.deadlocks,
+                found.possible
+            ),
             Err(e) if e == EBUSY => {
                 pr_info!("locks snapshot by sysrq skipped: one is in progress\n")
             }
@@ -184,16 +199,16 @@ fn show_locks(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Resul
     let state = data.locks.lock();
     match state.latest() {
         None => writeln!(f, "no snapshot yet: write \"snapshot locks\" to control"),
-        Some(snap) if json => Display::fmt(&locks::Json(snap, &cpus::Kallsyms::new()), f),
-        Some(snap) => Display::fmt(&locks::Text(snap, &cpus::Kallsyms::new()), f),
+        Some(snap) if json => Display::fmt(&locks::Json(snap, Reader::current()), f),
+        Some(snap) => Display::fmt(&locks::Text(snap, Reader::current()), f),
     }
 }
 
 /// The `cpus` and `cpus.json` files.
 fn show_cpus(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match cpus::Snapshot::latest(&data.nmi) {
-        Ok(snap) if json => Display::fmt(&cpus::Json(&snap, &cpus::Kallsyms::new()), f),
-        Ok(snap) => Display::fmt(&cpus::Text(&snap, &cpus::Kallsyms::new()), f),
+        Ok(snap) if json => Display::fmt(&cpus::Json(&snap, Reader::current()), f),
+        Ok(snap) => Display::fmt(&cpus::Text(&snap, Reader::current()), f),
         // The read fails with ENOMEM.
         Err(_) => Err(fmt::Error),
     }
