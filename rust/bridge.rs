@@ -241,6 +241,15 @@ mod ffi {
             len: usize,
             out: *mut usize,
         ) -> c_int;
+        pub(super) fn kintrospect_slab_flush(
+            names: *const c_char,
+            len: usize,
+            nr: u32,
+            status: *mut u8,
+            info: *mut slab::RawFlushInfo,
+        ) -> c_int;
+        pub(super) fn kintrospect_slab_io_lock(wait: bool) -> c_int;
+        pub(super) fn kintrospect_slab_io_unlock();
         pub(super) fn kintrospect_now_ns() -> u64;
         pub(super) fn kintrospect_slab_sampler_start(data: *const c_void, interval_ms: u32);
         pub(super) fn kintrospect_slab_sampler_stop();
@@ -279,9 +288,14 @@ pub(crate) use debugfs::{
 pub(crate) use locks::collect_locks;
 pub(crate) use slab::{
     now_ns,
+    FlushError,
+    FlushStatus,
     Leak,
     SlabFile,
-    SlabFiles, //
+    SlabFiles,
+    SlabIoGuard, //
+    FLUSH_TIMEOUT_MS,
+    PROBE_TIMEOUT_MS,
 };
 pub(crate) use test::{
     SpinEnd,

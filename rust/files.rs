@@ -246,11 +246,12 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
             match command {
                 Command::Snapshot(What::Cpus) => data.nmi.capture(Source::Control),
                 Command::Snapshot(What::Locks) => data.locks.lock().snapshot().map(|_| ()),
-                Command::Snapshot(What::Slab) => data.slab.sample(),
+                Command::Snapshot(What::Slab) => data.slab.sample(slab::Caller::Control, false),
+                Command::Snapshot(What::SlabSites) => data.slab.sample(slab::Caller::Control, true),
                 Command::Snapshot(What::All) => {
                     data.nmi.capture(Source::Control)?;
                     data.locks.lock().snapshot()?;
-                    data.slab.sample()
+                    data.slab.sample(slab::Caller::Control, false)
                 }
                 Command::Baseline => data.slab.baseline(),
             }
@@ -290,8 +291,12 @@ pub(crate) fn sysrq_deferred(data: &Data) {
         Ok(n) => pr_info!("locks snapshot taken by sysrq: {n} DEADLOCK(S), see locks\n"),
         Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
     }
-    if let Err(e) = data.slab.sample() {
-        pr_info!("slab sample by sysrq failed: {e:?}\n");
+    match data.slab.sysrq() {
+        Ok(()) => {}
+        Err(e) if e == EBUSY => {
+            pr_info!("slab sample by sysrq skipped: another slab sample is in progress\n")
+        }
+        Err(e) => pr_info!("slab sample by sysrq failed: {e:?}\n"),
     }
 }
 
