@@ -242,18 +242,28 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
                 return Err(EINVAL);
             }
             let command = control::parse(input)?;
+            // The slab commands are serialised by the slab io lock, which they wait for
+            // killably: a slab sample stuck in the kernel holds up no other command.
+            match command {
+                Command::Snapshot(What::Slab) => {
+                    return data.slab.sample(slab::Caller::Control, false);
+                }
+                Command::Snapshot(What::SlabSites) => {
+                    return data.slab.sample(slab::Caller::Control, true);
+                }
+                Command::Baseline => return data.slab.baseline(),
+                _ => {}
+            }
             let _guard = data.control_lock.lock();
             match command {
                 Command::Snapshot(What::Cpus) => data.nmi.capture(Source::Control),
                 Command::Snapshot(What::Locks) => data.locks.lock().snapshot().map(|_| ()),
-                Command::Snapshot(What::Slab) => data.slab.sample(slab::Caller::Control, false),
-                Command::Snapshot(What::SlabSites) => data.slab.sample(slab::Caller::Control, true),
                 Command::Snapshot(What::All) => {
                     data.nmi.capture(Source::Control)?;
                     data.locks.lock().snapshot()?;
                     data.slab.sample(slab::Caller::Control, false)
                 }
-                Command::Baseline => data.slab.baseline(),
+                _ => Ok(()),
             }
         }
         File::TestLeak => {
@@ -285,12 +295,15 @@ pub(crate) fn write(data: &Data, file: File, input: &[u8], len: usize) -> Result
 /// The SysRq key's process-context part: a locks snapshot and a slab sample, after the CPU
 /// snapshot the handler took.
 pub(crate) fn sysrq_deferred(data: &Data) {
-    let _guard = data.control_lock.lock();
-    match data.locks.lock().snapshot() {
-        Ok(0) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
-        Ok(n) => pr_info!("locks snapshot taken by sysrq: {n} DEADLOCK(S), see locks\n"),
-        Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
+    {
+        let _guard = data.control_lock.lock();
+        match data.locks.lock().snapshot() {
+            Ok(0) => pr_info!("locks snapshot taken by sysrq: no deadlock\n"),
+            Ok(n) => pr_info!("locks snapshot taken by sysrq: {n} DEADLOCK(S), see locks\n"),
+            Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
+        }
     }
+    // Without the control lock: the slab sample is skipped if another one is in progress.
     match data.slab.sysrq() {
         Ok(()) => {}
         Err(e) if e == EBUSY => {
