@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-SAMPLES=40
+SAMPLES=60
 
 ki_load || ktap_exit_fail_msg "cannot load kintrospect"
 # Caches that exist all along and hold objects (counted by kintrospect, so
@@ -39,7 +39,7 @@ cat "$KI/slab_delta.json" > "$KI_TMP/s.json"
 	END { for (k in name) if (objs[k] >= 50) print name[k] }' | sort > "$KI_TMP/stable"
 ktap_print_msg "$(wc -l < "$KI_TMP/stable") stable caches with >= 50 objects"
 
-modprobe ki_cache_churn nr=50 duration_ms=120000 || ktap_exit_fail_msg "cannot load ki_cache_churn"
+modprobe ki_cache_churn nr=100 threads=4 duration_ms=150000 || ktap_exit_fail_msg "cannot load ki_cache_churn"
 i=0
 dups=0
 gone=0
