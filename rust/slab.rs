@@ -236,7 +236,7 @@ impl Io {
             // A cache with many slabs is flushed only if it has few partial ones.
             if c.num_slabs > SHRINK_MAX_PARTIAL {
                 let partial = sysfs_number(&self.files, SlabFile::Partial(c.name.as_bytes()));
-                if partial.map_or(true, |p| p > SHRINK_MAX_PARTIAL) {
+                if partial.is_none_or(|p| p > SHRINK_MAX_PARTIAL) {
                     continue;
                 }
             }
