@@ -64,12 +64,17 @@ struct Why(FlushError);
 impl fmt::Display for Why {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            FlushError::CpuStuck { cpu, nr } => write!(
-                f,
-                "CPU {cpu} (and {} other CPUs) ran no work item within {PROBE_TIMEOUT_MS} ms; \
-                 SLUB's flush would wait for it, so nothing was flushed",
-                nr.saturating_sub(1)
-            ),
+            FlushError::CpuStuck { cpu, nr } => {
+                write!(f, "CPU {cpu}")?;
+                if nr > 1 {
+                    write!(f, " (and {} other CPUs)", nr - 1)?;
+                }
+                write!(
+                    f,
+                    " ran no work item within {PROBE_TIMEOUT_MS} ms; SLUB's flush would wait for \
+                     it, so nothing was flushed"
+                )
+            }
             FlushError::Busy => {
                 f.write_str("CPU hotplug in progress, or an earlier flush has still not returned")
             }
