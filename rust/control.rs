@@ -28,6 +28,9 @@ pub(crate) enum What {
     Locks,
     /// `slab`: a slab sample compared with the baseline.
     Slab,
+    /// `slab sites`: a slab sample and the allocation sites of its top growers and suspects
+    /// (costly: see `rust/slab/sites.rs`).
+    SlabSites,
     /// `all`: every kind of snapshot.
     All,
 }
@@ -50,7 +53,11 @@ pub(crate) fn parse(input: &[u8]) -> Result<Command> {
     let command = match (words.next(), words.next()) {
         (Some("snapshot"), Some("cpus")) => Command::Snapshot(What::Cpus),
         (Some("snapshot"), Some("locks")) => Command::Snapshot(What::Locks),
-        (Some("snapshot"), Some("slab")) => Command::Snapshot(What::Slab),
+        (Some("snapshot"), Some("slab")) => match words.next() {
+            None => return Ok(Command::Snapshot(What::Slab)),
+            Some("sites") => Command::Snapshot(What::SlabSites),
+            Some(_) => return Err(EINVAL),
+        },
         (Some("snapshot"), Some("all")) => Command::Snapshot(What::All),
         (Some("baseline"), None) => return Ok(Command::Baseline),
         _ => return Err(EINVAL),
@@ -118,6 +125,10 @@ mod tests {
     #[test]
     fn accepts_the_slab_commands() {
         assert_eq!(parse(b"snapshot slab\n"), Ok(Command::Snapshot(What::Slab)));
+        assert_eq!(
+            parse(b"snapshot slab sites\n"),
+            Ok(Command::Snapshot(What::SlabSites))
+        );
         assert_eq!(parse(b"baseline\n"), Ok(Command::Baseline));
         assert_eq!(parse(b" baseline "), Ok(Command::Baseline));
         for bad in [
@@ -125,6 +136,9 @@ mod tests {
             b"baseline\n\n",
             b"snapshot slabs",
             b"snapshot slab 1",
+            b"snapshot slab sites now",
+            b"snapshot slab site",
+            b"snapshot sites",
             b"Baseline",
         ] {
             assert_eq!(parse(bad), Err(EINVAL));

@@ -107,7 +107,11 @@ impl Data {
             Some(mut locks) => locks.snapshot(),
             None => Err(EBUSY),
         };
-        (locks, self.slab.sample())
+        let slab = match wait {
+            true => self.slab.sample(slab::Caller::Control, false),
+            false => self.slab.sysrq(),
+        };
+        (locks, slab)
     }
 }
 
@@ -172,8 +176,12 @@ impl Handler for Data {
             }
             Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
         }
-        if let Err(e) = slab {
-            pr_info!("slab sample by sysrq failed: {e:?}\n");
+        match slab {
+            Ok(()) => {}
+            Err(e) if e == EBUSY => {
+                pr_info!("slab sample by sysrq skipped: another slab sample is in progress\n")
+            }
+            Err(e) => pr_info!("slab sample by sysrq failed: {e:?}\n"),
         }
     }
 
@@ -222,7 +230,8 @@ fn write_control(data: &Data, input: &[u8], len: usize) -> Result {
     match control::parse(input)? {
         Command::Snapshot(What::Cpus) => data.snapshot_cpus(),
         Command::Snapshot(What::Locks) => data.locks.lock().snapshot().map(|_| ()),
-        Command::Snapshot(What::Slab) => data.slab.sample(),
+        Command::Snapshot(What::Slab) => data.slab.sample(slab::Caller::Control, false),
+        Command::Snapshot(What::SlabSites) => data.slab.sample(slab::Caller::Control, true),
         Command::Snapshot(What::All) => {
             data.snapshot_cpus()?;
             let (locks, slab) = data.snapshot_rest(true);
