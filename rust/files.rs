@@ -24,7 +24,10 @@ use crate::{
         self,
         Slab, //
     },
-    status::Status,
+    status::{
+        self,
+        Status, //
+    },
     testpath::{
         self,
         TestPaths, //
@@ -78,9 +81,7 @@ impl Data {
             cpus_lock <- new_mutex!((), "kintrospect_cpus"),
             locks <- new_mutex!(locks::State::new()?, "kintrospect_locks"),
             status: Status {
-                sysrq_key: params.sysrq_key,
-                nmi_timeout_ms: params.nmi_timeout_ms,
-                test_paths: params.test_paths,
+                params,
                 nr_cpu_slots: bridge::nr_cpu_slots(),
                 snapshot_memory: bridge::snapshot_memory(),
             },
@@ -193,13 +194,12 @@ impl Handler for Data {
 
 /// The `status` file.
 fn show_status(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    data.status.write(f, Status::kernel_release())?;
-    data.slab.write_status(f)?;
-    writeln!(f, "locks_buffer_bytes: {}", data.locks.lock().memory())?;
-    match &data.test {
-        Some(t) => writeln!(f, "test_leak_objects: {}", t.leak_count()),
-        None => Ok(()),
-    }
+    let live = status::Live {
+        slab: data.slab.counters(),
+        locks_buffer_bytes: data.locks.lock().memory(),
+        test_leak_objects: data.test.as_ref().map(TestPaths::leak_count),
+    };
+    data.status.write(f, &live)
 }
 
 /// The `locks` and `locks.json` files.

@@ -474,23 +474,37 @@ impl Slab {
         format::json(&self.state.lock(), f)
     }
 
-    /// Writes the slab lines of `status`.
-    pub(crate) fn write_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// What `status` shows of the slab report.
+    pub(crate) fn counters(&self) -> Counters {
         let s = self.state.lock();
-        writeln!(f, "slab_interval_ms: {}", self.params.interval_ms)?;
-        writeln!(f, "slab_trend_samples: {}", self.params.k)?;
-        writeln!(f, "slab_trend_min_growth: {}", self.params.m)?;
-        writeln!(f, "slab_caches_tracked: {}", s.trend_tracked)?;
-        writeln!(f, "slab_caches_dropped: {}", s.trend_dropped)?;
-        writeln!(f, "slab_trend_memory_bytes: {}", s.trend_memory)?;
-        writeln!(f, "slab_buffer_bytes: {}", s.buf_bytes)?;
-        writeln!(
-            f,
-            "slab_periodic_errors: {} (last {})",
-            s.tick_errors, s.tick_last_error
-        )?;
-        writeln!(f, "slab_samples_skipped_busy: {}", s.busy_skips)
+        Counters {
+            params: self.params,
+            caches_tracked: s.trend_tracked,
+            caches_dropped: s.trend_dropped,
+            trend_memory: s.trend_memory,
+            buffer_bytes: s.buf_bytes,
+            periodic_errors: s.tick_errors,
+            periodic_last_error: s.tick_last_error,
+            skipped_busy: s.busy_skips,
+        }
     }
+}
+
+/// What `status` shows of the slab report.
+pub(crate) struct Counters {
+    /// The sampling parameters.
+    pub(crate) params: Params,
+    /// Caches the trend follows, and those it had no room for.
+    pub(crate) caches_tracked: usize,
+    pub(crate) caches_dropped: usize,
+    /// Bytes of the trend ring and of the slabinfo buffer.
+    pub(crate) trend_memory: usize,
+    pub(crate) buffer_bytes: usize,
+    /// Periodic samples that failed, and the errno of the last one.
+    pub(crate) periodic_errors: u64,
+    pub(crate) periodic_last_error: i32,
+    /// Periodic and SysRq samples skipped because another one was in progress.
+    pub(crate) skipped_busy: u64,
 }
 
 /// Takes a sample with `io` and makes it the baseline.
