@@ -14,12 +14,7 @@ use crate::{
         Nmi,
         Source, //
     },
-    control::{
-        self,
-        Command,
-        What, //
-    },
-    cpus, locks,
+    control, cpus, locks,
     slab::{
         self,
         Slab, //
@@ -222,24 +217,34 @@ fn show_cpus(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result
     }
 }
 
-/// A write to `control`: one command.
+/// What a `control` command does.
+type CommandFn = fn(&Data) -> Result;
+
+/// The commands `control` accepts, and what each does.
+const COMMANDS: &[(&str, CommandFn)] = &[
+    ("snapshot cpus", Data::snapshot_cpus),
+    ("snapshot locks", |d| d.locks.lock().snapshot().map(|_| ())),
+    ("snapshot slab", |d| {
+        d.slab.sample(slab::Caller::Control, false)
+    }),
+    ("snapshot slab sites", |d| {
+        d.slab.sample(slab::Caller::Control, true)
+    }),
+    ("snapshot all", |d| {
+        d.snapshot_cpus()?;
+        let (locks, slab) = d.snapshot_rest(true);
+        locks?;
+        slab
+    }),
+    ("baseline", |d| d.slab.baseline()),
+];
+
+/// A write to `control`: one command of [`COMMANDS`].
 fn write_control(data: &Data, input: &[u8], len: usize) -> Result {
     if len > control::MAX_LEN {
         return Err(EINVAL);
     }
-    match control::parse(input)? {
-        Command::Snapshot(What::Cpus) => data.snapshot_cpus(),
-        Command::Snapshot(What::Locks) => data.locks.lock().snapshot().map(|_| ()),
-        Command::Snapshot(What::Slab) => data.slab.sample(slab::Caller::Control, false),
-        Command::Snapshot(What::SlabSites) => data.slab.sample(slab::Caller::Control, true),
-        Command::Snapshot(What::All) => {
-            data.snapshot_cpus()?;
-            let (locks, slab) = data.snapshot_rest(true);
-            locks?;
-            slab
-        }
-        Command::Baseline => data.slab.baseline(),
-    }
+    control::parse(input, COMMANDS)?(data)
 }
 
 /// A read of a test file: nothing without `test_paths=1` (the file does not exist then).
