@@ -73,17 +73,24 @@ pub(crate) struct RawCpusInfo {
     pub(crate) pad: u32,
 }
 
+/// Bytes of a lock name (`KINTROSPECT_LOCK_NAME_LEN`).
+pub(crate) const LOCK_NAME_LEN: usize = 64;
+/// Bytes of a symbolised acquire site (`KINTROSPECT_SITE_LEN`).
+pub(crate) const SITE_LEN: usize = 128;
+
 /// One lock a thread holds (`struct kintrospect_held`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub(crate) struct RawHeld {
     pub(crate) acquire_ip: u64,
     pub(crate) held_ns: u64,
+    pub(crate) lock_addr: u64,
     pub(crate) task: u32,
     pub(crate) mode: u32,
     pub(crate) kind: u32,
-    pub(crate) pad: u32,
-    pub(crate) name: [u8; 48],
+    pub(crate) flags: u32,
+    pub(crate) name: [u8; LOCK_NAME_LEN],
+    pub(crate) site: [u8; SITE_LEN],
 }
 
 /// A thread that holds or waits for a lock (`struct kintrospect_task`).
@@ -91,6 +98,7 @@ pub(crate) struct RawHeld {
 #[derive(Clone, Copy)]
 pub(crate) struct RawTask {
     pub(crate) self_ptr: u64,
+    pub(crate) blocked_lock: u64,
     pub(crate) blocked_owner: u64,
     pub(crate) pid: i32,
     pub(crate) tgid: i32,
@@ -101,9 +109,9 @@ pub(crate) struct RawTask {
     pub(crate) blocked_kind: u32,
     pub(crate) blocked_owner_pid: i32,
     pub(crate) blocked_owner_cpu: i32,
-    pub(crate) pad: u32,
-    pub(crate) comm: [u8; 16],
-    pub(crate) blocked_name: [u8; 48],
+    pub(crate) blocked_flags: u32,
+    pub(crate) comm: [u8; COMM_LEN],
+    pub(crate) blocked_name: [u8; LOCK_NAME_LEN],
 }
 
 /// Counts of one locks collection (`struct kintrospect_locks_info`).
@@ -112,44 +120,53 @@ pub(crate) struct RawTask {
 pub(crate) struct RawLocksInfo {
     pub(crate) taken_ns: u64,
     pub(crate) lockdep: u32,
+    pub(crate) lockdep_off: u32,
     pub(crate) nr_threads: u32,
     pub(crate) nr_tasks: u32,
     pub(crate) nr_held: u32,
     pub(crate) tasks_dropped: u32,
     pub(crate) held_dropped: u32,
+    pub(crate) pad: u32,
 }
 
 impl RawHeld {
     /// An all-zero record.
-    pub(crate) const ZERO: Self = Self {
-        acquire_ip: 0,
-        held_ns: 0,
-        task: 0,
-        mode: 0,
-        kind: 0,
-        pad: 0,
-        name: [0; 48],
-    };
+    pub(crate) const fn zeroed() -> Self {
+        Self {
+            acquire_ip: 0,
+            held_ns: 0,
+            lock_addr: 0,
+            task: 0,
+            mode: 0,
+            kind: 0,
+            flags: 0,
+            name: [0; LOCK_NAME_LEN],
+            site: [0; SITE_LEN],
+        }
+    }
 }
 
 impl RawTask {
     /// An all-zero record.
-    pub(crate) const ZERO: Self = Self {
-        self_ptr: 0,
-        blocked_owner: 0,
-        pid: 0,
-        tgid: 0,
-        cpu: 0,
-        state: 0,
-        nr_held: 0,
-        held_dropped: 0,
-        blocked_kind: 0,
-        blocked_owner_pid: -1,
-        blocked_owner_cpu: -1,
-        pad: 0,
-        comm: [0; 16],
-        blocked_name: [0; 48],
-    };
+    pub(crate) const fn zeroed() -> Self {
+        Self {
+            self_ptr: 0,
+            blocked_lock: 0,
+            blocked_owner: 0,
+            pid: 0,
+            tgid: 0,
+            cpu: 0,
+            state: 0,
+            nr_held: 0,
+            held_dropped: 0,
+            blocked_kind: 0,
+            blocked_owner_pid: 0,
+            blocked_owner_cpu: 0,
+            blocked_flags: 0,
+            comm: [0; COMM_LEN],
+            blocked_name: [0; LOCK_NAME_LEN],
+        }
+    }
 }
 
 /// One debugfs file to create (`struct kintrospect_file_spec`).
@@ -169,9 +186,9 @@ const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
 const _: () = assert!(core::mem::size_of::<registration::Ops>() == 32);
 const _: () = assert!(core::mem::size_of::<config::Params>() == 24);
 const _: () = assert!(core::mem::size_of::<config::Feature>() == 16);
-const _: () = assert!(core::mem::size_of::<RawHeld>() == 80);
-const _: () = assert!(core::mem::size_of::<RawTask>() == 120);
-const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 32);
+const _: () = assert!(core::mem::size_of::<RawHeld>() == 232);
+const _: () = assert!(core::mem::size_of::<RawTask>() == 144);
+const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 40);
 
 mod ffi {
     use super::*;
@@ -187,12 +204,6 @@ mod ffi {
             nr: u32,
         ) -> c_int;
         pub(super) fn kintrospect_cpus_memory() -> usize;
-        pub(super) fn kintrospect_format_symbol(
-            addr: u64,
-            return_address: bool,
-            buf: *mut c_char,
-            len: usize,
-        ) -> c_int;
         pub(super) fn kintrospect_raw_addresses() -> bool;
         pub(super) fn kintrospect_register(data: *const c_void, ops: *const registration::Ops);
         pub(super) fn kintrospect_unregister();
@@ -208,6 +219,12 @@ mod ffi {
             max_held: u32,
             info: *mut RawLocksInfo,
         ) -> c_int;
+        pub(super) fn kintrospect_locks_confirm(
+            tasks: *const RawTask,
+            which: *const u32,
+            confirmed: *mut u8,
+            nr: u32,
+        ) -> u32;
         pub(super) fn kintrospect_sysrq_unregister();
         pub(super) fn kintrospect_params_read(params: *mut config::Params);
         pub(super) fn kintrospect_features(nr: *mut u32) -> *const config::Feature;
@@ -226,6 +243,15 @@ mod ffi {
             len: usize,
             out: *mut usize,
         ) -> c_int;
+        pub(super) fn kintrospect_slab_flush(
+            names: *const c_char,
+            len: usize,
+            nr: u32,
+            status: *mut u8,
+            info: *mut slab::RawFlushInfo,
+        ) -> c_int;
+        pub(super) fn kintrospect_slab_io_lock(wait: bool) -> c_int;
+        pub(super) fn kintrospect_slab_io_unlock();
         pub(super) fn kintrospect_now_ns() -> u64;
         pub(super) fn kintrospect_leak_init() -> c_int;
         pub(super) fn kintrospect_leak_exit();
@@ -236,8 +262,8 @@ mod ffi {
 }
 
 mod config;
-mod cpus;
 mod locks;
+mod nmi;
 mod registration;
 mod slab;
 mod testpath;
@@ -248,11 +274,17 @@ pub(crate) use config::{
     Params,
     SLAB_TREND_MAX, //
 };
-pub(crate) use cpus::{
+pub(crate) use locks::{
+    collect_locks,
+    confirm_edges,
+    HeldMode,
+    LockFlags,
+    LockKind, //
+};
+pub(crate) use nmi::{
     nr_cpu_slots,
     raw_addresses_allowed,
     snapshot_memory,
-    symbol,
     Mode,
     Nmi,
     Source,
@@ -260,8 +292,7 @@ pub(crate) use cpus::{
 };
 // Only the KUnit suites build CPU records by hand.
 #[cfg(kintrospect_kunit)]
-pub(crate) use cpus::zeroed_cpus;
-pub(crate) use locks::collect_locks;
+pub(crate) use nmi::zeroed_cpus;
 pub(crate) use registration::{
     Config,
     FileDef,
@@ -271,9 +302,14 @@ pub(crate) use registration::{
 };
 pub(crate) use slab::{
     now_ns,
+    FlushError,
+    FlushStatus,
     Leak,
     SlabFile,
-    SlabFiles, //
+    SlabFiles,
+    SlabIoGuard, //
+    FLUSH_TIMEOUT_MS,
+    PROBE_TIMEOUT_MS,
 };
 pub(crate) use testpath::{
     SpinEnd,

@@ -16,10 +16,16 @@ use crate::{
         RawCpusInfo,
         Source,
         State,
-        COMM_LEN,
         MAX_FRAMES, //
     },
-    json, //
+    json,
+    text::{
+        comm_bytes,
+        nul_terminated,
+        write_comm,
+        Reader,
+        Symbol, //
+    },
 };
 use kernel::{
     fmt::{
@@ -29,9 +35,6 @@ use kernel::{
     },
     prelude::*,
 };
-
-/// Room for one symbol looked up when a report is read, `KSYM_SYMBOL_LEN` rounded up.
-pub(crate) const SYMBOL_LEN: usize = 704;
 
 impl State {
     fn name(self) -> &'static str {
@@ -66,39 +69,6 @@ impl Source {
             Source::Control => "control",
             Source::Sysrq => "sysrq",
         }
-    }
-}
-
-/// Names code addresses: kallsyms in the module, a fixed table in the tests.
-pub(crate) trait Symbols {
-    /// Writes the name of `addr` into `buf` and returns it; `return_address` looks it up as a
-    /// call's return address.
-    fn name<'b>(&self, addr: u64, return_address: bool, buf: &'b mut [u8]) -> &'b [u8];
-    /// Whether raw addresses may be shown to the reader.
-    fn raw_addresses(&self) -> bool;
-}
-
-/// The running kernel's symbols, with the reader's `kptr_restrict` rights.
-pub(crate) struct Kallsyms {
-    raw: bool,
-}
-
-impl Kallsyms {
-    /// Looks up the reader's rights once per read.
-    pub(crate) fn new() -> Self {
-        Self {
-            raw: bridge::raw_addresses_allowed(),
-        }
-    }
-}
-
-impl Symbols for Kallsyms {
-    fn name<'b>(&self, addr: u64, return_address: bool, buf: &'b mut [u8]) -> &'b [u8] {
-        bridge::symbol(addr, return_address, buf)
-    }
-
-    fn raw_addresses(&self) -> bool {
-        self.raw
     }
 }
 
@@ -142,71 +112,8 @@ impl Snapshot {
     }
 }
 
-/// Writes kernel bytes (a task or lock name) for people: printable ASCII, anything else as `?`.
-pub(crate) fn write_printable(w: &mut impl Write, bytes: &[u8]) -> fmt::Result {
-    for &b in bytes {
-        w.write_char(if (0x20..0x7f).contains(&b) {
-            char::from(b)
-        } else {
-            '?'
-        })?;
-    }
-    Ok(())
-}
-
-/// The bytes of a NUL-terminated C string kept in a fixed array (all of it without a NUL).
-pub(crate) fn nul_terminated(bytes: &[u8]) -> &[u8] {
-    let n = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    &bytes[..n]
-}
-
-/// Writes a task name for people.
-pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; COMM_LEN]) -> fmt::Result {
-    write_printable(w, nul_terminated(comm))
-}
-
-/// The bytes of a NUL-terminated task name.
-pub(crate) fn comm_bytes(comm: &[u8; COMM_LEN]) -> &[u8] {
-    nul_terminated(comm)
-}
-
-/// Writes a symbol (`function+off/size [module]`) for people and JSON, Rust names demangled.
-pub(crate) fn write_symbol(w: &mut impl Write, name: &[u8]) -> fmt::Result {
-    crate::demangle::write(w, name)
-}
-
-/// One frame of a CPU record.
-#[derive(Clone, Copy)]
-enum Frame<'a> {
-    /// Named when the snapshot was taken: `function+off/size [module]`.
-    Named(&'a [u8]),
-    /// kallsyms had no name for this address.
-    Unresolved(u64),
-}
-
-impl Frame<'_> {
-    /// Writes the frame for people: an unresolved one as its address only where the reader may
-    /// see raw addresses (as `%pK` decides), else as `?`.
-    fn write(self, w: &mut impl Write, raw: bool) -> fmt::Result {
-        match self {
-            Frame::Named(name) => write_symbol(w, name),
-            Frame::Unresolved(addr) if raw => write!(w, "{addr:#x}"),
-            Frame::Unresolved(_) => w.write_char('?'),
-        }
-    }
-
-    /// Writes the frame as a JSON string, with the same rule.
-    fn write_json(self, f: &mut fmt::Formatter<'_>, raw: bool) -> fmt::Result {
-        match self {
-            Frame::Named(name) => Display::fmt(&json::Symbol(name), f),
-            Frame::Unresolved(addr) if raw => write!(f, "\"{addr:#x}\""),
-            Frame::Unresolved(_) => f.write_str("\"?\""),
-        }
-    }
-}
-
 /// The frames of a CPU record, innermost first, bounded by the record's own arrays.
-fn frames(c: &RawCpu) -> impl Iterator<Item = Frame<'_>> {
+fn frames(c: &RawCpu) -> impl Iterator<Item = Symbol<'_>> {
     let n = (c.nr_frames as usize).min(MAX_FRAMES);
     c.frames[..n]
         .iter()
@@ -214,21 +121,21 @@ fn frames(c: &RawCpu) -> impl Iterator<Item = Frame<'_>> {
         .enumerate()
         .map(|(i, (&addr, name))| {
             if c.unresolved & (1u64 << i) != 0 {
-                Frame::Unresolved(addr)
+                Symbol::Unresolved(addr)
             } else {
-                Frame::Named(nul_terminated(name))
+                Symbol::Named(nul_terminated(name))
             }
         })
 }
 
 /// The `cpus` file: one block per CPU in the spirit of SysRq-l.
-pub(crate) struct Text<'a, S: Symbols>(pub(crate) &'a Snapshot, pub(crate) &'a S);
+pub(crate) struct Text<'a>(pub(crate) &'a Snapshot, pub(crate) Reader);
 
-impl<S: Symbols> fmt::Display for Text<'_, S> {
+impl fmt::Display for Text<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Text(snap, syms) = self;
+        let Text(snap, reader) = *self;
         let info = &snap.info;
-        let raw = syms.raw_addresses();
+        let raw = reader.raw_addresses;
         if info.seq == 0 {
             return f.write_str("no snapshot yet: write \"snapshot cpus\" to control\n");
         }
@@ -254,7 +161,7 @@ impl<S: Symbols> fmt::Display for Text<'_, S> {
                 State::Idle => {
                     f.write_str("idle at ")?;
                     match frames(c).next() {
-                        Some(ip) => ip.write(f, raw)?,
+                        Some(ip) => ip.write(f, reader)?,
                         None => f.write_char('?')?,
                     }
                     f.write_char('\n')?;
@@ -276,7 +183,7 @@ impl<S: Symbols> fmt::Display for Text<'_, S> {
             }
             for frame in frames(c) {
                 f.write_str("  ")?;
-                frame.write(f, raw)?;
+                frame.write(f, reader)?;
                 f.write_char('\n')?;
             }
         }
@@ -285,13 +192,13 @@ impl<S: Symbols> fmt::Display for Text<'_, S> {
 }
 
 /// The `cpus.json` file: the same snapshot as one JSON document.
-pub(crate) struct Json<'a, S: Symbols>(pub(crate) &'a Snapshot, pub(crate) &'a S);
+pub(crate) struct Json<'a>(pub(crate) &'a Snapshot, pub(crate) Reader);
 
-impl<S: Symbols> fmt::Display for Json<'_, S> {
+impl fmt::Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Json(snap, syms) = self;
+        let Json(snap, reader) = *self;
         let info = &snap.info;
-        let raw = syms.raw_addresses();
+        let raw = reader.raw_addresses;
         write!(
             f,
             "{{\"seq\":{},\"source\":\"{}\",\"taken_ns\":{},\"duration_ns\":{},\"cpus\":[",
@@ -330,7 +237,7 @@ impl<S: Symbols> fmt::Display for Json<'_, S> {
                 if i != 0 {
                     f.write_char(',')?;
                 }
-                frame.write_json(f, raw)?;
+                frame.write_json(f, reader)?;
             }
             f.write_str("]}")?;
         }
@@ -343,21 +250,6 @@ impl<S: Symbols> fmt::Display for Json<'_, S> {
 mod tests {
     use super::*;
     use kernel::str::CString;
-
-    /// Only the reader's rights matter: frames are named when the snapshot is taken.
-    struct FakeSymbols {
-        raw: bool,
-    }
-
-    impl Symbols for FakeSymbols {
-        fn name<'b>(&self, _addr: u64, _ret: bool, buf: &'b mut [u8]) -> &'b [u8] {
-            &buf[..0]
-        }
-
-        fn raw_addresses(&self) -> bool {
-            self.raw
-        }
-    }
 
     /// Copies as much of `src` as fits into `dst`; returns how much.
     fn copy<T: Copy>(dst: &mut [T], src: &[T]) -> usize {
@@ -421,11 +313,11 @@ mod tests {
     }
 
     fn text(snap: &Snapshot, raw: bool) -> Result<CString> {
-        CString::try_from_fmt(fmt!("{}", Text(snap, &FakeSymbols { raw })))
+        CString::try_from_fmt(fmt!("{}", Text(snap, Reader { raw_addresses: raw })))
     }
 
     fn json(snap: &Snapshot, raw: bool) -> Result<CString> {
-        CString::try_from_fmt(fmt!("{}", Json(snap, &FakeSymbols { raw })))
+        CString::try_from_fmt(fmt!("{}", Json(snap, Reader { raw_addresses: raw })))
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! bytes read and output length all have limits. Nothing is allocated and nothing panics: a name
 //! is parsed twice, once to check it and measure its output, then to write it.
 
+use crate::text::write_printable;
 use kernel::fmt::{
     self,
     Write, //
@@ -53,18 +54,6 @@ pub(crate) fn write(w: &mut impl Write, text: &[u8]) -> fmt::Result {
         write_printable(w, name)?;
     }
     write_printable(w, rest)
-}
-
-/// Writes bytes as printable ASCII, anything else as `?`.
-fn write_printable(w: &mut impl Write, bytes: &[u8]) -> fmt::Result {
-    for &b in bytes {
-        w.write_char(if (0x20..0x7f).contains(&b) {
-            char::from(b)
-        } else {
-            '?'
-        })?;
-    }
-    Ok(())
 }
 
 /// A writer that only counts what it is given.

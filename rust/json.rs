@@ -24,14 +24,14 @@ impl fmt::Display for Str<'_> {
     }
 }
 
-/// A symbol (`function+off/size [module]`) written as a quoted JSON string, as
-/// [`cpus::write_symbol`](crate::cpus::write_symbol) shows it for people.
+/// A symbol (`function+off/size [module]`) written as a quoted JSON string, a Rust name
+/// demangled as [`demangle::write`](crate::demangle::write) shows it for people.
 pub(crate) struct Symbol<'a>(pub(crate) &'a [u8]);
 
 impl fmt::Display for Symbol<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_char('"')?;
-        crate::cpus::write_symbol(&mut Escaped(f), self.0)?;
+        crate::demangle::write(&mut Escaped(f), self.0)?;
         f.write_char('"')
     }
 }

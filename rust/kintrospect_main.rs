@@ -21,6 +21,7 @@ mod locks;
 mod slab;
 mod status;
 mod testpath;
+mod text;
 
 module! {
     type: Kintrospect,

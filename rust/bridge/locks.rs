@@ -4,22 +4,177 @@
 
 use super::*;
 
+/// What a lock is, as far as kintrospect can tell (`enum kintrospect_lock_kind`, without
+/// `KINTROSPECT_LOCK_NONE`, which means "not blocked" in a task record).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum LockKind {
+    Spin,
+    Mutex,
+    Semaphore,
+    RwsemRead,
+    RwsemWrite,
+    /// A mutex or rwsem, as lockdep tells.
+    Sleeping,
+    Other,
+}
+
+impl TryFrom<u32> for LockKind {
+    type Error = Error;
+
+    fn try_from(v: u32) -> Result<Self> {
+        Ok(match v {
+            1 => Self::Spin,
+            2 => Self::Mutex,
+            3 => Self::Semaphore,
+            4 => Self::RwsemRead,
+            5 => Self::RwsemWrite,
+            6 => Self::Sleeping,
+            7 => Self::Other,
+            _ => return Err(EINVAL),
+        })
+    }
+}
+
+#[cfg(kintrospect_kunit)]
+impl LockKind {
+    /// The raw value of this kind (unit tests build records).
+    pub(crate) const fn raw(self) -> u32 {
+        match self {
+            Self::Spin => 1,
+            Self::Mutex => 2,
+            Self::Semaphore => 3,
+            Self::RwsemRead => 4,
+            Self::RwsemWrite => 5,
+            Self::Sleeping => 6,
+            Self::Other => 7,
+        }
+    }
+}
+
+/// How a lock is held (`enum kintrospect_held_mode`, lockdep's `held_lock.read`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum HeldMode {
+    Write,
+    Read,
+    RecursiveRead,
+}
+
+impl TryFrom<u32> for HeldMode {
+    type Error = Error;
+
+    fn try_from(v: u32) -> Result<Self> {
+        Ok(match v {
+            0 => Self::Write,
+            1 => Self::Read,
+            2 => Self::RecursiveRead,
+            _ => return Err(EINVAL),
+        })
+    }
+}
+
+/// The flags of a held or waited-for lock (`KINTROSPECT_LOCK_F_*`).
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct LockFlags(pub(crate) u32);
+
+impl LockFlags {
+    /// No lockdep name: named by the symbol of its address.
+    #[cfg(kintrospect_kunit)]
+    pub(crate) const ADDR_NAME: u32 = 1 << 0;
+    /// No name at all: the address is shown only where `%pK` would show it.
+    pub(crate) const UNRESOLVED: u32 = 1 << 1;
+    /// A spinlock with a bad `DEBUG_SPINLOCK` magic: uninitialised or corrupted.
+    pub(crate) const MAGIC_BAD: u32 = 1 << 2;
+    /// The owner is a hint: a semaphore's last holder, a reader of an rwsem.
+    pub(crate) const OWNER_HINT: u32 = 1 << 3;
+    /// The acquire site has no symbol: shown only where `%pK` would show it.
+    pub(crate) const SITE_UNRESOLVED: u32 = 1 << 4;
+
+    /// Whether the lock has no name at all.
+    pub(crate) fn unresolved(self) -> bool {
+        self.0 & Self::UNRESOLVED != 0
+    }
+
+    /// Whether the lock is a spinlock with a bad magic.
+    pub(crate) fn magic_bad(self) -> bool {
+        self.0 & Self::MAGIC_BAD != 0
+    }
+
+    /// Whether the owner is a hint.
+    pub(crate) fn owner_hint(self) -> bool {
+        self.0 & Self::OWNER_HINT != 0
+    }
+
+    /// Whether the acquire site has no symbol.
+    pub(crate) fn site_unresolved(self) -> bool {
+        self.0 & Self::SITE_UNRESOLVED != 0
+    }
+}
+
+impl RawTask {
+    /// What the thread waits for, if anything.
+    pub(crate) fn blocked(&self) -> Option<LockKind> {
+        LockKind::try_from(self.blocked_kind).ok()
+    }
+
+    /// The flags of the lock the thread waits for.
+    pub(crate) fn blocked_flags(&self) -> LockFlags {
+        LockFlags(self.blocked_flags)
+    }
+}
+
+impl RawHeld {
+    /// What the lock is (`Other` for a value this module does not know).
+    pub(crate) fn kind(&self) -> LockKind {
+        LockKind::try_from(self.kind).unwrap_or(LockKind::Other)
+    }
+
+    /// How it is held (`None` for a value this module does not know).
+    pub(crate) fn mode(&self) -> Option<HeldMode> {
+        HeldMode::try_from(self.mode).ok()
+    }
+
+    /// The lock's flags.
+    pub(crate) fn flags(&self) -> LockFlags {
+        LockFlags(self.flags)
+    }
+}
+
 /// Walks every thread and fills `tasks` and `held` with the lock-holder records; returns the
 /// counts (records that did not fit are counted as dropped). Process context.
 pub(crate) fn collect_locks(tasks: &mut [RawTask], held: &mut [RawHeld]) -> Result<RawLocksInfo> {
     let mut info = RawLocksInfo::default();
+    let max_tasks = u32::try_from(tasks.len()).map_err(|_| EINVAL)?;
+    let max_held = u32::try_from(held.len()).map_err(|_| EINVAL)?;
     // SAFETY: `tasks` and `held` are valid for writes of their lengths, which are passed along;
     // `info` is a valid header. Process context.
     to_result(unsafe {
         ffi::kintrospect_locks_collect(
             tasks.as_mut_ptr(),
-            tasks.len() as u32,
+            max_tasks,
             held.as_mut_ptr(),
-            held.len() as u32,
+            max_held,
             &mut info,
         )
     })?;
-    info.nr_tasks = info.nr_tasks.min(tasks.len() as u32);
-    info.nr_held = info.nr_held.min(held.len() as u32);
+    info.nr_tasks = info.nr_tasks.min(max_tasks);
+    info.nr_held = info.nr_held.min(max_held);
     Ok(info)
+}
+
+/// Re-reads the waits-for edge of threads `which` (indexes into `tasks`, the records of the
+/// latest [`collect_locks`]): `confirmed[k]` says whether thread `which[k]` still waits for the
+/// same lock, held by the same owner, and is still not running. Process context.
+pub(crate) fn confirm_edges(tasks: &[RawTask], which: &[u32], confirmed: &mut [u8]) -> Result {
+    if confirmed.len() != which.len() || which.iter().any(|&i| i as usize >= tasks.len()) {
+        return Err(EINVAL);
+    }
+    let nr = u32::try_from(which.len()).map_err(|_| EINVAL)?;
+    // SAFETY:
+    // - `tasks` is valid for reads of every index in `which`, checked above;
+    // - `which` and `confirmed` are valid for `nr` elements (reads, writes);
+    // - the task records' pointers are only compared with live threads by the C side.
+    unsafe {
+        ffi::kintrospect_locks_confirm(tasks.as_ptr(), which.as_ptr(), confirmed.as_mut_ptr(), nr)
+    };
+    Ok(())
 }

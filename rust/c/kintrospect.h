@@ -96,13 +96,11 @@ void kintrospect_cpus_header(struct kintrospect_cpus_info *info);
 int kintrospect_cpus_copy(struct kintrospect_cpus_info *info,
 			  struct kintrospect_cpu *cpus, u32 nr);
 size_t kintrospect_cpus_memory(void);
-int kintrospect_format_symbol(u64 addr, bool return_address, char *buf,
-			      size_t len);
 bool kintrospect_raw_addresses(void);
 
 /* What a lock is, as far as kintrospect can tell. */
 enum kintrospect_lock_kind {
-	KINTROSPECT_LOCK_NONE = 0,
+	KINTROSPECT_LOCK_NONE = 0,	/* a task record: not blocked */
 	KINTROSPECT_LOCK_SPIN = 1,
 	KINTROSPECT_LOCK_MUTEX = 2,
 	KINTROSPECT_LOCK_SEMAPHORE = 3,
@@ -112,25 +110,49 @@ enum kintrospect_lock_kind {
 	KINTROSPECT_LOCK_OTHER = 7,
 };
 
-#define KINTROSPECT_LOCK_NAME_LEN	48
+/* How a lock is held: lockdep's held_lock.read. */
+enum kintrospect_held_mode {
+	KINTROSPECT_HELD_WRITE = 0,
+	KINTROSPECT_HELD_READ = 1,
+	KINTROSPECT_HELD_RECURSIVE_READ = 2,
+};
+
+/* Flags of a held or waited-for lock (kintrospect_held.flags, blocked_flags). */
+/* No lockdep name: named by the symbol of its address ("%ps"). */
+#define KINTROSPECT_LOCK_F_ADDR_NAME		(1U << 0)
+/* No name at all: show lock_addr only where %pK would, else "?". */
+#define KINTROSPECT_LOCK_F_UNRESOLVED		(1U << 1)
+/* A spinlock whose DEBUG_SPINLOCK magic is wrong: uninitialised or corrupted. */
+#define KINTROSPECT_LOCK_F_MAGIC_BAD		(1U << 2)
+/* The owner is a hint: a semaphore's last holder, a reader of an rwsem. */
+#define KINTROSPECT_LOCK_F_OWNER_HINT		(1U << 3)
+/* The acquire site has no symbol: show acquire_ip only where %pK would. */
+#define KINTROSPECT_LOCK_F_SITE_UNRESOLVED	(1U << 4)
+
+#define KINTROSPECT_LOCK_NAME_LEN	64
+/* A symbolised acquire site, "func+0x1c/0x80 [module]", cut to fit. */
+#define KINTROSPECT_SITE_LEN		128
 
 /* One lock a thread holds, from lockdep's held-lock stack. */
 struct kintrospect_held {
-	u64 acquire_ip;
+	u64 acquire_ip;		/* shown only when site is unresolved */
 	u64 held_ns;		/* CONFIG_LOCK_STAT, else 0 */
+	u64 lock_addr;		/* the lockdep map; shown only when unresolved */
 	u32 task;		/* index of the holder's kintrospect_task */
-	u32 mode;		/* 0 write, 1 read, 2 recursive read */
+	u32 mode;		/* enum kintrospect_held_mode */
 	u32 kind;		/* enum kintrospect_lock_kind */
-	u32 pad;
+	u32 flags;		/* KINTROSPECT_LOCK_F_* */
 	char name[KINTROSPECT_LOCK_NAME_LEN];
+	char site[KINTROSPECT_SITE_LEN];	/* acquire_ip, symbolised when taken */
 };
 
-static_assert(sizeof(struct kintrospect_held) == 80);
+static_assert(sizeof(struct kintrospect_held) == 232);
 
 /* A thread that holds or waits for a lock; its held locks follow in order. */
 struct kintrospect_task {
-	u64 self;		/* internal; 0 on return */
-	u64 blocked_owner;	/* internal; 0 on return */
+	u64 self;		/* the task_struct: matched, never dereferenced or shown */
+	u64 blocked_lock;	/* the lock waited for; shown only when unresolved */
+	u64 blocked_owner;	/* its owner's task_struct: matched, never shown */
 	s32 pid;
 	s32 tgid;
 	u32 cpu;
@@ -140,30 +162,34 @@ struct kintrospect_task {
 	u32 blocked_kind;	/* enum kintrospect_lock_kind, NONE if not blocked */
 	s32 blocked_owner_pid;	/* -1: unknown or not found */
 	s32 blocked_owner_cpu;	/* spinlocks (DEBUG_SPINLOCK), else -1 */
-	u32 pad;
+	u32 blocked_flags;	/* KINTROSPECT_LOCK_F_* */
 	char comm[KINTROSPECT_COMM_LEN];
 	char blocked_name[KINTROSPECT_LOCK_NAME_LEN];
 };
 
-static_assert(sizeof(struct kintrospect_task) == 120);
+static_assert(sizeof(struct kintrospect_task) == 144);
 
 /* Counts of one collection. */
 struct kintrospect_locks_info {
 	u64 taken_ns;		/* CLOCK_MONOTONIC */
-	u32 lockdep;
+	u32 lockdep;		/* built with CONFIG_LOCKDEP */
+	u32 lockdep_off;	/* debug_locks == 0: held-lock stacks are frozen */
 	u32 nr_threads;
 	u32 nr_tasks;
 	u32 nr_held;
 	u32 tasks_dropped;
 	u32 held_dropped;
+	u32 pad;
 };
 
-static_assert(sizeof(struct kintrospect_locks_info) == 32);
+static_assert(sizeof(struct kintrospect_locks_info) == 40);
 
 /* locks.c: lock-holder records. */
 int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 			      struct kintrospect_held *held, u32 max_held,
 			      struct kintrospect_locks_info *info);
+u32 kintrospect_locks_confirm(const struct kintrospect_task *tasks,
+			      const u32 *which, u8 *confirmed, u32 nr);
 
 /* registration.c: the Rust side's state and the callbacks it receives. */
 struct seq_file;
@@ -232,23 +258,51 @@ void kintrospect_params_read(struct kintrospect_params *p);
 const struct kintrospect_feature *kintrospect_features(u32 *nr);
 const char *kintrospect_kernel_release(void);
 
-/* slab.c: slab reports, periodic sampling, the leak test path. */
+/* slab.c: slab reports, precise counts, the leak test path. */
 #define KINTROSPECT_LEAK_OBJ_SIZE	256
 #define KINTROSPECT_LEAK_MAX		1000000
 
 #define KINTROSPECT_SLAB_PATH_MAX	160
 
-/* The kernel's slab reports kintrospect reads. */
+/* The kernel's slab reports kintrospect reads (mirrored by rust/bridge/slab.rs). */
 enum kintrospect_slab_file {
 	KINTROSPECT_SLAB_FILE_SLABINFO = 0,	/* /proc/slabinfo */
 	KINTROSPECT_SLAB_FILE_ALLOCINFO = 1,	/* /proc/allocinfo */
 	KINTROSPECT_SLAB_FILE_ALLOC_TRACES = 2,	/* SLUB debugfs, per cache */
+	KINTROSPECT_SLAB_FILE_SHEAF_CAPACITY = 3, /* SLUB sysfs, per cache */
+	KINTROSPECT_SLAB_FILE_PARTIAL = 4,	/* SLUB sysfs, per cache */
 };
+
+/* What a flush did to one cache (mirrored by rust/bridge/slab.rs). */
+enum kintrospect_slab_flush_status {
+	KINTROSPECT_SLAB_FLUSH_NOT_DONE = 0,	/* not reached */
+	KINTROSPECT_SLAB_FLUSH_DONE = 1,	/* its shrink file was written */
+	KINTROSPECT_SLAB_FLUSH_FAILED = 2,	/* the write failed (cache gone?) */
+};
+
+/* How long a flush may make its caller wait, in ms. */
+#define KINTROSPECT_SLAB_PROBE_TIMEOUT_MS	500
+#define KINTROSPECT_SLAB_FLUSH_TIMEOUT_MS	5000
+
+/* The outcome of kintrospect_slab_flush(). */
+struct kintrospect_slab_flush_info {
+	s32 error;		/* 0 or why nothing is known to be flushed */
+	u32 cpu;		/* -EAGAIN: the first CPU that ran no work item */
+	u32 nr_stuck;		/* -EAGAIN: how many did not */
+	u32 flushed;		/* caches whose shrink file was written */
+	u64 duration_ns;	/* probe and flush */
+};
+
+static_assert(sizeof(struct kintrospect_slab_flush_info) == 24);
 
 int kintrospect_slab_files_init(void);
 void kintrospect_slab_files_exit(void);
 int kintrospect_read_slab_file(u32 which, const char *cache, char *buf,
 			       size_t len, size_t *out);
+int kintrospect_slab_flush(const char *names, size_t len, u32 nr, u8 *status,
+			   struct kintrospect_slab_flush_info *info);
+int kintrospect_slab_io_lock(bool wait);
+void kintrospect_slab_io_unlock(void);
 u64 kintrospect_now_ns(void);
 int kintrospect_leak_init(void);
 void kintrospect_leak_exit(void);

@@ -5,21 +5,35 @@
  * Walks every thread under RCU and records, for the threads that hold or
  * wait for a lock:
  *  - lockdep's held-lock stack (CONFIG_LOCKDEP): name, read/write, acquire
- *    site, hold time (CONFIG_LOCK_STAT);
+ *    site, hold time (CONFIG_LOCK_STAT); once lockdep has turned itself off
+ *    (debug_locks == 0) the stacks are frozen, and only the spinlocks a
+ *    thread provably holds now are kept;
  *  - what the thread is blocked on: task->blocked_on (a mutex), else the
- *    hung-task blocker record (mutex, semaphore, rwsem reader or writer);
+ *    hung-task blocker record (mutex, semaphore, rwsem reader or writer),
+ *    with the owner the lock records, flagged as a hint where it is one (a
+ *    semaphore's last holder, a reader-owned rwsem's owner);
  *  - for spinlocks, the owner recorded by CONFIG_DEBUG_SPINLOCK, which tells
  *    the holder from the threads spinning on the lock (lockdep lists a
- *    spinner, and a mutex waiter, as holding the lock before it waits).
+ *    spinner, and a mutex waiter, as holding the lock before it waits), and
+ *    whether the lock's magic is bad (never initialised, or corrupted).
+ *
+ * Names and acquire sites are symbolised here, when the snapshot is taken:
+ * a module may unload, or init code be freed, before the report is read. A
+ * lock without a lockdep name is named by the symbol of its address; what
+ * has no symbol is flagged, so that the reader's kptr_restrict rights
+ * decide whether its raw address is shown.
  *
  * Everything read from another thread, and every lock and name it points
  * to, is read with copy_from_kernel_nofault(): the thread may be running,
  * and the lock may be freed under us. Owner pointers are never dereferenced:
- * they are matched against the thread list in a second walk, as
- * kernel/hung_task.c does. All output is bounded by the caller's arrays;
- * what does not fit is counted. Process context only (allocates, sorts).
+ * they are matched against the thread list, as kernel/hung_task.c does; so
+ * are the threads of a candidate deadlock, whose edges are read again after
+ * the walk (kintrospect_locks_confirm()). All output is bounded by the
+ * caller's arrays; what does not fit is counted. Process context only
+ * (allocates, sorts).
  */
 #include <linux/bsearch.h>
+#include <linux/debug_locks.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -42,6 +56,8 @@
 /* Owner flag bits: kernel/locking/mutex.h MUTEX_FLAGS, rwsem.c RWSEM_OWNER_FLAGS_MASK. */
 #define MUTEX_OWNER_FLAGS	0x07UL
 #define RWSEM_OWNER_FLAGS	0x03UL
+/* kernel/locking/rwsem.c: the owner is (was) a reader; "just a hint". */
+#define RWSEM_READER_OWNED	(1UL << 0)
 
 /* Copies a NUL-terminated name from possibly freed memory; "?" on a fault. */
 static void copy_name(char *dst, size_t len, const char *src)
@@ -64,20 +80,50 @@ static void copy_name(char *dst, size_t len, const char *src)
 	dst[len - 1] = '\0';
 }
 
-/* The lockdep name of the lock whose map is at @map. */
-static void map_name(char *dst, size_t len, const struct lockdep_map *map)
+/*
+ * Formats @addr with @fmt ("%ps" or "%pB") into @dst. When kallsyms has no
+ * symbol for it, printk prints the raw address: then @dst is left empty and
+ * @unresolved is added to @flags, so that the reader's kptr_restrict rights
+ * decide later whether the address may be shown.
+ */
+static void symbol_name(char *dst, size_t len, const char *fmt, unsigned long addr,
+			u32 *flags, u32 unresolved)
 {
-#ifdef CONFIG_LOCKDEP
-	const char *name = NULL;
+	snprintf(dst, len, fmt, (void *)addr);
+	if (!dst[0] || !strncmp(dst, "0x", 2)) {
+		dst[0] = '\0';
+		*flags |= unresolved;
+	}
+}
 
-	if (map && copy_from_kernel_nofault(&name, &map->name, sizeof(name)))
-		name = NULL;
-	if (name) {
-		copy_name(dst, len, name);
+/*
+ * Names the lock at @lock: lockdep's name when its map has one, else the
+ * symbol of the lock's address ("lockname [module]"), as lockdep itself names
+ * a class by its key's symbol.
+ */
+static void lock_name(char *dst, size_t len, const char *lockdep_name,
+		      const void *lock, u32 *flags)
+{
+	if (lockdep_name) {
+		copy_name(dst, len, lockdep_name);
 		return;
 	}
+	symbol_name(dst, len, "%ps", (unsigned long)lock, flags,
+		    KINTROSPECT_LOCK_F_UNRESOLVED);
+	if (dst[0])
+		*flags |= KINTROSPECT_LOCK_F_ADDR_NAME;
+}
+
+/* The name pointer of the lockdep map at @map, or NULL. */
+static const char *map_name(const struct lockdep_map *map)
+{
+	const char *name = NULL;
+
+#ifdef CONFIG_LOCKDEP
+	if (map && copy_from_kernel_nofault(&name, &map->name, sizeof(name)))
+		name = NULL;
 #endif
-	dst[0] = '\0';
+	return name;
 }
 
 static unsigned long read_ulong(const void *addr)
@@ -87,6 +133,87 @@ static unsigned long read_ulong(const void *addr)
 	return copy_from_kernel_nofault(&v, addr, sizeof(v)) ? 0 : v;
 }
 
+/* What a sleeping thread waits for, from its blocked_on and blocker records. */
+struct blocked_rec {
+	u32 kind;			/* enum kintrospect_lock_kind */
+	bool hint;			/* @owner is a hint, not the owner */
+	const void *lock;
+	const struct lockdep_map *map;	/* lockdep's map of @lock, or NULL */
+	unsigned long owner;		/* a task_struct, never dereferenced */
+};
+
+/* Reads what @p is blocked on now (kind NONE: nothing). */
+static void read_blocked(struct task_struct *p, struct blocked_rec *r)
+{
+	unsigned long blocker = 0, owner;
+	struct mutex *m = READ_ONCE(p->blocked_on);
+
+	memset(r, 0, sizeof(*r));
+#ifdef CONFIG_DETECT_HUNG_TASK_BLOCKER
+	blocker = READ_ONCE(p->blocker);
+#endif
+	r->lock = m;
+	if (m) {
+		r->kind = KINTROSPECT_LOCK_MUTEX;
+	} else if (blocker) {
+		r->lock = hung_task_blocker_to_lock(blocker);
+		switch (hung_task_get_blocker_type(blocker)) {
+		case BLOCKER_TYPE_MUTEX:
+			r->kind = KINTROSPECT_LOCK_MUTEX;
+			break;
+		case BLOCKER_TYPE_SEM:
+			r->kind = KINTROSPECT_LOCK_SEMAPHORE;
+			break;
+		case BLOCKER_TYPE_RWSEM_READER:
+			r->kind = KINTROSPECT_LOCK_RWSEM_READ;
+			break;
+		case BLOCKER_TYPE_RWSEM_WRITER:
+			r->kind = KINTROSPECT_LOCK_RWSEM_WRITE;
+			break;
+		}
+	}
+	if (!r->lock)
+		r->kind = KINTROSPECT_LOCK_NONE;
+
+	switch (r->kind) {
+	case KINTROSPECT_LOCK_NONE:
+		return;
+	case KINTROSPECT_LOCK_MUTEX:
+		m = (struct mutex *)r->lock;
+		r->owner = read_ulong(&m->owner) & ~MUTEX_OWNER_FLAGS;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+		r->map = &m->dep_map;
+#endif
+		break;
+	case KINTROSPECT_LOCK_SEMAPHORE:
+		/*
+		 * Set by every down(), cleared by up() only when the caller is
+		 * that last holder: a semaphore released by another task (an
+		 * event, I/O completion) keeps a stale value.
+		 */
+#ifdef CONFIG_DETECT_HUNG_TASK_BLOCKER
+		r->owner = read_ulong(&((struct semaphore *)r->lock)->last_holder);
+#endif
+		r->hint = true;
+		break;
+	default:
+		owner = read_ulong(&((struct rw_semaphore *)r->lock)->owner);
+		r->owner = owner & ~RWSEM_OWNER_FLAGS;
+		/* Reader-owned: the last reader to take it, maybe gone since. */
+		r->hint = owner & RWSEM_READER_OWNED;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+		r->map = &((struct rw_semaphore *)r->lock)->dep_map;
+#endif
+		break;
+	}
+	/*
+	 * A mutex or rwsem "owned" by its waiter is in its acquire or hand-off
+	 * window: it is taking the lock, not waiting for itself.
+	 */
+	if (r->owner == (unsigned long)p && !r->hint)
+		r->owner = 0;
+}
+
 /*
  * Fills what @p is blocked on into @t; returns the lockdep map of that lock
  * (so that lockdep's record of it is not taken for a held lock), or NULL.
@@ -94,92 +221,85 @@ static unsigned long read_ulong(const void *addr)
 static const struct lockdep_map *blocked_on(struct task_struct *p,
 					    struct kintrospect_task *t)
 {
-	const struct lockdep_map *map = NULL;
-	unsigned long blocker = 0, owner = 0;
-	struct mutex *m = READ_ONCE(p->blocked_on);
-	u32 kind = KINTROSPECT_LOCK_NONE;
-	void *lock = m;
+	struct blocked_rec r;
 
-#ifdef CONFIG_DETECT_HUNG_TASK_BLOCKER
-	blocker = READ_ONCE(p->blocker);
-#endif
-	if (m) {
-		kind = KINTROSPECT_LOCK_MUTEX;
-	} else if (blocker) {
-		lock = hung_task_blocker_to_lock(blocker);
-		switch (hung_task_get_blocker_type(blocker)) {
-		case BLOCKER_TYPE_MUTEX:
-			kind = KINTROSPECT_LOCK_MUTEX;
-			break;
-		case BLOCKER_TYPE_SEM:
-			kind = KINTROSPECT_LOCK_SEMAPHORE;
-			break;
-		case BLOCKER_TYPE_RWSEM_READER:
-			kind = KINTROSPECT_LOCK_RWSEM_READ;
-			break;
-		case BLOCKER_TYPE_RWSEM_WRITER:
-			kind = KINTROSPECT_LOCK_RWSEM_WRITE;
-			break;
-		}
-	}
-	if (!lock || kind == KINTROSPECT_LOCK_NONE)
+	read_blocked(p, &r);
+	if (r.kind == KINTROSPECT_LOCK_NONE)
 		return NULL;
-
-	switch (kind) {
-	case KINTROSPECT_LOCK_MUTEX:
-		m = lock;
-		owner = read_ulong(&m->owner) & ~MUTEX_OWNER_FLAGS;
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-		map = &m->dep_map;
-#endif
-		break;
-	case KINTROSPECT_LOCK_SEMAPHORE:
-#ifdef CONFIG_DETECT_HUNG_TASK_BLOCKER
-		owner = read_ulong(&((struct semaphore *)lock)->last_holder);
-#endif
-		break;
-	default:
-		owner = read_ulong(&((struct rw_semaphore *)lock)->owner) &
-			~RWSEM_OWNER_FLAGS;
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-		map = &((struct rw_semaphore *)lock)->dep_map;
-#endif
-		break;
-	}
-	t->blocked_kind = kind;
-	t->blocked_owner = owner;
-	map_name(t->blocked_name, sizeof(t->blocked_name), map);
-	return map;
+	t->blocked_kind = r.kind;
+	t->blocked_lock = (unsigned long)r.lock;
+	t->blocked_owner = r.owner;
+	if (r.hint)
+		t->blocked_flags |= KINTROSPECT_LOCK_F_OWNER_HINT;
+	lock_name(t->blocked_name, sizeof(t->blocked_name), map_name(r.map), r.lock,
+		  &t->blocked_flags);
+	return r.map;
 }
 
+/* What a held-lock entry is to its thread, as DEBUG_SPINLOCK tells. */
+enum spin_state {
+	NOT_SPIN,	/* not a spinlock (or no DEBUG_SPINLOCK) */
+	SPIN_HELD,	/* a spinlock the thread owns */
+	SPIN_WAIT,	/* a spinlock someone else owns: the thread spins on it */
+};
+
+/* A spinlock's DEBUG_SPINLOCK state. */
+struct spin_rec {
+	const void *lock;
+	unsigned long owner;
+	s32 owner_cpu;
+	bool magic_bad;
+};
+
 /*
- * For a spinlock: its DEBUG_SPINLOCK owner and owner CPU. Returns false when
- * @map is not the map of a live raw_spinlock_t (spinlock_t shares the layout).
+ * For a lockdep map of a spinning wait type: whether it is a raw_spinlock_t
+ * (spinlock_t shares the layout) that @p holds or spins on, from the owner
+ * DEBUG_SPINLOCK records. A live spinlock has the right magic. One with a
+ * bad magic (never initialised, so its map is all zeroes too: wait type
+ * LD_WAIT_INV; or corrupted) is recognised only as held by @p: locked, its
+ * owner @p on a possible CPU. (Taken without contention, such a lock is not
+ * even reported by DEBUG_SPINLOCK: only its slow path checks the magic.)
+ * Other maps with these wait types (RCU's, workqueues') are not spinlocks.
  */
-static bool spin_owner(const struct lockdep_map *map, u32 wait_type,
-		       unsigned long *owner, s32 *owner_cpu)
+static enum spin_state spin_state(const struct lockdep_map *map, u8 wait_type,
+				  struct task_struct *p, struct spin_rec *s)
 {
 #if defined(CONFIG_DEBUG_SPINLOCK) && defined(CONFIG_DEBUG_LOCK_ALLOC)
 	const raw_spinlock_t *rl = container_of(map, raw_spinlock_t, dep_map);
-	unsigned int magic, cpu;
+	unsigned int magic, cpu, word;
+	unsigned long owner;
 
-	if (wait_type != LD_WAIT_SPIN && wait_type != LD_WAIT_CONFIG)
-		return false;
+	if (wait_type != LD_WAIT_SPIN && wait_type != LD_WAIT_CONFIG &&
+	    wait_type != LD_WAIT_INV)
+		return NOT_SPIN;
 	if (copy_from_kernel_nofault(&magic, &rl->magic, sizeof(magic)) ||
-	    magic != SPINLOCK_MAGIC ||
-	    copy_from_kernel_nofault(&cpu, &rl->owner_cpu, sizeof(cpu)))
-		return false;
-	*owner = read_ulong(&rl->owner);
-	*owner_cpu = (s32)cpu;
-	return true;
+	    copy_from_kernel_nofault(&cpu, &rl->owner_cpu, sizeof(cpu)) ||
+	    copy_from_kernel_nofault(&word, &rl->raw_lock, sizeof(word)))
+		return NOT_SPIN;
+	owner = read_ulong(&rl->owner);
+	if (owner == (unsigned long)SPINLOCK_OWNER_INIT)
+		owner = 0;
+	if (magic == SPINLOCK_MAGIC) {
+		if (wait_type == LD_WAIT_INV)
+			return NOT_SPIN;
+	} else if (magic == RWLOCK_MAGIC || !word || owner != (unsigned long)p ||
+		   cpu >= nr_cpu_ids) {
+		/* An rwlock_t has the same layout and its own magic. */
+		return NOT_SPIN;
+	}
+	s->lock = rl;
+	s->owner = owner;
+	s->owner_cpu = (s32)cpu;
+	s->magic_bad = magic != SPINLOCK_MAGIC;
+	return owner == (unsigned long)p ? SPIN_HELD : SPIN_WAIT;
 #else
-	return false;
+	return NOT_SPIN;
 #endif
 }
 
 /*
- * What a held lock is: with DEBUG_SPINLOCK a spinlock is known by its magic
- * (other maps of the spinning wait types, RCU's among them, are not
+ * What a held lock is: with DEBUG_SPINLOCK a spinlock is known by its owner
+ * record (other maps of the spinning wait types, RCU's among them, are not
  * spinlocks); without it, by lockdep's wait type alone.
  */
 static u32 lock_kind(bool is_spin, u8 wait_type)
@@ -194,25 +314,32 @@ static u32 lock_kind(bool is_spin, u8 wait_type)
 	return KINTROSPECT_LOCK_OTHER;
 }
 
-/* Records @p's lockdep held-lock stack; returns the number recorded. */
+/*
+ * Records @p's lockdep held-lock stack; returns the number recorded. With
+ * lockdep off (@frozen) the stack is what it was when lockdep stopped: only
+ * the spinlocks whose DEBUG_SPINLOCK owner is @p now are still true.
+ */
 static u32 held_locks(struct task_struct *p, u32 task_idx,
 		      const struct lockdep_map *waited_map,
-		      struct kintrospect_task *t,
+		      struct kintrospect_task *t, bool frozen,
 		      struct kintrospect_held *held, u32 max_held, u32 *dropped)
 {
 	u32 n = 0;
 #ifdef CONFIG_LOCKDEP
 	int depth = READ_ONCE(p->lockdep_depth), i;
+	/*
+	 * holdtime_stamp is the acquiring CPU's local_clock(): with an unstable
+	 * sched_clock the hold time is off by the clocks' skew (documented).
+	 */
 	u64 now = local_clock();
 
 	depth = clamp_t(int, depth, 0, MAX_LOCK_DEPTH);
 	for (i = 0; i < depth; i++) {
 		struct kintrospect_held *h = &held[n];
+		enum spin_state st;
+		struct spin_rec s = {};
 		struct held_lock hl;
 		struct lockdep_map map;
-		unsigned long owner;
-		s32 owner_cpu;
-		bool is_spin;
 
 		if (copy_from_kernel_nofault(&hl, &p->held_locks[i], sizeof(hl)) ||
 		    !hl.instance ||
@@ -221,17 +348,23 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		/* Lockdep's record of the lock @p is blocked on: not held. */
 		if (hl.instance == waited_map)
 			continue;
-		is_spin = spin_owner(hl.instance, map.wait_type_inner, &owner, &owner_cpu);
-		if (is_spin && owner != (unsigned long)p) {
+		st = spin_state(hl.instance, map.wait_type_inner, p, &s);
+		if (st == SPIN_WAIT) {
 			/* Spinning on it: a waiter, not a holder. */
-			if (t->blocked_kind == KINTROSPECT_LOCK_NONE) {
+			if (!frozen && t->blocked_kind == KINTROSPECT_LOCK_NONE) {
 				t->blocked_kind = KINTROSPECT_LOCK_SPIN;
-				t->blocked_owner = owner == (unsigned long)SPINLOCK_OWNER_INIT ? 0 : owner;
-				t->blocked_owner_cpu = owner_cpu;
-				copy_name(t->blocked_name, sizeof(t->blocked_name), map.name);
+				t->blocked_lock = (unsigned long)s.lock;
+				t->blocked_owner = s.owner;
+				t->blocked_owner_cpu = s.owner_cpu;
+				if (s.magic_bad)
+					t->blocked_flags |= KINTROSPECT_LOCK_F_MAGIC_BAD;
+				lock_name(t->blocked_name, sizeof(t->blocked_name),
+					  map.name, hl.instance, &t->blocked_flags);
 			}
 			continue;
 		}
+		if (frozen && st != SPIN_HELD)
+			continue;
 		if (n == max_held) {
 			(*dropped)++;
 			continue;
@@ -239,13 +372,19 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		memset(h, 0, sizeof(*h));
 		h->task = task_idx;
 		h->acquire_ip = hl.acquire_ip;
-		h->mode = hl.read;
-		h->kind = lock_kind(is_spin, map.wait_type_inner);
+		h->lock_addr = (unsigned long)hl.instance;
+		h->mode = min_t(u32, hl.read, KINTROSPECT_HELD_RECURSIVE_READ);
+		h->kind = lock_kind(st == SPIN_HELD, map.wait_type_inner);
+		if (s.magic_bad)
+			h->flags |= KINTROSPECT_LOCK_F_MAGIC_BAD;
 #ifdef CONFIG_LOCK_STAT
 		if (hl.holdtime_stamp && now > hl.holdtime_stamp)
 			h->held_ns = now - hl.holdtime_stamp;
 #endif
-		copy_name(h->name, sizeof(h->name), map.name);
+		lock_name(h->name, sizeof(h->name), map.name, hl.instance, &h->flags);
+		/* Now: a module that unloads, or init code, has no name later. */
+		symbol_name(h->site, sizeof(h->site), "%pB", hl.acquire_ip, &h->flags,
+			    KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
 		n++;
 	}
 #endif
@@ -353,11 +492,6 @@ static void resolve_owners(struct kintrospect_task *tasks, u32 nr)
 					lookup_pid(map, n, tasks[i].blocked_owner);
 	}
 
-	/* The pointers have served their purpose; they are never shown. */
-	for (i = 0; i < nr; i++) {
-		tasks[i].self = 0;
-		tasks[i].blocked_owner = 0;
-	}
 	kvfree(map);
 }
 
@@ -370,6 +504,9 @@ static void resolve_owners(struct kintrospect_task *tasks, u32 nr)
  * @max_held: capacity of @held
  * @info: receives the counts
  *
+ * A thread or lock that does not fit is counted in @info (tasks_dropped,
+ * held_dropped), so that the caller can retry with more room.
+ *
  * Return: 0. Process context; sleeps (allocates).
  */
 int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
@@ -378,9 +515,17 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 {
 	struct task_struct *g, *p;
 	u32 nt = 0, nh = 0;
+	bool frozen;
 
 	memset(info, 0, sizeof(*info));
 	info->lockdep = IS_ENABLED(CONFIG_LOCKDEP);
+	/*
+	 * Once lockdep has turned itself off (its first report, a table
+	 * overflow, debug_locks_off()), lock_acquire() and lock_release()
+	 * return early: every held-lock stack is frozen as it was then.
+	 */
+	frozen = info->lockdep && !READ_ONCE(debug_locks);
+	info->lockdep_off = frozen;
 	info->taken_ns = ktime_get_ns();
 
 	rcu_read_lock();
@@ -394,14 +539,22 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 		if (!holds_or_waits(p))
 			continue;
 		memset(&t, 0, sizeof(t));
+		t.blocked_owner_cpu = -1;
 		waited = blocked_on(p, &t);
 		if (nt == max_tasks) {
 			info->tasks_dropped++;
 			continue;
 		}
-		n = held_locks(p, nt, waited, &t, held + nh, max_held - nh, &dropped);
-		if (!n && t.blocked_kind == KINTROSPECT_LOCK_NONE)
+		n = held_locks(p, nt, waited, &t, frozen, held + nh, max_held - nh,
+			       &dropped);
+		if (!n && t.blocked_kind == KINTROSPECT_LOCK_NONE) {
+			/* A holder whose every lock was dropped is a dropped thread. */
+			if (dropped) {
+				info->tasks_dropped++;
+				info->held_dropped += dropped;
+			}
 			continue;
+		}
 		t.self = (unsigned long)p;
 		t.pid = p->pid;
 		t.tgid = p->tgid;
@@ -409,8 +562,6 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 		t.state = task_state_to_char(p);
 		t.nr_held = n;
 		t.held_dropped = dropped;
-		if (t.blocked_kind != KINTROSPECT_LOCK_SPIN)
-			t.blocked_owner_cpu = -1;
 		memcpy(t.comm, p->comm, sizeof(t.comm));
 		t.comm[sizeof(t.comm) - 1] = '\0';
 		tasks[nt++] = t;
@@ -423,4 +574,62 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 	info->nr_tasks = nt;
 	info->nr_held = nh;
 	return 0;
+}
+
+/* Whether live thread @p still waits as @t recorded it. */
+static bool edge_holds(struct task_struct *p, const struct kintrospect_task *t)
+{
+	struct blocked_rec r;
+
+	if (t->blocked_kind == KINTROSPECT_LOCK_SPIN) {
+#ifdef CONFIG_DEBUG_SPINLOCK
+		const raw_spinlock_t *rl = (const raw_spinlock_t *)t->blocked_lock;
+
+		/* Still on a CPU, the lock still owned by the same owner. */
+		return READ_ONCE(p->on_cpu) && read_ulong(&rl->owner) == t->blocked_owner;
+#else
+		return false;
+#endif
+	}
+	read_blocked(p, &r);
+	return r.kind == t->blocked_kind && !r.hint &&
+	       (unsigned long)r.lock == t->blocked_lock &&
+	       r.owner == t->blocked_owner && READ_ONCE(p->__state) != TASK_RUNNING;
+}
+
+/**
+ * kintrospect_locks_confirm() - re-read the waits-for edges of some threads
+ * @tasks: the records of a kintrospect_locks_collect()
+ * @which: indexes into @tasks of the @nr threads to check
+ * @confirmed: receives, for each of them, whether it still waits for the
+ *	same lock, held by the same owner, and is still not running
+ * @nr: number of threads to check
+ *
+ * The threads are found again by walking the thread list (a recorded thread
+ * may have exited: its record is never dereferenced), then read again with
+ * copy_from_kernel_nofault(). A cycle is a deadlock only if every edge of it
+ * is the same after the walk: one walk of all threads is not atomic.
+ *
+ * Return: the number of edges confirmed. Process context.
+ */
+u32 kintrospect_locks_confirm(const struct kintrospect_task *tasks,
+			      const u32 *which, u8 *confirmed, u32 nr)
+{
+	struct task_struct *g, *p;
+	u32 k, n = 0;
+
+	memset(confirmed, 0, nr);
+	rcu_read_lock();
+	for_each_process_thread(g, p) {
+		for (k = 0; k < nr; k++) {
+			const struct kintrospect_task *t = &tasks[which[k]];
+
+			if (t->self != (unsigned long)p || confirmed[k])
+				continue;
+			confirmed[k] = t->blocked_owner && edge_holds(p, t);
+			n += confirmed[k];
+		}
+	}
+	rcu_read_unlock();
+	return n;
 }

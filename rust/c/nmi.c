@@ -508,24 +508,6 @@ size_t kintrospect_cpus_memory(void)
 	return nr_slots * (sizeof(struct nmi_slot) + 2 * sizeof(struct kintrospect_cpu));
 }
 
-/**
- * kintrospect_format_symbol() - symbolise a code address
- * @addr: the address
- * @return_address: @addr is a return address (printed as %pB, looked up at
- *	@addr - 1, so that calls to noreturn functions resolve to the caller)
- * @buf: output, NUL-terminated
- * @len: size of @buf
- *
- * Return: the length of the formatted string, as snprintf().
- */
-int kintrospect_format_symbol(u64 addr, bool return_address, char *buf,
-			      size_t len)
-{
-	void *p = (void *)(unsigned long)addr;
-
-	return snprintf(buf, len, return_address ? "%pB" : "%pS", p);
-}
-
 /*
  * Whether the reader may see raw kernel addresses: exactly when %pK would
  * print one (kptr_restrict, CAP_SYSLOG, no_hash_pointers), which is found by

@@ -1,68 +1,122 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The `locks` (text) and `locks.json` formats of a locks snapshot.
+//!
+//! Names and acquire sites were symbolised when the snapshot was taken; a lock or site with
+//! no symbol is shown as its raw address only where `%pK` would show one (the reader's
+//! `kptr_restrict` rights), else as `?`.
 
 use super::Snapshot;
 use crate::{
     bridge::{
+        HeldMode,
+        LockFlags,
+        LockKind,
         RawHeld,
         RawTask, //
     },
-    cpus::{
-        self,
-        Symbols, //
-    },
     json,
+    text::{
+        self,
+        Reader,
+        Symbol,
+        ADDR_LEN, //
+    },
 };
-use kernel::fmt::{
-    self,
-    Display,
-    Write, //
+use kernel::{
+    fmt::{
+        self,
+        Display,
+        Write, //
+    },
+    prelude::*, //
 };
 
 /// Hops followed from a blocked thread towards the final holder.
 const MAX_CHAIN: usize = 16;
 
-/// `enum kintrospect_lock_kind` as shown.
-fn kind_name(kind: u32) -> &'static str {
+/// What the text says of a spinlock with a bad `DEBUG_SPINLOCK` magic.
+const MAGIC_BAD: &str = "bad spinlock magic: uninitialised or corrupted";
+
+/// What the text says when lockdep has turned itself off.
+const LOCKDEP_OFF: &str = "lockdep is turned off: held locks unavailable \
+                           (spinlocks whose DEBUG_SPINLOCK owner is the thread are still listed)";
+
+/// A lock kind as shown.
+fn kind_name(kind: LockKind) -> &'static str {
     match kind {
-        1 => "spinlock",
-        2 => "mutex",
-        3 => "semaphore",
-        4 => "rwsem-read",
-        5 => "rwsem-write",
-        6 => "sleeping",
-        7 => "other",
-        _ => "none",
+        LockKind::Spin => "spinlock",
+        LockKind::Mutex => "mutex",
+        LockKind::Semaphore => "semaphore",
+        LockKind::RwsemRead => "rwsem-read",
+        LockKind::RwsemWrite => "rwsem-write",
+        LockKind::Sleeping => "sleeping",
+        LockKind::Other => "other",
     }
 }
 
-/// lockdep's `held_lock.read` as shown.
-fn mode_name(mode: u32) -> &'static str {
+/// A held mode as shown.
+fn mode_name(mode: Option<HeldMode>) -> &'static str {
     match mode {
-        0 => "write",
-        1 => "read",
-        _ => "recursive-read",
+        Some(HeldMode::Write) => "write",
+        Some(HeldMode::Read) => "read",
+        Some(HeldMode::RecursiveRead) => "recursive-read",
+        None => "?",
     }
 }
 
-/// A NUL-terminated lock name.
-fn name_bytes(name: &[u8]) -> &[u8] {
-    match cpus::nul_terminated(name) {
+/// What an owner hint is called, by the kind of lock waited for.
+fn hint_name(kind: LockKind) -> &'static str {
+    match kind {
+        LockKind::Semaphore => "last holder",
+        _ => "a reader",
+    }
+}
+
+/// An address without a symbol, as shown: raw only where `%pK` would show it, else `?`.
+fn addr_bytes(addr: u64, raw: bool, buf: &mut [u8; ADDR_LEN]) -> &[u8] {
+    Symbol::Unresolved(addr).bytes(Reader { raw_addresses: raw }, buf)
+}
+
+/// A lock's name as shown: its name (lockdep's, or its address's symbol, taken with the
+/// snapshot), `(unnamed)`, or its address when it had no name at all.
+fn name_bytes<'b>(
+    name: &'b [u8],
+    flags: LockFlags,
+    addr: u64,
+    raw: bool,
+    buf: &'b mut [u8; ADDR_LEN],
+) -> &'b [u8] {
+    match text::nul_terminated(name) {
+        _ if flags.unresolved() => addr_bytes(addr, raw, buf),
         b"" => b"(unnamed)",
         name => name,
     }
 }
 
-/// Writes a lock name for people.
-fn write_name(w: &mut impl Write, name: &[u8]) -> fmt::Result {
-    cpus::write_printable(w, name_bytes(name))
+/// The name of a held lock as shown.
+fn held_name<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
+    name_bytes(&h.name, h.flags(), h.lock_addr, raw, buf)
+}
+
+/// The name of the lock thread `t` waits for as shown.
+fn blocked_name<'b>(t: &'b RawTask, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
+    name_bytes(&t.blocked_name, t.blocked_flags(), t.blocked_lock, raw, buf)
+}
+
+/// Where a lock was acquired as shown (symbolised with the snapshot).
+fn site<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
+    if h.flags().site_unresolved() {
+        addr_bytes(h.acquire_ip, raw, buf)
+    } else {
+        text::nul_terminated(&h.site)
+    }
 }
 
 /// Writes `pid N (comm)`.
 fn write_task(w: &mut impl Write, t: &RawTask) -> fmt::Result {
     write!(w, "pid {} (", t.pid)?;
-    cpus::write_comm(w, &t.comm)?;
+    text::write_comm(w, &t.comm)?;
     w.write_char(')')
 }
 
@@ -79,19 +133,25 @@ fn state_char(t: &RawTask) -> char {
 }
 
 /// Writes what thread `t` waits for: `mutex NAME`.
-fn write_blocked(w: &mut impl Write, t: &RawTask) -> fmt::Result {
-    write!(w, "{} ", kind_name(t.blocked_kind))?;
-    write_name(w, &t.blocked_name)
+fn write_blocked(w: &mut impl Write, t: &RawTask, kind: LockKind, raw: bool) -> fmt::Result {
+    write!(w, "{} ", kind_name(kind))?;
+    text::write_printable(w, blocked_name(t, raw, &mut [0; ADDR_LEN]))?;
+    if t.blocked_flags().magic_bad() {
+        write!(w, " ({MAGIC_BAD})")?;
+    }
+    Ok(())
 }
 
-/// The `locks` file: deadlocks first, then blocked threads with their chain to the holder,
-/// then the other holders.
-pub(crate) struct Text<'a, S: Symbols>(pub(crate) &'a Snapshot, pub(crate) &'a S);
+/// The `locks` file: deadlocks first, then possible deadlocks, then blocked threads with
+/// their chain to the holder, then the other holders.
+pub(crate) struct Text<'a>(pub(crate) &'a Snapshot, pub(crate) Reader);
 
-impl<S: Symbols> Display for Text<'_, S> {
+impl Display for Text<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Text(snap, syms) = self;
+        let Text(snap, reader) = *self;
+        let raw = reader.raw_addresses;
         let info = &snap.info;
+        let tasks = snap.tasks();
         writeln!(
             f,
             "locks snapshot {} at {}.{:09} s: {} threads, {} holding or waiting; lockdep {}",
@@ -100,34 +160,38 @@ impl<S: Symbols> Display for Text<'_, S> {
             info.taken_ns % 1_000_000_000,
             info.nr_threads,
             info.nr_tasks,
-            if info.lockdep != 0 { "yes" } else { "no" }
+            match (info.lockdep != 0, info.lockdep_off != 0) {
+                (false, _) => "no",
+                (true, false) => "on",
+                (true, true) => "off",
+            }
         )?;
+        if info.lockdep_off != 0 {
+            writeln!(f, "{LOCKDEP_OFF}")?;
+        }
 
         if snap.graph.cycles.is_empty() {
             writeln!(f, "\nno deadlock")?;
         }
         for (n, cycle) in snap.graph.cycles.iter().enumerate() {
             write!(f, "\nDEADLOCK {}:", n + 1)?;
-            for &i in cycle.iter() {
-                let t = &snap.tasks[i];
-                f.write_str("\n  ")?;
-                write_task(f, t)?;
-                f.write_str(" waits for ")?;
-                write_blocked(f, t)?;
-                f.write_str(" held by ")?;
-                match snap.graph.next[i] {
-                    Some(o) => write_task(f, &snap.tasks[o])?,
-                    None => write!(f, "pid {}", t.blocked_owner_pid)?,
-                }
-            }
-            f.write_char('\n')?;
+            self.cycle(f, cycle)?;
+        }
+        for (n, cycle) in snap.graph.possible.iter().enumerate() {
+            write!(
+                f,
+                "\npossible deadlock {} (through an owner hint, or not confirmed by a second \
+                 reading):",
+                n + 1
+            )?;
+            self.cycle(f, cycle)?;
         }
 
         let mut heading = false;
-        for (i, t) in snap.tasks.iter().enumerate() {
-            if t.blocked_kind == 0 {
+        for (i, t) in tasks.iter().enumerate() {
+            let Some(kind) = t.blocked() else {
                 continue;
-            }
+            };
             if !heading {
                 f.write_str("\nblocked:\n")?;
                 heading = true;
@@ -135,14 +199,13 @@ impl<S: Symbols> Display for Text<'_, S> {
             f.write_str("  ")?;
             write_task_state(f, t)?;
             f.write_str(" waits for ")?;
-            write_blocked(f, t)?;
+            write_blocked(f, t, kind, raw)?;
             self.chain(f, i)?;
             f.write_char('\n')?;
         }
 
         let mut heading = false;
-        let mut buf = [0u8; cpus::SYMBOL_LEN];
-        for (i, t) in snap.tasks.iter().enumerate() {
+        for (i, t) in tasks.iter().enumerate() {
             let held = snap.held_by(i);
             if held.is_empty() {
                 continue;
@@ -156,14 +219,13 @@ impl<S: Symbols> Display for Text<'_, S> {
             f.write_char('\n')?;
             for h in held {
                 f.write_str("    ")?;
-                write_name(f, &h.name)?;
-                write!(
-                    f,
-                    " ({}, {}) acquired at ",
-                    kind_name(h.kind),
-                    mode_name(h.mode)
-                )?;
-                cpus::write_symbol(f, syms.name(h.acquire_ip, true, &mut buf))?;
+                text::write_printable(f, held_name(h, raw, &mut [0; ADDR_LEN]))?;
+                write!(f, " ({}, {}", kind_name(h.kind()), mode_name(h.mode()))?;
+                if h.flags().magic_bad() {
+                    write!(f, ", {MAGIC_BAD}")?;
+                }
+                f.write_str(") acquired at ")?;
+                text::write_printable(f, site(h, raw, &mut [0; ADDR_LEN]))?;
                 if h.held_ns != 0 {
                     write!(
                         f,
@@ -186,31 +248,79 @@ impl<S: Symbols> Display for Text<'_, S> {
     }
 }
 
-impl<S: Symbols> Text<'_, S> {
+impl Text<'_> {
+    /// Writes the members of a cycle, one line each.
+    fn cycle(&self, f: &mut fmt::Formatter<'_>, cycle: &[usize]) -> fmt::Result {
+        let snap = self.0;
+        let raw = self.1.raw_addresses;
+        let tasks = snap.tasks();
+        for &i in cycle {
+            let t = &tasks[i];
+            f.write_str("\n  ")?;
+            write_task(f, t)?;
+            f.write_str(" waits for ")?;
+            write_blocked(f, t, t.blocked().unwrap_or(LockKind::Other), raw)?;
+            if snap.graph.hint[i] {
+                write!(
+                    f,
+                    " whose {} (hint) is ",
+                    hint_name(t.blocked().unwrap_or(LockKind::Other))
+                )?;
+            } else {
+                f.write_str(" held by ")?;
+            }
+            match snap.graph.next[i] {
+                Some(o) => write_task(f, &tasks[o])?,
+                None => write!(f, "pid {}", t.blocked_owner_pid)?,
+            }
+        }
+        f.write_char('\n')
+    }
+
     /// Writes ` -> holder -> ...` from thread `i` to the thread at the end of its chain, or to
-    /// the first thread of a deadlock on the way.
+    /// the first thread of a cycle on the way.
     fn chain(&self, f: &mut fmt::Formatter<'_>, i: usize) -> fmt::Result {
         let snap = self.0;
+        let raw = self.1.raw_addresses;
+        let tasks = snap.tasks();
         let mut at = i;
         for _ in 0..MAX_CHAIN {
-            let t = &snap.tasks[at];
+            let t = &tasks[at];
+            let kind = t.blocked().unwrap_or(LockKind::Other);
+            let hint = t.blocked_flags().owner_hint();
             f.write_str(" -> ")?;
+            if hint {
+                write!(f, "{} (hint) ", hint_name(kind))?;
+            }
             let Some(o) = snap.graph.next[at] else {
                 return match t.blocked_owner_pid {
-                    pid if pid >= 0 => write!(f, "pid {pid} (not holding any recorded lock)"),
+                    pid if pid == t.pid => f.write_str("itself"),
+                    pid if pid >= 0 && snap.info.lockdep_off != 0 => {
+                        write!(f, "pid {pid} (its held locks are unknown: lockdep is off)")
+                    }
+                    pid if pid >= 0 => {
+                        write!(f, "pid {pid} (not holding any recorded lock)")
+                    }
+                    _ if hint => f.write_str("unknown"),
                     _ => f.write_str("owner unknown"),
                 };
             };
-            let owner = &snap.tasks[o];
+            let owner = &tasks[o];
             write_task_state(f, owner)?;
             if snap.in_cycle(o) {
                 return f.write_str(" [deadlock]");
             }
-            if owner.blocked_kind == 0 || o == i {
+            if snap.in_possible_cycle(o) {
+                return f.write_str(" [possible deadlock]");
+            }
+            let Some(next_kind) = owner.blocked() else {
+                return Ok(());
+            };
+            if o == i {
                 return Ok(());
             }
             f.write_str(", which waits for ")?;
-            write_blocked(f, owner)?;
+            write_blocked(f, owner, next_kind, raw)?;
             at = o;
         }
         f.write_str(" -> ...")
@@ -218,27 +328,30 @@ impl<S: Symbols> Text<'_, S> {
 }
 
 /// The `locks.json` file: the same snapshot as one JSON document.
-pub(crate) struct Json<'a, S: Symbols>(pub(crate) &'a Snapshot, pub(crate) &'a S);
+pub(crate) struct Json<'a>(pub(crate) &'a Snapshot, pub(crate) Reader);
 
-impl<S: Symbols> Display for Json<'_, S> {
+impl Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Json(snap, syms) = self;
+        let Json(snap, reader) = *self;
+        let raw = reader.raw_addresses;
         let info = &snap.info;
         write!(
             f,
-            "{{\"seq\":{},\"taken_ns\":{},\"lockdep\":{},\"threads\":{},\"tasks\":[",
+            "{{\"seq\":{},\"taken_ns\":{},\"lockdep\":{},\"lockdep_off\":{},\"threads\":{},\
+             \"tasks\":[",
             snap.seq,
             info.taken_ns,
             json::bool_str(info.lockdep != 0),
+            json::bool_str(info.lockdep_off != 0),
             info.nr_threads
         )?;
-        let mut buf = [0u8; cpus::SYMBOL_LEN];
-        for (i, t) in snap.tasks.iter().enumerate() {
+        let tasks = snap.tasks();
+        for (i, t) in tasks.iter().enumerate() {
             if i != 0 {
                 f.write_char(',')?;
             }
             write!(f, "{{\"pid\":{},\"tgid\":{},\"comm\":", t.pid, t.tgid)?;
-            Display::fmt(&json::Str(cpus::comm_bytes(&t.comm)), f)?;
+            Display::fmt(&json::Str(text::comm_bytes(&t.comm)), f)?;
             write!(
                 f,
                 ",\"state\":\"{}\",\"cpu\":{},\"held\":[",
@@ -246,39 +359,60 @@ impl<S: Symbols> Display for Json<'_, S> {
                 t.cpu
             )?;
             for (n, h) in snap.held_by(i).iter().enumerate() {
-                write_held(f, h, n != 0, *syms, &mut buf)?;
+                write_held(f, h, n != 0, raw)?;
             }
             f.write_str("],\"blocked_on\":")?;
-            if t.blocked_kind == 0 {
-                f.write_str("null")?;
-            } else {
-                write!(f, "{{\"kind\":\"{}\",\"name\":", kind_name(t.blocked_kind))?;
-                Display::fmt(&json::Str(name_bytes(&t.blocked_name)), f)?;
-                f.write_str(",\"owner_pid\":")?;
-                write_opt(f, t.blocked_owner_pid)?;
-                f.write_str(",\"owner_cpu\":")?;
-                write_opt(f, t.blocked_owner_cpu)?;
-                f.write_char('}')?;
+            match t.blocked() {
+                None => f.write_str("null")?,
+                Some(kind) => {
+                    let hint = t.blocked_flags().owner_hint();
+                    write!(f, "{{\"kind\":\"{}\",\"name\":", kind_name(kind))?;
+                    Display::fmt(&json::Str(blocked_name(t, raw, &mut [0; ADDR_LEN])), f)?;
+                    write!(
+                        f,
+                        ",\"magic_bad\":{},\"owner_pid\":",
+                        json::bool_str(t.blocked_flags().magic_bad())
+                    )?;
+                    write_opt(f, if hint { -1 } else { t.blocked_owner_pid })?;
+                    f.write_str(",\"hint_pid\":")?;
+                    write_opt(f, if hint { t.blocked_owner_pid } else { -1 })?;
+                    f.write_str(",\"owner_cpu\":")?;
+                    write_opt(f, t.blocked_owner_cpu)?;
+                    f.write_char('}')?;
+                }
             }
             f.write_char('}')?;
         }
-        f.write_str("],\"cycles\":[")?;
-        for (n, cycle) in snap.graph.cycles.iter().enumerate() {
-            f.write_str(if n == 0 { "[" } else { ",[" })?;
-            for (k, &i) in cycle.iter().enumerate() {
-                if k != 0 {
-                    f.write_char(',')?;
-                }
-                write!(f, "{}", snap.tasks[i].pid)?;
-            }
-            f.write_char(']')?;
-        }
+        f.write_str("],\"cycles\":")?;
+        write_cycles(f, &snap.graph.cycles, tasks)?;
+        f.write_str(",\"possible_cycles\":")?;
+        write_cycles(f, &snap.graph.possible, tasks)?;
         writeln!(
             f,
-            "],\"dropped\":{{\"tasks\":{},\"locks\":{}}}}}",
+            ",\"dropped\":{{\"tasks\":{},\"locks\":{}}}}}",
             info.tasks_dropped, info.held_dropped
         )
     }
+}
+
+/// Writes cycles as arrays of pids.
+fn write_cycles(
+    f: &mut fmt::Formatter<'_>,
+    cycles: &[KVec<usize>],
+    tasks: &[RawTask],
+) -> fmt::Result {
+    f.write_char('[')?;
+    for (n, cycle) in cycles.iter().enumerate() {
+        f.write_str(if n == 0 { "[" } else { ",[" })?;
+        for (k, &i) in cycle.iter().enumerate() {
+            if k != 0 {
+                f.write_char(',')?;
+            }
+            write!(f, "{}", tasks[i].pid)?;
+        }
+        f.write_char(']')?;
+    }
+    f.write_char(']')
 }
 
 /// Writes a number, or `null` when negative (unknown).
@@ -291,22 +425,17 @@ fn write_opt(f: &mut fmt::Formatter<'_>, v: i32) -> fmt::Result {
 }
 
 /// Writes one held lock as a JSON object.
-fn write_held<S: Symbols + ?Sized>(
-    f: &mut fmt::Formatter<'_>,
-    h: &RawHeld,
-    comma: bool,
-    syms: &S,
-    buf: &mut [u8],
-) -> fmt::Result {
+fn write_held(f: &mut fmt::Formatter<'_>, h: &RawHeld, comma: bool, raw: bool) -> fmt::Result {
     f.write_str(if comma { ",{\"name\":" } else { "{\"name\":" })?;
-    Display::fmt(&json::Str(name_bytes(&h.name)), f)?;
+    Display::fmt(&json::Str(held_name(h, raw, &mut [0; ADDR_LEN])), f)?;
     write!(
         f,
-        ",\"kind\":\"{}\",\"mode\":\"{}\",\"acquired_at\":",
-        kind_name(h.kind),
-        mode_name(h.mode)
+        ",\"kind\":\"{}\",\"mode\":\"{}\",\"magic_bad\":{},\"acquired_at\":",
+        kind_name(h.kind()),
+        mode_name(h.mode()),
+        json::bool_str(h.flags().magic_bad())
     )?;
-    Display::fmt(&json::Str(syms.name(h.acquire_ip, true, buf)), f)?;
+    Display::fmt(&json::Str(site(h, raw, &mut [0; ADDR_LEN])), f)?;
     if h.held_ns == 0 {
         f.write_str(",\"held_ns\":null}")
     } else {
@@ -318,25 +447,15 @@ fn write_held<S: Symbols + ?Sized>(
 #[kernel::macros::kunit_tests(kintrospect_locks_format)]
 mod tests {
     use super::*;
-    use crate::bridge::RawLocksInfo;
-    use kernel::{
-        prelude::*,
-        str::CString, //
+    use crate::bridge::{
+        RawLocksInfo,
+        LOCK_NAME_LEN, //
     };
+    use kernel::str::CString;
 
-    /// Names every address `site`.
-    struct FakeSymbols;
-
-    impl Symbols for FakeSymbols {
-        fn name<'b>(&self, _addr: u64, _ret: bool, buf: &'b mut [u8]) -> &'b [u8] {
-            let n = copy(buf, b"site+0x1/0x2");
-            &buf[..n]
-        }
-
-        fn raw_addresses(&self) -> bool {
-            false
-        }
-    }
+    const NO_RAW: Reader = Reader {
+        raw_addresses: false,
+    };
 
     fn copy(dst: &mut [u8], src: &[u8]) -> usize {
         for (d, s) in dst.iter_mut().zip(src) {
@@ -345,16 +464,18 @@ mod tests {
         dst.len().min(src.len())
     }
 
-    fn task(pid: i32, comm: &[u8], held: u32, blocked: Option<(u32, &[u8], i32)>) -> RawTask {
-        let mut t = RawTask::ZERO;
+    fn task(pid: i32, comm: &[u8], held: u32, blocked: Option<(LockKind, &[u8], i32)>) -> RawTask {
+        let mut t = RawTask::zeroed();
         t.pid = pid;
         t.tgid = pid;
         t.cpu = 1;
         t.state = u32::from(b'D');
         t.nr_held = held;
+        t.blocked_owner_pid = -1;
+        t.blocked_owner_cpu = -1;
         copy(&mut t.comm, comm);
         if let Some((kind, name, owner)) = blocked {
-            t.blocked_kind = kind;
+            t.blocked_kind = kind.raw();
             copy(&mut t.blocked_name, name);
             t.blocked_owner_pid = owner;
         }
@@ -362,48 +483,67 @@ mod tests {
     }
 
     fn held(task: u32, name: &[u8], held_ns: u64) -> RawHeld {
-        let mut h = RawHeld::ZERO;
+        let mut h = RawHeld::zeroed();
         h.task = task;
-        h.kind = 2;
+        h.kind = LockKind::Mutex.raw();
         h.held_ns = held_ns;
         copy(&mut h.name, name);
+        copy(&mut h.site, b"site+0x1/0x2");
         h
     }
 
-    /// ABBA between pids 10 and 11, pid 12 waiting on 10's lock, pid 13 holding a spinlock.
-    fn abba() -> Result<Snapshot> {
+    fn info(nr_threads: u32) -> RawLocksInfo {
+        RawLocksInfo {
+            taken_ns: 3_000_000_001,
+            lockdep: 1,
+            nr_threads,
+            ..RawLocksInfo::default()
+        }
+    }
+
+    /// ABBA between pids 10 and 11, pid 12 waiting on 10's lock, pid 13 holding a spinlock;
+    /// the cycle's edges confirmed or not.
+    fn abba(confirmed: bool) -> Result<Snapshot> {
         let mut tasks = KVec::new();
-        tasks.push(task(10, b"ta", 1, Some((2, b"B", 11))), GFP_KERNEL)?;
-        tasks.push(task(11, b"tb", 1, Some((2, b"A", 10))), GFP_KERNEL)?;
-        tasks.push(task(12, b"tc", 0, Some((2, b"A", 10))), GFP_KERNEL)?;
+        tasks.push(
+            task(10, b"ta", 1, Some((LockKind::Mutex, b"B", 11))),
+            GFP_KERNEL,
+        )?;
+        tasks.push(
+            task(11, b"tb", 1, Some((LockKind::Mutex, b"A", 10))),
+            GFP_KERNEL,
+        )?;
+        tasks.push(
+            task(12, b"tc", 0, Some((LockKind::Mutex, b"A", 10))),
+            GFP_KERNEL,
+        )?;
         tasks.push(task(13, b"td", 1, None), GFP_KERNEL)?;
         let mut h = KVec::new();
         h.push(held(0, b"A", 0), GFP_KERNEL)?;
         h.push(held(1, b"B", 0), GFP_KERNEL)?;
         let mut spin = held(3, b"s\"q", 2_500_000);
-        spin.kind = 1;
+        spin.kind = LockKind::Spin.raw();
         h.push(spin, GFP_KERNEL)?;
-        let info = RawLocksInfo {
-            taken_ns: 3_000_000_001,
-            lockdep: 1,
-            nr_threads: 40,
-            nr_tasks: 4,
-            nr_held: 3,
-            tasks_dropped: 0,
-            held_dropped: 0,
-        };
         let mut snap = Snapshot::new();
-        snap.fill(5, info, &tasks, &h)?;
+        snap.fill(5, info(40), &tasks, &h, confirmed)?;
         Ok(snap)
+    }
+
+    fn text(snap: &Snapshot, reader: Reader) -> Result<CString> {
+        CString::try_from_fmt(fmt!("{}", Text(snap, reader)))
+    }
+
+    fn json(snap: &Snapshot, reader: Reader) -> Result<CString> {
+        CString::try_from_fmt(fmt!("{}", Json(snap, reader)))
     }
 
     #[test]
     fn text_names_the_cycle_first() -> Result {
-        let snap = abba()?;
-        let s = CString::try_from_fmt(fmt!("{}", Text(&snap, &FakeSymbols)))?;
+        let snap = abba(true)?;
+        let s = text(&snap, NO_RAW)?;
         let s = s.to_str()?;
         assert!(s.starts_with(
-            "locks snapshot 5 at 3.000000001 s: 40 threads, 4 holding or waiting; lockdep yes\n\
+            "locks snapshot 5 at 3.000000001 s: 40 threads, 4 holding or waiting; lockdep on\n\
              \nDEADLOCK 1:\
              \n  pid 10 (ta) waits for mutex B held by pid 11 (tb)\
              \n  pid 11 (tb) waits for mutex A held by pid 10 (ta)\n"
@@ -425,38 +565,180 @@ mod tests {
 
     #[test]
     fn json_lists_tasks_and_cycles() -> Result {
-        let snap = abba()?;
-        let s = CString::try_from_fmt(fmt!("{}", Json(&snap, &FakeSymbols)))?;
+        let snap = abba(true)?;
+        let s = json(&snap, NO_RAW)?;
         let s = s.to_str()?;
         assert!(s.starts_with(
-            "{\"seq\":5,\"taken_ns\":3000000001,\"lockdep\":true,\"threads\":40,\"tasks\":[\
+            "{\"seq\":5,\"taken_ns\":3000000001,\"lockdep\":true,\"lockdep_off\":false,\
+             \"threads\":40,\"tasks\":[\
              {\"pid\":10,\"tgid\":10,\"comm\":\"ta\",\"state\":\"D\",\"cpu\":1,\"held\":[\
-             {\"name\":\"A\",\"kind\":\"mutex\",\"mode\":\"write\",\
+             {\"name\":\"A\",\"kind\":\"mutex\",\"mode\":\"write\",\"magic_bad\":false,\
              \"acquired_at\":\"site+0x1/0x2\",\"held_ns\":null}],\
-             \"blocked_on\":{\"kind\":\"mutex\",\"name\":\"B\",\"owner_pid\":11,\
-             \"owner_cpu\":null}},"
+             \"blocked_on\":{\"kind\":\"mutex\",\"name\":\"B\",\"magic_bad\":false,\
+             \"owner_pid\":11,\"hint_pid\":null,\"owner_cpu\":null}},"
         ));
         assert!(s.contains("{\"name\":\"s\\\"q\",\"kind\":\"spinlock\""));
         assert!(s.ends_with(
-            "\"blocked_on\":null}],\"cycles\":[[10,11]],\"dropped\":{\"tasks\":0,\"locks\":0}}\n"
+            "\"blocked_on\":null}],\"cycles\":[[10,11]],\"possible_cycles\":[],\
+             \"dropped\":{\"tasks\":0,\"locks\":0}}\n"
         ));
+        Ok(())
+    }
+
+    /// M4: a cycle whose edges were not all read again unchanged is only possible.
+    #[test]
+    fn an_unconfirmed_cycle_is_possible() -> Result {
+        let snap = abba(false)?;
+        let s = text(&snap, NO_RAW)?;
+        let s = s.to_str()?;
+        assert!(!s.contains("DEADLOCK"));
+        assert!(s.contains("\nno deadlock\n\npossible deadlock 1 "));
+        assert!(s.contains("waits for mutex B -> pid 11 (tb) state D cpu 1 [possible deadlock]"));
+        let j = json(&snap, NO_RAW)?;
+        assert!(j
+            .to_str()?
+            .contains("\"cycles\":[],\"possible_cycles\":[[10,11]],"));
         Ok(())
     }
 
     #[test]
     fn no_cycle_says_so() -> Result {
         let mut tasks = KVec::new();
-        tasks.push(task(7, b"x", 0, Some((3, b"", -1))), GFP_KERNEL)?;
+        tasks.push(
+            task(7, b"x", 0, Some((LockKind::Semaphore, b"", -1))),
+            GFP_KERNEL,
+        )?;
+        tasks[0].blocked_flags = LockFlags::OWNER_HINT;
         let mut snap = Snapshot::new();
-        snap.fill(1, RawLocksInfo::default(), &tasks, &[])?;
-        let s = CString::try_from_fmt(fmt!("{}", Text(&snap, &FakeSymbols)))?;
+        snap.fill(1, RawLocksInfo::default(), &tasks, &[], true)?;
+        let s = text(&snap, NO_RAW)?;
         let s = s.to_str()?;
         assert!(s.contains("\nno deadlock\n"));
-        assert!(s.contains("waits for semaphore (unnamed) -> owner unknown\n"));
-        let j = CString::try_from_fmt(fmt!("{}", Json(&snap, &FakeSymbols)))?;
+        assert!(s.contains("waits for semaphore (unnamed) -> last holder (hint) unknown\n"));
+        let j = json(&snap, NO_RAW)?;
         assert!(j.to_str()?.contains(
-            "\"blocked_on\":{\"kind\":\"semaphore\",\"name\":\"(unnamed)\",\"owner_pid\":null,"
+            "\"blocked_on\":{\"kind\":\"semaphore\",\"name\":\"(unnamed)\",\"magic_bad\":false,\
+             \"owner_pid\":null,\"hint_pid\":null,"
         ));
+        Ok(())
+    }
+
+    /// H4: a semaphore used as an event: its waiter is its last holder, a hint, no deadlock.
+    #[test]
+    fn a_semaphore_waiter_that_last_held_it_is_no_deadlock() -> Result {
+        let mut tasks = KVec::new();
+        let sem = Some((
+            LockKind::Semaphore,
+            &b"ki_semevent_sem [ki_semevent]"[..],
+            148,
+        ));
+        tasks.push(task(148, b"ki_semevent_a", 0, sem), GFP_KERNEL)?;
+        tasks[0].blocked_flags = LockFlags::OWNER_HINT | LockFlags::ADDR_NAME;
+        let mut snap = Snapshot::new();
+        snap.fill(1, info(9), &tasks, &[], true)?;
+        let s = text(&snap, NO_RAW)?;
+        let s = s.to_str()?;
+        assert!(s.contains("\nno deadlock\n"));
+        assert!(!s.contains("DEADLOCK") && !s.contains("possible"));
+        assert!(s.contains(
+            "pid 148 (ki_semevent_a) state D cpu 1 waits for semaphore ki_semevent_sem \
+             [ki_semevent] -> last holder (hint) itself\n"
+        ));
+        let j = json(&snap, NO_RAW)?;
+        let j = j.to_str()?;
+        assert!(j.contains("\"owner_pid\":null,\"hint_pid\":148,"));
+        assert!(j.contains("\"cycles\":[],\"possible_cycles\":[],"));
+        Ok(())
+    }
+
+    /// H4: a cycle through a semaphore's last holder is possible, never a deadlock.
+    #[test]
+    fn a_cycle_through_a_hint_is_possible() -> Result {
+        let mut tasks = KVec::new();
+        tasks.push(
+            task(20, b"a", 0, Some((LockKind::Semaphore, b"S", 21))),
+            GFP_KERNEL,
+        )?;
+        tasks.push(
+            task(21, b"b", 0, Some((LockKind::Mutex, b"M", 20))),
+            GFP_KERNEL,
+        )?;
+        tasks[0].blocked_flags = LockFlags::OWNER_HINT;
+        let mut snap = Snapshot::new();
+        snap.fill(1, info(9), &tasks, &[], true)?;
+        let s = text(&snap, NO_RAW)?;
+        let s = s.to_str()?;
+        assert!(!s.contains("DEADLOCK"));
+        assert!(s.contains(
+            "\n  pid 20 (a) waits for semaphore S whose last holder (hint) is pid 21 (b)\n"
+        ));
+        let j = json(&snap, NO_RAW)?;
+        assert!(j
+            .to_str()?
+            .contains("\"cycles\":[],\"possible_cycles\":[[20,21]],"));
+        Ok(())
+    }
+
+    /// M1: with lockdep off both files say so.
+    #[test]
+    fn lockdep_off_is_reported() -> Result {
+        let mut snap = Snapshot::new();
+        let mut i = info(3);
+        i.lockdep_off = 1;
+        snap.fill(2, i, &[], &[], true)?;
+        let s = text(&snap, NO_RAW)?;
+        assert!(s.to_str()?.contains(
+            "lockdep off\nlockdep is turned off: held locks unavailable (spinlocks whose \
+             DEBUG_SPINLOCK owner is the thread are still listed)\n"
+        ));
+        let j = json(&snap, NO_RAW)?;
+        assert!(j
+            .to_str()?
+            .contains("\"lockdep\":true,\"lockdep_off\":true,"));
+        Ok(())
+    }
+
+    /// Issue 8 item 2 and L5: a lock named by its address's symbol, with a bad magic; a lock
+    /// and a site without a symbol, shown raw only where `%pK` would show them.
+    #[test]
+    fn names_without_lockdep_and_raw_addresses() -> Result {
+        let mut tasks = KVec::new();
+        tasks.push(task(30, b"k", 2, None), GFP_KERNEL)?;
+        let mut bad = held(0, b"ki_uninit_spin_lock [ki_uninit_spin]", 0);
+        bad.kind = LockKind::Spin.raw();
+        bad.flags = LockFlags::ADDR_NAME | LockFlags::MAGIC_BAD;
+        let mut anon = held(0, b"", 0);
+        anon.name = [0; LOCK_NAME_LEN];
+        anon.lock_addr = 0xffff_8880_0123_4560;
+        anon.acquire_ip = 0xffff_ffff_a002_22cb;
+        anon.flags = LockFlags::UNRESOLVED | LockFlags::SITE_UNRESOLVED;
+        let mut h = KVec::new();
+        h.push(bad, GFP_KERNEL)?;
+        h.push(anon, GFP_KERNEL)?;
+        let mut snap = Snapshot::new();
+        snap.fill(1, info(9), &tasks, &h, true)?;
+        let s = text(&snap, NO_RAW)?;
+        let s = s.to_str()?;
+        assert!(s.contains(
+            "    ki_uninit_spin_lock [ki_uninit_spin] (spinlock, write, bad spinlock magic: \
+             uninitialised or corrupted) acquired at site+0x1/0x2\n    ? (mutex, write) \
+             acquired at ?\n"
+        ));
+        assert!(!s.contains("0xffff"));
+        let j = json(&snap, NO_RAW)?;
+        assert!(j.to_str()?.contains(
+            "\"name\":\"ki_uninit_spin_lock [ki_uninit_spin]\",\"kind\":\"spinlock\",\
+             \"mode\":\"write\",\"magic_bad\":true,"
+        ));
+        let raw = text(
+            &snap,
+            Reader {
+                raw_addresses: true,
+            },
+        )?;
+        assert!(raw
+            .to_str()?
+            .contains("    0xffff888001234560 (mutex, write) acquired at 0xffffffffa00222cb\n"));
         Ok(())
     }
 }

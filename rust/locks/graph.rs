@@ -4,40 +4,57 @@
 //!
 //! Every blocked thread waits for exactly one lock, held by at most one known owner, so the
 //! graph is functional: each node has at most one outgoing edge (thread -> owner thread). A
-//! cycle in it is a deadlock. Nodes are indexes into the snapshot's thread list.
+//! thread is never its own owner here: a mutex "owned" by its waiter is in its acquire window,
+//! and a semaphore's last holder is only a hint. Nodes are indexes into the snapshot's thread
+//! list.
+//!
+//! A cycle is only a candidate: the owner of a semaphore (its last holder) and of a
+//! reader-owned rwsem (a reader) are hints, and one walk of all threads is not atomic. A
+//! cycle is a deadlock only when none of its edges is a hint and every edge was read again,
+//! unchanged, after the walk ([`Graph::confirm`]); the others are "possible".
 
-use kernel::prelude::*;
+use kernel::{
+    alloc::KVVec,
+    prelude::*, //
+};
 
-/// The waits-for graph of one snapshot; its buffers are reused by the next one, so that a
-/// snapshot allocates nothing once they are large enough.
+/// The waits-for graph of one snapshot.
 pub(crate) struct Graph {
     /// For each thread, the thread that owns what it waits for, if that owner is in the list.
-    pub(crate) next: KVec<Option<usize>>,
-    /// The cycles, each as thread indexes starting at its smallest index, in order of that
-    /// index; a self-loop is a cycle of one.
+    pub(crate) next: KVVec<Option<usize>>,
+    /// For each thread, whether its edge comes from a hint rather than an owner.
+    pub(crate) hint: KVVec<bool>,
+    /// The confirmed cycles (deadlocks), each as thread indexes starting at its smallest index,
+    /// in order of that index.
     pub(crate) cycles: KVec<KVec<usize>>,
-    by_pid: KVec<(i32, usize)>,
-    mark: KVec<u32>,
+    /// The other cycles: through a hint, or not confirmed; the same order.
+    pub(crate) possible: KVec<KVec<usize>>,
+    by_pid: KVVec<(i32, usize)>,
+    mark: KVVec<u32>,
 }
 
 impl Graph {
     /// An empty graph.
     pub(crate) const fn new() -> Self {
         Self {
-            next: KVec::new(),
+            next: KVVec::new(),
+            hint: KVVec::new(),
             cycles: KVec::new(),
-            by_pid: KVec::new(),
-            mark: KVec::new(),
+            possible: KVec::new(),
+            by_pid: KVVec::new(),
+            mark: KVVec::new(),
         }
     }
 
     /// Builds the graph of `n` threads: thread `i` has pid `pid(i)` and waits for a lock owned
-    /// by pid `owner(i)` (negative: none or unknown).
+    /// by pid `owner(i)` (negative: none or unknown), a hint when `hint(i)`. Every cycle found
+    /// is "possible" until [`Graph::confirm`].
     pub(crate) fn build(
         &mut self,
         n: usize,
         pid: impl Fn(usize) -> i32,
         owner: impl Fn(usize) -> i32,
+        hint: impl Fn(usize) -> bool,
     ) -> Result {
         self.by_pid.clear();
         for i in 0..n {
@@ -45,9 +62,10 @@ impl Graph {
         }
         self.by_pid.sort_unstable();
         self.next.clear();
+        self.hint.clear();
         for i in 0..n {
             let o = owner(i);
-            let found = if o < 0 {
+            let found = if o < 0 || o == pid(i) {
                 None
             } else {
                 let by_pid = &self.by_pid;
@@ -55,10 +73,42 @@ impl Graph {
                     .binary_search_by_key(&o, |&(pid, _)| pid)
                     .ok()
                     .map(|at| by_pid[at].1)
+                    .filter(|&at| at != i)
             };
             self.next.push(found, GFP_KERNEL)?;
+            self.hint.push(found.is_some() && hint(i), GFP_KERNEL)?;
         }
+        self.cycles.clear();
         self.find_cycles()
+    }
+
+    /// The threads of the candidate cycles whose edges are not hints: those to read again.
+    pub(crate) fn to_confirm(&self, out: &mut KVVec<u32>) -> Result {
+        out.clear();
+        for cycle in self.possible.iter() {
+            if cycle.iter().any(|&i| self.hint[i]) {
+                continue;
+            }
+            for &i in cycle.iter() {
+                out.push(u32::try_from(i).map_err(|_| EINVAL)?, GFP_KERNEL)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves each candidate cycle with no hint whose every edge is `confirmed` to the
+    /// deadlocks; the rest stay possible.
+    pub(crate) fn confirm(&mut self, confirmed: impl Fn(usize) -> bool) -> Result {
+        let mut possible = KVec::new();
+        for cycle in core::mem::take(&mut self.possible) {
+            if cycle.iter().all(|&i| !self.hint[i] && confirmed(i)) {
+                self.cycles.push(cycle, GFP_KERNEL)?;
+            } else {
+                possible.push(cycle, GFP_KERNEL)?;
+            }
+        }
+        self.possible = possible;
+        Ok(())
     }
 
     fn find_cycles(&mut self) -> Result {
@@ -69,7 +119,7 @@ impl Graph {
         self.mark.clear();
         self.mark.resize(next.len(), UNSEEN, GFP_KERNEL)?;
         let mark = &mut self.mark;
-        self.cycles.clear();
+        self.possible.clear();
         for start in 0..next.len() {
             if mark[start] != UNSEEN {
                 continue;
@@ -79,7 +129,7 @@ impl Graph {
             // Follow the edges until a node seen before, by this walk (a cycle) or an earlier.
             while let Some(i) = at.filter(|&i| i < next.len()) {
                 if mark[i] == walk {
-                    self.cycles.push(cycle_at(next, i)?, GFP_KERNEL)?;
+                    self.possible.push(cycle_at(next, i)?, GFP_KERNEL)?;
                     break;
                 }
                 if mark[i] != UNSEEN {
@@ -94,7 +144,7 @@ impl Graph {
                 at = next[i];
             }
         }
-        self.cycles
+        self.possible
             .sort_unstable_by_key(|c: &KVec<usize>| c.first().copied());
         Ok(())
     }
@@ -121,15 +171,24 @@ fn cycle_at(next: &[Option<usize>], i: usize) -> Result<KVec<usize>> {
 mod tests {
     use super::*;
 
-    /// The cycles of the graph where node `i` points to `next[i]`.
-    fn cycles(next: &[Option<usize>]) -> Result<KVec<KVec<usize>>> {
+    /// The graph where node `i` points to `next[i]`, no hints, every edge confirmed.
+    fn graph(next: &[Option<usize>], hints: &[usize]) -> Result<Graph> {
         // Pids are the indexes; an edge to nothing is owner -1.
         let mut g = Graph::new();
         g.build(
             next.len(),
             |i| i as i32,
             |i| next[i].map_or(-1, |n| n as i32),
+            |i| hints.contains(&i),
         )?;
+        Ok(g)
+    }
+
+    /// The confirmed cycles of the graph where node `i` points to `next[i]`.
+    fn cycles(next: &[Option<usize>]) -> Result<KVec<KVec<usize>>> {
+        let mut g = graph(next, &[])?;
+        g.confirm(|_| true)?;
+        assert!(g.possible.is_empty());
         Ok(core::mem::take(&mut g.cycles))
     }
 
@@ -155,10 +214,36 @@ mod tests {
         Ok(())
     }
 
+    /// H4: a semaphore's last holder that waits on it again (an event) is no deadlock.
     #[test]
-    fn self_loop_is_a_cycle_of_one() -> Result {
-        let c = cycles(&[None, Some(1), Some(1)])?;
-        assert_eq!(&as_vecs(&c)[..], &[&[1usize][..]]);
+    fn a_self_edge_is_no_edge() -> Result {
+        let g = graph(&[None, Some(1), Some(1)], &[1])?;
+        assert_eq!(&g.next[..], &[None, None, Some(1)]);
+        assert!(g.possible.is_empty());
+        assert!(cycles(&[None, Some(1), Some(1)])?.is_empty());
+        Ok(())
+    }
+
+    /// H4: a cycle through a hint is possible, never a deadlock, even if confirmed.
+    #[test]
+    fn a_cycle_through_a_hint_is_possible() -> Result {
+        let mut g = graph(&[Some(1), Some(0), Some(3), Some(2)], &[3])?;
+        let mut which = KVVec::new();
+        g.to_confirm(&mut which)?;
+        assert_eq!(&which[..], &[0u32, 1]);
+        g.confirm(|_| true)?;
+        assert_eq!(&as_vecs(&g.cycles)[..], &[&[0usize, 1][..]]);
+        assert_eq!(&as_vecs(&g.possible)[..], &[&[2usize, 3][..]]);
+        Ok(())
+    }
+
+    /// M4: a cycle with an edge that changed after the walk is possible, not a deadlock.
+    #[test]
+    fn an_unconfirmed_cycle_is_possible() -> Result {
+        let mut g = graph(&[Some(1), Some(0)], &[])?;
+        g.confirm(|i| i == 0)?;
+        assert!(g.cycles.is_empty());
+        assert_eq!(&as_vecs(&g.possible)[..], &[&[0usize, 1][..]]);
         Ok(())
     }
 
@@ -197,11 +282,12 @@ mod tests {
     fn owners_are_matched_by_pid_and_buffers_reused() -> Result {
         let (pids, owners) = ([10, 30, 20], [20, -1, 99]);
         let mut g = Graph::new();
-        g.build(3, |i| pids[i], |i| owners[i])?;
+        g.build(3, |i| pids[i], |i| owners[i], |_| false)?;
         assert_eq!(&g.next[..], &[Some(2), None, None]);
-        assert!(g.cycles.is_empty());
+        assert!(g.possible.is_empty());
         // A second build replaces the first one entirely.
-        g.build(2, |i| [1, 2][i], |i| [2, 1][i])?;
+        g.build(2, |i| [1, 2][i], |i| [2, 1][i], |_| false)?;
+        g.confirm(|_| true)?;
         assert_eq!(&g.next[..], &[Some(1), Some(0)]);
         assert_eq!(&as_vecs(&g.cycles)[..], &[&[0usize, 1][..]]);
         Ok(())

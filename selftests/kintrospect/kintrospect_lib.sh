@@ -109,3 +109,23 @@ ki_lock_held() {
 	[ -n "$idx" ] &&
 		sed -n "s/^\.tasks\[$idx\]\.held\[\([0-9]*\)\]\.name=\"$2\"$/\1/p" "$KI_TMP/locks.flat"
 }
+
+# Pid of the thread named $1 (the first one), e.g. a helper module's kthread.
+ki_pid_of() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && { echo "${p#/proc/}"; return 0; }
+	done
+	return 1
+}
+
+# Field $3 of the held lock of the thread with pid $1 whose name matches the
+# basic regular expression $2 (e.g. ki_lock_held_field 42 'ki_lock \[mod\]' kind).
+ki_lock_held_field() {
+	local idx h
+	idx=$(ki_lock_task "$1")
+	[ -n "$idx" ] || return 1
+	h=$(sed -n "s/^\.tasks\[$idx\]\.held\[\([0-9]*\)\]\.name=\"$2\"$/\1/p" "$KI_TMP/locks.flat" |
+		head -n 1)
+	[ -n "$h" ] && sed -n "s/^\.tasks\[$idx\]\.held\[$h\]\.$3=//p" "$KI_TMP/locks.flat"
+}

@@ -135,20 +135,6 @@ pub(crate) fn snapshot_memory() -> usize {
     unsafe { ffi::kintrospect_cpus_memory() }
 }
 
-/// Formats a code address as `function+off/size [module]` into `buf` (a return address is
-/// looked up one byte earlier, as `%pB` does). Returns the formatted bytes.
-pub(crate) fn symbol(addr: u64, return_address: bool, buf: &mut [u8]) -> &[u8] {
-    // SAFETY: `buf` is valid for `buf.len()` bytes; the C side writes a NUL-terminated string
-    // of at most that size.
-    let n = unsafe {
-        ffi::kintrospect_format_symbol(addr, return_address, buf.as_mut_ptr().cast(), buf.len())
-    };
-    let n = usize::try_from(n)
-        .unwrap_or(0)
-        .min(buf.len().saturating_sub(1));
-    &buf[..n]
-}
-
 /// Whether the reading task may see raw kernel addresses (what `%pK` would print).
 pub(crate) fn raw_addresses_allowed() -> bool {
     // SAFETY: No preconditions; called in process context.
