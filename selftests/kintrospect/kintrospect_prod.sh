@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The production-like kernel (scripts/kernel-prod.config, issue 11 item 2):
+# no lockdep, no DEBUG_SPINLOCK, no KUnit; the hung-task detector with its
+# blocker tracking. Run only on that boot of make check. kintrospect loads
+# and says what it lacks (status, locks, locks.json), and still does what
+# needs no lock debugging: the ABBA deadlock on two mutexes is found from the
+# hung-task blocker records and the mutexes' owners, with each lock named by
+# its symbol; no held locks are invented; every CPU answers the snapshot.
+
+. "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
+
+ki_require
+ktap_print_header
+ktap_set_plan 7
+cleanup() {
+	[ -n "${abba_a:-}" ] && kill -9 "$abba_a" "$abba_b" 2>/dev/null
+	wait
+	modprobe -r kintrospect 2>/dev/null
+	ki_cleanup_tmp
+}
+trap cleanup EXIT
+
+[ -e /proc/lockdep ] &&
+	ktap_exit_fail_msg "this kernel has lockdep: kintrospect_prod.sh runs on the prod boot only"
+ki_load test_paths=1 || ktap_exit_fail_msg "cannot load kintrospect on the production-like kernel"
+
+# --- What status says of this kernel.
+features_ok() {
+	for f in lockdep prove_locking debug_spinlock lock_stat kunit; do
+		grep -qx "$f: no" "$KI/status" || return 1
+	done
+	grep -qx "hung_task_blocker: yes" "$KI/status"
+}
+grep -E '^(lockdep|prove_locking|debug_spinlock|lock_stat|kunit|hung_task_blocker):' "$KI/status" |
+	sed 's/^/# /'
+ki_check "item 2: status says lockdep, prove_locking, debug_spinlock, lock_stat, kunit no; hung_task_blocker yes" \
+	features_ok
+
+# --- locks without lockdep: said in both files.
+ki_locks || ktap_exit_fail_msg "cannot take a locks snapshot"
+lockdep=$(sed -n 's/^\.lockdep=//p' "$KI_TMP/locks.flat")
+echo "# locks.json \"lockdep\": $lockdep"
+# A boolean today; a word that says "no lockdep" is accepted too.
+case "$lockdep" in
+false | '"no"' | '"none"' | '"absent"' | '"not built"') ok=1 ;;
+*) ok=0 ;;
+esac
+ki_check "item 2: locks.json says there is no lockdep (\"lockdep\": $lockdep)" [ $ok -eq 1 ]
+cat "$KI/locks" > "$KI_TMP/locks.txt"
+head -n 1 "$KI_TMP/locks.txt" | sed 's/^/# /'
+head -n 1 "$KI_TMP/locks.txt" | grep -q '; lockdep no$'
+ki_check "item 2: the locks text says lockdep no" [ $? -eq 0 ]
+
+# --- ABBA: found without lockdep.
+cat "$KI/test/abba_a" > "$KI_TMP/abba_a" &
+abba_a=$!
+cat "$KI/test/abba_b" > "$KI_TMP/abba_b" &
+abba_b=$!
+tries=0
+while [ $tries -lt 20 ]; do
+	ki_locks && grep -q '^\.cycles#=1$' "$KI_TMP/locks.flat" && break
+	sleep 0.5
+	tries=$((tries + 1))
+done
+cycle=$(sed -n 's/^\.cycles\[0\]\[[01]\]=//p' "$KI_TMP/locks.flat" | sort | tr '\n' ' ')
+want=$(printf '%s\n%s\n' "$abba_a" "$abba_b" | sort | tr '\n' ' ')
+ki_check "item 2: the ABBA cycle is found without lockdep ($cycle= $want)" [ "$cycle" = "$want" ]
+abba_ok() {
+	[ "$(ki_lock_field $abba_a blocked_on.kind)" = '"mutex"' ] &&
+		[ "$(ki_lock_field $abba_b blocked_on.kind)" = '"mutex"' ] &&
+		[ "$(ki_lock_field $abba_a blocked_on.owner_pid)" = "$abba_b" ] &&
+		[ "$(ki_lock_field $abba_b blocked_on.owner_pid)" = "$abba_a" ] &&
+		ki_lock_field $abba_a blocked_on.name | grep -q 'kintrospect_abba_b' &&
+		ki_lock_field $abba_b blocked_on.name | grep -q 'kintrospect_abba_a'
+}
+grep "^\.tasks\[$(ki_lock_task $abba_a)\]\.blocked_on\|^\.tasks\[$(ki_lock_task $abba_b)\]\.blocked_on" \
+	"$KI_TMP/locks.flat" | sed 's/^/# /'
+ki_check "item 2: each waits for a mutex owned by the other, the mutexes named by their symbols" abba_ok
+! grep -q '^\.tasks\[[0-9]*\]\.held#=[1-9]' "$KI_TMP/locks.flat"
+ki_check "item 2: no held locks are listed without lockdep" [ $? -eq 0 ]
+cat "$KI/locks" | sed 's/^/# /'
+kill -9 $abba_a $abba_b
+wait $abba_a $abba_b 2>/dev/null
+abba_a=
+
+# --- cpus: every CPU answers.
+taskset -p -c 0 $$ >/dev/null
+ki_snapshot 0 && ki_cpus_json || ktap_exit_fail_msg "cannot take a CPU snapshot"
+nr=$(ki_nr_online)
+answered=$(grep -cE '^\.cpus\[[0-9]+\]\.state="(running|idle)"$' "$KI_TMP/cpus.flat")
+ki_check "item 2: all $nr CPUs answer the NMI snapshot ($answered running or idle)" [ "$answered" -eq "$nr" ]
+
+ktap_finished
