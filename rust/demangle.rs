@@ -39,21 +39,36 @@ pub(crate) fn write(w: &mut impl Write, text: &[u8]) -> fmt::Result {
     // A vendor suffix (`.llvm.123`, `.cold`) is kept as it is.
     let dot = name.iter().position(|&b| b == b'.').unwrap_or(name.len());
     let (mangled, suffix) = name.split_at(dot);
-    let demangled = match mangled.strip_prefix(b"_R") {
-        Some(sym) => {
-            let mut count = Count(0);
-            matches!(Demangler::new(sym, &mut count).symbol(), Ok(()))
-                && count.0 <= MAX_OUTPUT
-                && Demangler::new(sym, w).symbol().is_ok()
+    // A name cut short to fit a record ends in "...": the start of it is shown.
+    let cut = suffix.starts_with(b"...");
+    match mangled.strip_prefix(b"_R") {
+        Some(sym) if measure(sym, cut).is_some_and(|n| n <= MAX_OUTPUT) => {
+            // The same reading as the one measured: only the writer can fail now.
+            if !readable(Demangler::new(sym, w).symbol(), cut) {
+                return Err(fmt::Error);
+            }
+            write_printable(w, suffix)?;
         }
-        None => false,
-    };
-    if demangled {
-        write_printable(w, suffix)?;
-    } else {
-        write_printable(w, name)?;
+        _ => write_printable(w, name)?,
     }
     write_printable(w, rest)
+}
+
+/// The length of the mangled name `sym` (after `_R`) demangled, if it can be read; `cut` when
+/// the name was cut short.
+fn measure(sym: &[u8], cut: bool) -> Option<usize> {
+    let mut count = Count(0);
+    let r = Demangler::new(sym, &mut count).symbol();
+    readable(r, cut).then_some(count.0)
+}
+
+/// Whether a reading succeeded: to its end, or to the end of a name that was cut short.
+fn readable(r: Result, cut: bool) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(Error::End) => cut,
+        Err(_) => false,
+    }
 }
 
 /// A writer that only counts what it is given.
@@ -71,6 +86,8 @@ impl Write for Count {
 enum Error {
     /// Not a name this reader understands, or over a limit.
     Invalid,
+    /// The name ended early (all of it up to there was understood).
+    End,
     /// The writer failed.
     Write,
 }
@@ -157,7 +174,7 @@ impl<'s, 'w, W: Write> Demangler<'s, 'w, W> {
         if self.steps > MAX_STEPS {
             return Err(Error::Invalid);
         }
-        let c = self.peek().ok_or(Error::Invalid)?;
+        let c = self.peek().ok_or(Error::End)?;
         self.pos += 1;
         Ok(c)
     }
@@ -247,7 +264,7 @@ impl<'s, 'w, W: Write> Demangler<'s, 'w, W> {
         let len = self.decimal()?;
         self.eat(b'_');
         let end = self.pos.checked_add(len).ok_or(Error::Invalid)?;
-        let bytes = self.sym.get(self.pos..end).ok_or(Error::Invalid)?;
+        let bytes = self.sym.get(self.pos..end).ok_or(Error::End)?;
         if !bytes
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
@@ -613,6 +630,30 @@ mod tests {
             shown(b"_RNvNtCsjsgonXbPYzo_16kintrospect_main8testpath4spin.cold+0x0/0x10")?
                 .to_bytes(),
             b"kintrospect_main::testpath::spin.cold+0x0/0x10"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn names_cut_short_show_their_start() -> kernel::error::Result {
+        // As rust/c/nmi.c keeps a name too long for its record: its start, "...", the offset.
+        assert_eq!(
+            shown(
+                b"_RNvXs6_NtCsl7L7n58I0Vr_6kernel3fmtINtB5_7AdapterRINtNtNtCsjsgonXbPYzo_16kintro\
+                  spect_main6bridge12reg...+0xe/0x13 [kintrospect]"
+            )?
+            .to_bytes(),
+            b"<kernel::fmt::Adapter<..>...+0xe/0x13 [kintrospect]"
+        );
+        assert_eq!(
+            shown(b"_RNvNtCsjsgonXbPYzo_16kintrospect_main8testpa...+0x1d/0x80 [kintrospect]")?
+                .to_bytes(),
+            b"kintrospect_main...+0x1d/0x80 [kintrospect]"
+        );
+        // Without "..." a name that ends early is not a name.
+        assert_eq!(
+            shown(b"_RNvNtCsjsgonXbPYzo_16kintrospect_main8testpa+0x1d/0x80")?.to_bytes(),
+            b"_RNvNtCsjsgonXbPYzo_16kintrospect_main8testpa+0x1d/0x80"
         );
         Ok(())
     }
