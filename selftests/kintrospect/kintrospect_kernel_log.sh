@@ -17,7 +17,11 @@
 
 ki_require
 ktap_print_header
-ktap_set_plan 4
+KMEMLEAK=/sys/kernel/debug/kmemleak
+# A kernel built without kmemleak (the production-like one) has no scan to
+# run: its plan has no kmemleak check. One with kmemleak that cannot scan
+# (disabled by an error) skips it, which fails make check.
+if [ -e "$KMEMLEAK" ]; then ktap_set_plan 4; else ktap_set_plan 3; fi
 trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
 
 dmesg > "$KI_TMP/dmesg"
@@ -31,8 +35,13 @@ slow=$(sed -n 's/.*NMI handler (kintrospect_nmi_handler.*took too long to run: \
 ki_check "kintrospect's NMI handler never ran 50 ms or longer (longest reported: ${slow:-none} ms)" \
 	[ "${slow:-0}" -lt 50 ]
 
-KMEMLEAK=/sys/kernel/debug/kmemleak
-if [ -w "$KMEMLEAK" ] && echo scan > "$KMEMLEAK" 2>/dev/null; then
+if [ ! -e "$KMEMLEAK" ]; then
+	ki_load test_paths=1
+	echo 'snapshot cpus' > "$KI/control"
+	cat "$KI/cpus" "$KI/cpus.json" "$KI/status" > /dev/null
+	ki_unload
+	ki_check "final unload is clean (no kmemleak in this kernel)" [ $? -eq 0 -a ! -e "$KI" ]
+elif [ -w "$KMEMLEAK" ] && echo scan > "$KMEMLEAK" 2>/dev/null; then
 	# Loaded, so that a leak of this instance resolves to its symbols.
 	ki_load test_paths=1
 	echo 'snapshot cpus' > "$KI/control"
