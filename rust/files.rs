@@ -201,6 +201,10 @@ fn show_status(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn show_locks(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let state = data.locks.lock();
     match state.latest() {
+        // Before the first snapshot, JSON readers still get JSON, as for cpus.json.
+        None if json => {
+            f.write_str("{\"seq\":0,\"tasks\":[],\"cycles\":[],\"possible_cycles\":[]}\n")
+        }
         None => writeln!(f, "no snapshot yet: write \"snapshot locks\" to control"),
         Some(snap) if json => Display::fmt(&locks::Json(snap, Reader::current()), f),
         Some(snap) => Display::fmt(&locks::Text(snap, Reader::current()), f),

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kintrospect's slab part: reading the kernel's own slab reports, making
- * their counts precise, periodic sampling, and the leak test path.
+ * their counts precise, and the leak test path (the periodic tick that
+ * samples is registration.c's).
  *
  * Only exported interfaces: /proc/slabinfo, the SLUB debugfs alloc_traces
  * files, the SLUB sysfs files of each cache and /proc/allocinfo are opened
