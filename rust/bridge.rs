@@ -58,7 +58,26 @@ pub(crate) struct RawCpu {
     pub(crate) comm: [u8; COMM_LEN],
     /// NUL-terminated `function+off/size [module]` per frame.
     pub(crate) symbols: [[u8; SYMBOL_LEN]; MAX_FRAMES],
+    /// `nvcsw + nivcsw` of the task at the NMI.
+    pub(crate) nr_switches: u64,
+    /// The task's `start_time`: with its pid, its identity.
+    pub(crate) start_time: u64,
+    /// `taken_ns` of the first snapshot that found the same task on this CPU with the same
+    /// switch count; equal to `taken_ns` when this snapshot is the first.
+    pub(crate) on_cpu_since_ns: u64,
+    /// What `held` is (`enum kintrospect_cpu_lockdep`).
+    pub(crate) lockdep: u32,
+    pub(crate) nr_held: u32,
+    /// Entries of the lockdep stack deeper than [`CPU_MAX_HELD`], not kept.
+    pub(crate) held_dropped: u32,
+    pub(crate) pad: u32,
+    /// The task's lockdep held-lock stack at the NMI, innermost last, named by the trigger.
+    pub(crate) held: [RawHeld; CPU_MAX_HELD],
 }
+
+/// Locks kept per CPU from the interrupted task's lockdep stack
+/// (`KINTROSPECT_CPU_MAX_HELD`).
+pub(crate) const CPU_MAX_HELD: usize = 8;
 
 /// A snapshot's header (`struct kintrospect_cpus_info`).
 #[repr(C)]
@@ -80,7 +99,7 @@ pub(crate) const SITE_LEN: usize = 128;
 
 /// One lock a thread holds (`struct kintrospect_held`).
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Zeroable)]
 pub(crate) struct RawHeld {
     pub(crate) acquire_ip: u64,
     pub(crate) held_ns: u64,
@@ -178,7 +197,7 @@ struct FileSpec {
 }
 
 // The C side asserts the same sizes.
-const _: () = assert!(core::mem::size_of::<RawCpu>() == 8808);
+const _: () = assert!(core::mem::size_of::<RawCpu>() == 10704);
 // One bit per frame in `interrupted` and `unresolved`.
 const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
@@ -276,6 +295,7 @@ pub(crate) use nmi::{
     nr_cpu_slots,
     raw_addresses_allowed,
     snapshot_memory,
+    CpuLockdep,
     Mode,
     Nmi,
     Source,

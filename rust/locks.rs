@@ -12,6 +12,11 @@ mod graph;
 use graph::Graph;
 
 pub(crate) use format::{
+    held_name,
+    kind_name,
+    site,
+    write_held_json,
+    write_held_text,
     Json,
     Text, //
 };

@@ -43,7 +43,7 @@ const LOCKDEP_OFF: &str = "lockdep is turned off: held locks unavailable \
                            (spinlocks whose DEBUG_SPINLOCK owner is the thread are still listed)";
 
 /// A lock kind as shown.
-fn kind_name(kind: LockKind) -> &'static str {
+pub(crate) fn kind_name(kind: LockKind) -> &'static str {
     match kind {
         LockKind::Spin => "spinlock",
         LockKind::Mutex => "mutex",
@@ -95,7 +95,7 @@ fn name_bytes<'b>(
 }
 
 /// The name of a held lock as shown.
-fn held_name<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
+pub(crate) fn held_name<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
     name_bytes(&h.name, h.flags(), h.lock_addr, raw, buf)
 }
 
@@ -105,7 +105,7 @@ fn blocked_name<'b>(t: &'b RawTask, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &
 }
 
 /// Where a lock was acquired as shown (symbolised with the snapshot).
-fn site<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
+pub(crate) fn site<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
     if h.flags().site_unresolved() {
         addr_bytes(h.acquire_ip, raw, buf)
     } else {
@@ -219,21 +219,7 @@ impl Display for Text<'_> {
             f.write_char('\n')?;
             for h in held {
                 f.write_str("    ")?;
-                text::write_printable(f, held_name(h, raw, &mut [0; ADDR_LEN]))?;
-                write!(f, " ({}, {}", kind_name(h.kind()), mode_name(h.mode()))?;
-                if h.flags().magic_bad() {
-                    write!(f, ", {MAGIC_BAD}")?;
-                }
-                f.write_str(") acquired at ")?;
-                text::write_printable(f, site(h, raw, &mut [0; ADDR_LEN]))?;
-                if h.held_ns != 0 {
-                    write!(
-                        f,
-                        ", held {}.{:03} ms",
-                        h.held_ns / 1_000_000,
-                        h.held_ns / 1_000 % 1_000
-                    )?;
-                }
+                write_held_text(f, h, raw)?;
                 f.write_char('\n')?;
             }
             if t.held_dropped != 0 {
@@ -359,7 +345,7 @@ impl Display for Json<'_> {
                 t.cpu
             )?;
             for (n, h) in snap.held_by(i).iter().enumerate() {
-                write_held(f, h, n != 0, raw)?;
+                write_held_json(f, h, n != 0, raw)?;
             }
             f.write_str("],\"blocked_on\":")?;
             match t.blocked() {
@@ -424,8 +410,33 @@ fn write_opt(f: &mut fmt::Formatter<'_>, v: i32) -> fmt::Result {
     }
 }
 
-/// Writes one held lock as a JSON object.
-fn write_held(f: &mut fmt::Formatter<'_>, h: &RawHeld, comma: bool, raw: bool) -> fmt::Result {
+/// Writes one held lock for people: `NAME (KIND, MODE) acquired at SITE, held N.NNN ms`.
+pub(crate) fn write_held_text(w: &mut impl Write, h: &RawHeld, raw: bool) -> fmt::Result {
+    text::write_printable(w, held_name(h, raw, &mut [0; ADDR_LEN]))?;
+    write!(w, " ({}, {}", kind_name(h.kind()), mode_name(h.mode()))?;
+    if h.flags().magic_bad() {
+        write!(w, ", {MAGIC_BAD}")?;
+    }
+    w.write_str(") acquired at ")?;
+    text::write_printable(w, site(h, raw, &mut [0; ADDR_LEN]))?;
+    if h.held_ns != 0 {
+        write!(
+            w,
+            ", held {}.{:03} ms",
+            h.held_ns / 1_000_000,
+            h.held_ns / 1_000 % 1_000
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes one held lock as a JSON object, after a comma if `comma`.
+pub(crate) fn write_held_json(
+    f: &mut fmt::Formatter<'_>,
+    h: &RawHeld,
+    comma: bool,
+    raw: bool,
+) -> fmt::Result {
     f.write_str(if comma { ",{\"name\":" } else { "{\"name\":" })?;
     Display::fmt(&json::Str(held_name(h, raw, &mut [0; ADDR_LEN])), f)?;
     write!(

@@ -129,3 +129,12 @@ ki_lock_held_field() {
 		head -n 1)
 	[ -n "$h" ] && sed -n "s/^\.tasks\[$idx\]\.held\[$h\]\.$3=//p" "$KI_TMP/locks.flat"
 }
+
+# Field $3 of the lock named $2 (a basic regular expression) that CPU $1 held
+# at the NMI, in the last ki_cpus_json (e.g. ki_cpu_held_field 3 kintrospect_test_lock kind).
+ki_cpu_held_field() {
+	local h
+	h=$(sed -n "s/^\.cpus\[$1\]\.held\[\([0-9]*\)\]\.name=\"$2\"$/\1/p" "$KI_TMP/cpus.flat" |
+		head -n 1)
+	[ -n "$h" ] && sed -n "s/^\.cpus\[$1\]\.held\[$h\]\.$3=//p" "$KI_TMP/cpus.flat"
+}
