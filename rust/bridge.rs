@@ -262,6 +262,15 @@ mod ffi {
             len: usize,
             out: *mut usize,
         ) -> c_int;
+        pub(super) fn kintrospect_slab_flush(
+            names: *const c_char,
+            len: usize,
+            nr: u32,
+            status: *mut u8,
+            info: *mut slab::RawFlushInfo,
+        ) -> c_int;
+        pub(super) fn kintrospect_slab_io_lock(wait: bool) -> c_int;
+        pub(super) fn kintrospect_slab_io_unlock();
         pub(super) fn kintrospect_now_ns() -> u64;
         pub(super) fn kintrospect_leak_init() -> c_int;
         pub(super) fn kintrospect_leak_exit();
@@ -313,9 +322,14 @@ pub(crate) use registration::{
 };
 pub(crate) use slab::{
     now_ns,
+    FlushError,
+    FlushStatus,
     Leak,
     SlabFile,
-    SlabFiles, //
+    SlabFiles,
+    SlabIoGuard, //
+    FLUSH_TIMEOUT_MS,
+    PROBE_TIMEOUT_MS,
 };
 pub(crate) use testpath::{
     SpinEnd,

@@ -14,17 +14,15 @@ use crate::{
         Nmi,
         Source, //
     },
-    control::{
-        self,
-        Command,
-        What, //
-    },
-    cpus, locks,
+    control, cpus, locks,
     slab::{
         self,
         Slab, //
     },
-    status::Status,
+    status::{
+        self,
+        Status, //
+    },
     testpath::{
         self,
         TestPaths, //
@@ -78,9 +76,7 @@ impl Data {
             cpus_lock <- new_mutex!((), "kintrospect_cpus"),
             locks <- new_mutex!(locks::State::new()?, "kintrospect_locks"),
             status: Status {
-                sysrq_key: params.sysrq_key,
-                nmi_timeout_ms: params.nmi_timeout_ms,
-                test_paths: params.test_paths,
+                params,
                 nr_cpu_slots: bridge::nr_cpu_slots(),
                 snapshot_memory: bridge::snapshot_memory(),
             },
@@ -107,7 +103,11 @@ impl Data {
             Some(mut locks) => locks.snapshot(),
             None => Err(EBUSY),
         };
-        (locks, self.slab.sample())
+        let slab = match wait {
+            true => self.slab.sample(slab::Caller::Control, false),
+            false => self.slab.sysrq(),
+        };
+        (locks, slab)
     }
 }
 
@@ -172,8 +172,12 @@ impl Handler for Data {
             }
             Err(e) => pr_info!("locks snapshot by sysrq failed: {e:?}\n"),
         }
-        if let Err(e) = slab {
-            pr_info!("slab sample by sysrq failed: {e:?}\n");
+        match slab {
+            Ok(()) => {}
+            Err(e) if e == EBUSY => {
+                pr_info!("slab sample by sysrq skipped: another slab sample is in progress\n")
+            }
+            Err(e) => pr_info!("slab sample by sysrq failed: {e:?}\n"),
         }
     }
 
@@ -185,19 +189,22 @@ impl Handler for Data {
 
 /// The `status` file.
 fn show_status(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    data.status.write(f, Status::kernel_release())?;
-    data.slab.write_status(f)?;
-    writeln!(f, "locks_buffer_bytes: {}", data.locks.lock().memory())?;
-    match &data.test {
-        Some(t) => writeln!(f, "test_leak_objects: {}", t.leak_count()),
-        None => Ok(()),
-    }
+    let live = status::Live {
+        slab: data.slab.counters(),
+        locks_buffer_bytes: data.locks.lock().memory(),
+        test_leak_objects: data.test.as_ref().map(TestPaths::leak_count),
+    };
+    data.status.write(f, &live)
 }
 
 /// The `locks` and `locks.json` files.
 fn show_locks(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let state = data.locks.lock();
     match state.latest() {
+        // Before the first snapshot, JSON readers still get JSON, as for cpus.json.
+        None if json => {
+            f.write_str("{\"seq\":0,\"tasks\":[],\"cycles\":[],\"possible_cycles\":[]}\n")
+        }
         None => writeln!(f, "no snapshot yet: write \"snapshot locks\" to control"),
         Some(snap) if json => Display::fmt(&locks::Json(snap, Reader::current()), f),
         Some(snap) => Display::fmt(&locks::Text(snap, Reader::current()), f),
@@ -214,23 +221,34 @@ fn show_cpus(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result
     }
 }
 
-/// A write to `control`: one command.
+/// What a `control` command does.
+type CommandFn = fn(&Data) -> Result;
+
+/// The commands `control` accepts, and what each does.
+const COMMANDS: &[(&str, CommandFn)] = &[
+    ("snapshot cpus", Data::snapshot_cpus),
+    ("snapshot locks", |d| d.locks.lock().snapshot().map(|_| ())),
+    ("snapshot slab", |d| {
+        d.slab.sample(slab::Caller::Control, false)
+    }),
+    ("snapshot slab sites", |d| {
+        d.slab.sample(slab::Caller::Control, true)
+    }),
+    ("snapshot all", |d| {
+        d.snapshot_cpus()?;
+        let (locks, slab) = d.snapshot_rest(true);
+        locks?;
+        slab
+    }),
+    ("baseline", |d| d.slab.baseline()),
+];
+
+/// A write to `control`: one command of [`COMMANDS`].
 fn write_control(data: &Data, input: &[u8], len: usize) -> Result {
     if len > control::MAX_LEN {
         return Err(EINVAL);
     }
-    match control::parse(input)? {
-        Command::Snapshot(What::Cpus) => data.snapshot_cpus(),
-        Command::Snapshot(What::Locks) => data.locks.lock().snapshot().map(|_| ()),
-        Command::Snapshot(What::Slab) => data.slab.sample(),
-        Command::Snapshot(What::All) => {
-            data.snapshot_cpus()?;
-            let (locks, slab) = data.snapshot_rest(true);
-            locks?;
-            slab
-        }
-        Command::Baseline => data.slab.baseline(),
-    }
+    control::parse(input, COMMANDS)?(data)
 }
 
 /// A read of a test file: nothing without `test_paths=1` (the file does not exist then).

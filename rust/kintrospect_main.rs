@@ -33,9 +33,10 @@ module! {
 /// The loaded module: its state, registered with the C part (files, SysRq key, periodic tick).
 ///
 /// Dropping it removes the files (waiting for reads and writes in progress), stops the tick,
-/// unregisters the SysRq key (waiting for its work) and then drops the state, last the NMI
-/// handler and its buffers ([`bridge::Registration`] enforces the order). An open file pins the
-/// module, so none of this runs while a file (a test spin among them) is in use.
+/// unregisters the SysRq key (waiting for its work), and only then drops the state: the NMI
+/// handler first (waiting for handlers in flight), then the reports ([`bridge::Registration`]
+/// enforces the order). An open file pins the module, so none of this runs while a file (a
+/// test spin among them) is in use.
 struct Kintrospect {
     _registration: bridge::Registration<files::Data>,
 }

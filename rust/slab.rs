@@ -3,25 +3,38 @@
 //! Slab leak deltas: which caches grow, how steadily, and from where.
 //!
 //! A sample is `/proc/slabinfo` as the kernel writes it, read in the kernel (only exported
-//! interfaces: no `struct kmem_cache`, no `slab_caches`), so its numbers are exactly what
-//! userspace would read at that moment. A baseline is taken at load and on `baseline`; every
-//! sample is ranked against it by bytes grown (active objects delta x object size) and fed into
-//! the [`trend`], which marks steady growers as suspects. For suspects and top growers the
-//! top allocation sites come from SLUB's `alloc_traces` (slab_debug=U).
+//! interfaces: no `struct kmem_cache`, no `slab_caches`). A baseline is taken at load and on
+//! `baseline`; every sample is ranked against it by bytes grown (active objects delta x object
+//! size) and fed into the [`trend`], which marks steady growers as suspects. On
+//! `snapshot slab sites` the top allocation sites of the suspects and top growers come from
+//! SLUB's `alloc_traces` (slab_debug=U), see [`sites`].
+//!
+//! Precise counts: SLUB counts the objects cached in its per-CPU sheaves as active, so before
+//! each reading the sheaves of every cache that has them are flushed through the cache's
+//! `shrink` file, with a bounded wait and only when every CPU runs work items (see
+//! `rust/c/slab.c`); every count says whether it is exact (see [`Precision`]).
 //!
 //! Samples are taken in process context only (a `control` write, the periodic sampler, and
-//! SysRq deferred work). Two [`Mutex`]es: one serialises samples and is held while kernel files
-//! are read, the other guards what the files show and is never held across a file read (the
-//! show callbacks take it under their own seq_file lock, one lockdep class for all seq_files).
+//! SysRq deferred work). Three locks, in this order: the slab io lock ([`SlabIoGuard`]),
+//! which a `control` write waits for killably and the periodic sampler and SysRq only try
+//! (they skip their sample when it is taken: a sample stuck in the kernel holds up nothing
+//! else); [`Slab::io`], what samples read with; and [`Slab::state`], what the files show,
+//! never held across a file read (the show callbacks take it under their own seq_file lock)
+//! and updated in one go per sample.
 
 mod format;
 mod parse;
+mod sample;
+mod sites;
 mod trend;
 
 use crate::bridge::{
     self,
+    FlushError,
+    FlushStatus,
     SlabFile,
-    SlabFiles, //
+    SlabFiles,
+    SlabIoGuard, //
 };
 use kernel::{
     alloc::KVVec,
@@ -30,25 +43,22 @@ use kernel::{
     prelude::*,
     sync::Mutex, //
 };
-pub(crate) use parse::{
-    Cache,
-    Name,
-    Site, //
+pub(crate) use parse::Name;
+pub(crate) use sample::{
+    Delta,
+    Precision,
+    Sample, //
 };
+use sites::Sites;
 use trend::Trend;
 
 /// First size tried for the slabinfo buffer.
 const BUF_MIN: usize = 64 * 1024;
 /// Largest slabinfo buffer; a longer slabinfo is cut (and reported as such).
 const BUF_MAX: usize = 1024 * 1024;
-/// Largest part of an `alloc_traces` or `/proc/allocinfo` file read: its top sites come first.
-const SITES_READ_MAX: usize = 64 * 1024;
-/// Allocation sites kept per cache.
-pub(crate) const SITES_PER_CACHE: usize = 3;
-/// Top growers (besides suspects) whose allocation sites are looked up.
-const SITES_TOP_GROWERS: usize = 3;
-/// Most caches whose allocation sites are looked up per sample.
-const SITES_MAX_CACHES: usize = 8;
+/// Most partial slabs of a cache that kintrospect flushes: `kmem_cache_shrink()` walks them
+/// with IRQs off (the bound SLUB itself uses for slabinfo, `MAX_PARTIAL_TO_SCAN`).
+pub(crate) const SHRINK_MAX_PARTIAL: u64 = 10_000;
 
 /// The sampling parameters (module parameters, checked at load).
 #[derive(Clone, Copy)]
@@ -72,283 +82,245 @@ impl Params {
     }
 }
 
-/// One reading of `/proc/slabinfo`.
-pub(crate) struct Sample {
+/// Who asks for a sample: a `control` write waits for a sample in progress, the others skip.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Caller {
+    Control,
+    Periodic,
+    Sysrq,
+}
+
+/// Whether a cache has per-CPU sheaves (`/sys/kernel/slab/<cache>/sheaf_capacity`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sheaves {
+    Yes,
+    No,
+    Unknown,
+}
+
+/// A summary of the baseline, for the files.
+#[derive(Clone, Copy)]
+pub(crate) struct Baseline {
     pub(crate) seq: u64,
     pub(crate) taken_ns: u64,
-    /// Sorted by name.
-    pub(crate) caches: KVec<Cache>,
-    /// Lines that did not parse.
-    pub(crate) rejected: usize,
-    /// Names longer than [`parse::NAME_LEN`], cut.
-    pub(crate) cut_names: usize,
-    /// Whether slabinfo was longer than [`BUF_MAX`] and its end is missing.
-    pub(crate) truncated: bool,
+    pub(crate) caches: usize,
+    pub(crate) precision: Precision,
+    /// Caches counted exactly, and approximately.
+    pub(crate) exact: usize,
+    pub(crate) approximate: usize,
 }
 
-impl Sample {
-    /// An empty sample.
-    fn empty() -> Self {
-        Self {
-            seq: 0,
-            taken_ns: 0,
-            caches: KVec::new(),
-            rejected: 0,
-            cut_names: 0,
-            truncated: false,
-        }
-    }
-
-    /// Parses slabinfo `text` into this sample (its caches' memory is reused).
-    pub(crate) fn parse(&mut self, text: &[u8]) -> Result {
-        self.caches.clear();
-        self.rejected = 0;
-        self.cut_names = 0;
-        let mut lines = text.split(|b| *b == b'\n');
-        if lines.next() != Some(parse::SLABINFO_HEADER) {
-            return Err(EPROTO);
-        }
-        for line in lines.filter(|l| !l.is_empty() && !l.starts_with(b"#")) {
-            match parse::slabinfo_line(line) {
-                Some((cache, cut)) => {
-                    self.cut_names += usize::from(cut);
-                    self.caches.push(cache, GFP_KERNEL)?;
-                }
-                None => self.rejected += 1,
-            }
-        }
-        self.caches.sort_unstable_by_key(|c| c.name);
-        Ok(())
-    }
-
-    /// The cache named `name`.
-    fn find(&self, name: &Name) -> Option<&Cache> {
-        let i = self.caches.binary_search_by(|c| c.name.cmp(name)).ok()?;
-        self.caches.get(i)
-    }
-}
-
-/// One cache compared with the baseline.
-#[derive(Clone, Copy)]
-pub(crate) struct Delta {
-    pub(crate) name: Name,
-    pub(crate) objsize: u64,
-    pub(crate) active_objs: u64,
-    pub(crate) num_objs: u64,
-    pub(crate) active_objs_delta: i64,
-    pub(crate) total_objs_delta: i64,
-    pub(crate) bytes_delta: i64,
-    pub(crate) trend: trend::Verdict,
-    /// Objects per minute: over the trend ring, else since the baseline.
-    pub(crate) per_min: Option<i64>,
-}
-
-/// Compares `latest` with `base` into `out`, ranked by bytes grown, most first (shrinking
-/// caches last, ties by name). A cache that vanished since the baseline is listed with 0
-/// objects.
-pub(crate) fn rank(base: &Sample, latest: &Sample, out: &mut KVec<Delta>) -> Result {
-    out.clear();
-    let since = latest.taken_ns.saturating_sub(base.taken_ns);
-    let delta = |c: &Cache, b: Option<&Cache>| {
-        let (ba, bn) = b.map_or((0, 0), |b| (b.active_objs, b.num_objs));
-        let active_objs_delta = trend::diff(c.active_objs, ba);
-        let objsize = i64::try_from(c.objsize).unwrap_or(i64::MAX);
-        Delta {
-            name: c.name,
-            objsize: c.objsize,
-            active_objs: c.active_objs,
-            num_objs: c.num_objs,
-            active_objs_delta,
-            total_objs_delta: trend::diff(c.num_objs, bn),
-            bytes_delta: active_objs_delta.saturating_mul(objsize),
-            trend: trend::Verdict::default(),
-            per_min: trend::per_minute(active_objs_delta, since),
-        }
-    };
-    for c in latest.caches.iter() {
-        out.push(delta(c, base.find(&c.name)), GFP_KERNEL)?;
-    }
-    for b in base
-        .caches
-        .iter()
-        .filter(|b| latest.find(&b.name).is_none())
-    {
-        let gone = Cache {
-            active_objs: 0,
-            num_objs: 0,
-            ..*b
-        };
-        out.push(delta(&gone, Some(b)), GFP_KERNEL)?;
-    }
-    out.sort_unstable_by(|a, b| {
-        b.bytes_delta
-            .cmp(&a.bytes_delta)
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    Ok(())
-}
-
-/// The allocation sites of one cache.
-pub(crate) struct CacheSites {
-    pub(crate) name: Name,
-    pub(crate) sites: KVec<Site>,
-}
-
-/// Where allocation sites come from on this kernel.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SiteSource {
-    /// No sample has looked yet.
-    Unknown,
-    /// SLUB user tracking (`/sys/kernel/debug/slab/<cache>/alloc_traces`).
-    AllocTraces,
-    /// Neither `alloc_traces` nor anything else.
-    NotAvailable,
-}
-
-/// What the slab files show, behind [`Slab::state`].
-///
-/// This lock is taken by the files' show callbacks, under the seq_file lock of the read, so it
-/// is never held while a kernel file (another seq_file) is read: that is [`Io`]'s job.
+/// What the slab files show, behind [`Slab::state`]: always one sample's, replaced in one go.
 pub(crate) struct State {
-    pub(crate) baseline: Sample,
+    pub(crate) baseline: Baseline,
     /// The latest sample since the baseline (`seq` 0: none).
     pub(crate) latest: Sample,
-    /// Samples taken, baselines included.
-    seq: u64,
     pub(crate) deltas: KVec<Delta>,
-    pub(crate) trend: Trend,
-    pub(crate) sites: KVec<CacheSites>,
-    pub(crate) site_source: SiteSource,
-    /// Top sites of `/proc/allocinfo` (all allocations, by bytes), when the kernel has it.
-    pub(crate) allocinfo: Option<KVec<Site>>,
+    /// Caches missing from the latest sample's listings.
+    pub(crate) unknown: KVec<Name>,
+    /// The allocation sites of the last `snapshot slab sites`, stamped with its sample.
+    pub(crate) sites: Option<Sites>,
+    /// Whether the kernel has `/proc/allocinfo`.
+    pub(crate) allocinfo: bool,
+    trend_tracked: usize,
+    trend_dropped: usize,
+    trend_memory: usize,
     /// Bytes of the read buffer, for `status`.
     buf_bytes: usize,
     /// Periodic samples that failed, and the last error.
-    pub(crate) tick_errors: u64,
-    pub(crate) tick_last_error: i32,
+    tick_errors: u64,
+    tick_last_error: i32,
+    /// Periodic and SysRq samples skipped because another sample was in progress.
+    busy_skips: u64,
 }
 
-impl State {
-    /// Numbers `sample` and records it in the trend.
-    fn record(&mut self, sample: &mut Sample) -> Result {
-        self.seq += 1;
-        sample.seq = self.seq;
-        self.trend.record(sample.taken_ns, &sample.caches)
-    }
-
-    /// The caches whose allocation sites are worth looking up: the suspects and the top
-    /// growers of `self.deltas`.
-    fn wanted_sites(&self, out: &mut KVec<Name>) -> Result {
-        out.clear();
-        let mut growers = 0;
-        for d in self.deltas.iter() {
-            let top = d.bytes_delta > 0 && growers < SITES_TOP_GROWERS;
-            if !(top || d.trend.suspect) {
-                continue;
-            }
-            growers += usize::from(top);
-            if out.len() == SITES_MAX_CACHES {
-                break;
-            }
-            out.push(d.name, GFP_KERNEL)?;
-        }
-        Ok(())
-    }
-}
-
-/// The reading side of a sample, behind [`Slab::io`]: taken before [`Slab::state`], never
-/// under it, and never by a show callback.
+/// The reading side of a sample, behind [`Slab::io`].
 struct Io {
     /// Where the kernel's slab reports are opened from.
     files: SlabFiles,
     /// Reused for every file read.
     buf: KVVec<u8>,
-    /// The next sample, read here and then swapped into [`State`].
+    /// A sample's first reading (before the flush).
+    first: Sample,
+    /// A sample's last reading, then the sample itself, swapped into [`State`].
     next: Sample,
-    /// Caches whose sites to look up.
-    wanted: KVec<Name>,
-    /// Sites read for `wanted`, swapped into [`State`].
-    sites: KVec<CacheSites>,
-    /// `/proc/allocinfo`'s top sites, if the kernel has it, swapped into [`State`].
-    allocinfo: Option<KVec<Site>>,
+    /// The sample before (baseline or not), for caches missing from the readings.
+    prev: Sample,
+    baseline: Sample,
+    trend: Trend,
+    /// Samples taken, baselines included.
+    seq: u64,
+    /// Which caches have per-CPU sheaves, sorted by name (from the last sample).
+    sheaves: KVec<(Name, Sheaves)>,
+    /// Which caches the last flush emptied, sorted by name.
+    flushed: KVec<(Name, FlushStatus)>,
+    /// Names passed to the flush, each followed by a NUL.
+    names: KVec<u8>,
+    deltas: KVec<Delta>,
+    unknown: KVec<Name>,
+    /// Whether the kernel has `/proc/allocinfo`.
+    allocinfo: bool,
+    /// When allocation sites were read last.
+    sites_ns: Option<u64>,
+}
+
+/// Reads `/proc/slabinfo` into `out` with `buf`, stamped with the time of the read.
+fn read_slabinfo(files: &SlabFiles, buf: &mut KVVec<u8>, out: &mut Sample) -> Result {
+    let mut len = buf.len().max(BUF_MIN);
+    let (n, truncated) = loop {
+        buf.resize(len, 0, GFP_KERNEL)?;
+        match files.read(SlabFile::SlabInfo, buf) {
+            Ok(n) => break (n, false),
+            Err(e) if e == EFBIG && len < BUF_MAX => len = (len * 2).min(BUF_MAX),
+            Err(e) if e == EFBIG => break (len, true),
+            Err(e) => return Err(e),
+        }
+    };
+    out.parse(buf.get(..n).ok_or(EINVAL)?)?;
+    out.taken_ns = bridge::now_ns();
+    out.truncated = truncated;
+    Ok(())
+}
+
+/// The first number of a small sysfs file of cache `name`.
+fn sysfs_number(files: &SlabFiles, file: SlabFile<'_>) -> Option<u64> {
+    let mut text = [0u8; 64];
+    let n = match files.read(file, &mut text) {
+        Ok(n) => n,
+        Err(e) if e == EFBIG => text.len(),
+        Err(_) => return None,
+    };
+    let word = text[..n].split(|b| !b.is_ascii_digit()).next()?;
+    core::str::from_utf8(word).ok()?.parse().ok()
 }
 
 impl Io {
-    /// Reads `/proc/slabinfo` into `self.next`, stamped with the time of the read.
-    fn read(&mut self) -> Result {
-        let mut len = self.buf.len().max(BUF_MIN);
-        let (n, truncated) = loop {
-            self.buf.resize(len, 0, GFP_KERNEL)?;
-            match self.files.read(SlabFile::SlabInfo, &mut self.buf) {
-                Ok(n) => break (n, false),
-                Err(e) if e == EFBIG && len < BUF_MAX => len = (len * 2).min(BUF_MAX),
-                Err(e) if e == EFBIG => break (len, true),
-                Err(e) => return Err(e),
+    /// Whether cache `name` has sheaves: known from the last sample, else asked.
+    fn sheaves_of(&self, name: &Name) -> Sheaves {
+        if let Ok(i) = self.sheaves.binary_search_by(|(n, _)| n.cmp(name)) {
+            if self.sheaves[i].1 != Sheaves::Unknown {
+                return self.sheaves[i].1;
             }
-        };
-        let text = self.buf.get(..n).ok_or(EINVAL)?;
-        self.next.parse(text)?;
-        self.next.taken_ns = bridge::now_ns();
-        self.next.truncated = truncated;
-        Ok(())
+        }
+        match sysfs_number(&self.files, SlabFile::SheafCapacity(name.as_bytes())) {
+            Some(0) => Sheaves::No,
+            Some(_) => Sheaves::Yes,
+            None => Sheaves::Unknown,
+        }
     }
 
-    /// Reads the allocation sites of `self.wanted` into `self.sites`; returns where they
-    /// came from.
-    fn read_sites(&mut self) -> Result<SiteSource> {
-        self.sites.clear();
-        let mut source = SiteSource::Unknown;
-        for i in 0..self.wanted.len() {
-            let name = self.wanted[i];
-            let file = SlabFile::AllocTraces(name.as_bytes());
-            let n = match self.files.read(file, sites_buf(&mut self.buf)) {
-                Ok(n) => n,
-                Err(e) if e == EFBIG => SITES_READ_MAX,
-                Err(_) => {
-                    if source == SiteSource::Unknown {
-                        source = SiteSource::NotAvailable;
-                    }
+    /// Takes a sample into `self.next`: a reading, a flush of the caches that have sheaves,
+    /// a second reading, merged with the sample before (see [`sample`]). Not numbered yet.
+    fn take(&mut self, io: &SlabIoGuard) -> Result {
+        read_slabinfo(&self.files, &mut self.buf, &mut self.first)?;
+        let mut sheaves = KVec::with_capacity(self.first.caches.len(), GFP_KERNEL)?;
+        self.names.clear();
+        let mut nr = 0u32;
+        let mut any = false;
+        for c in self.first.caches.iter() {
+            let s = self.sheaves_of(&c.name);
+            sheaves.push((c.name, s), GFP_KERNEL)?;
+            if s == Sheaves::No {
+                continue;
+            }
+            any = true;
+            // A cache with many slabs is flushed only if it has few partial ones.
+            if c.num_slabs > SHRINK_MAX_PARTIAL {
+                let partial = sysfs_number(&self.files, SlabFile::Partial(c.name.as_bytes()));
+                if partial.is_none_or(|p| p > SHRINK_MAX_PARTIAL) {
                     continue;
                 }
-            };
-            source = SiteSource::AllocTraces;
-            let mut sites = KVec::new();
-            parse::alloc_traces::<SITES_PER_CACHE>(self.buf.get(..n).unwrap_or(&[]), &mut sites)?;
-            self.sites.push(CacheSites { name, sites }, GFP_KERNEL)?;
+            }
+            self.names
+                .extend_from_slice(c.name.as_bytes(), GFP_KERNEL)?;
+            self.names.push(0, GFP_KERNEL)?;
+            nr += 1;
         }
-        Ok(source)
+        self.sheaves = sheaves;
+
+        let mut status = KVec::new();
+        status.resize(nr as usize, FlushStatus::NotDone, GFP_KERNEL)?;
+        let precision = if !any {
+            Precision::NoSheaves
+        } else {
+            let flush = self.files.flush(io, &self.names, nr, &mut status);
+            match flush.result {
+                Ok(()) if flush.flushed == 0 && nr != 0 => {
+                    Precision::Approximate(FlushError::Other(ENOENT))
+                }
+                Ok(()) => Precision::Flushed {
+                    caches: flush.flushed,
+                    duration_ns: flush.duration_ns,
+                },
+                Err(e) => Precision::Approximate(e),
+            }
+        };
+        self.flushed.clear();
+        let names = self.names.split(|b| *b == 0).filter(|n| !n.is_empty());
+        for (name, s) in names.zip(status.iter()) {
+            self.flushed.push((Name::new(name).0, *s), GFP_KERNEL)?;
+        }
+
+        read_slabinfo(&self.files, &mut self.buf, &mut self.next)?;
+        self.next.precision = precision;
+        for c in self.next.caches.iter_mut() {
+            let sheaves = self
+                .sheaves
+                .binary_search_by(|(n, _)| n.cmp(&c.name))
+                .map_or(Sheaves::Unknown, |i| self.sheaves[i].1);
+            let flushed = self
+                .flushed
+                .binary_search_by(|(n, _)| n.cmp(&c.name))
+                .is_ok_and(|i| self.flushed[i].1 == FlushStatus::Done);
+            c.exact = sheaves == Sheaves::No || (sheaves == Sheaves::Yes && flushed);
+        }
+        sample::merge(&self.first, &mut self.next, &self.prev)
     }
 
-    /// Reads the top sites of `/proc/allocinfo`, if the kernel has it.
-    fn read_allocinfo(&mut self) -> Result {
-        let Some(top) = self.allocinfo.as_mut() else {
-            return Ok(());
-        };
-        let n = match self
-            .files
-            .read(SlabFile::AllocInfo, sites_buf(&mut self.buf))
-        {
-            Ok(n) => n,
-            Err(e) if e == EFBIG => SITES_READ_MAX,
-            Err(_) => return Ok(()),
-        };
-        parse::allocinfo::<SITES_PER_CACHE>(self.buf.get(..n).unwrap_or(&[]), top)
+    /// Numbers `self.next`, records it in the trend, and keeps it as the sample before the
+    /// next one.
+    fn record(&mut self) -> Result {
+        self.seq += 1;
+        self.next.seq = self.seq;
+        self.trend.record(self.next.taken_ns, &self.next.caches)?;
+        self.prev.copy_from(&self.next)
+    }
+
+    /// Ranks `self.next` against the baseline into `self.deltas`, with the trend's verdicts.
+    fn rank(&mut self) -> Result {
+        sample::rank(
+            &self.baseline,
+            &self.next,
+            &mut self.deltas,
+            &mut self.unknown,
+        )?;
+        for d in self.deltas.iter_mut() {
+            if let Some(v) = self.trend.verdict(&d.name) {
+                d.trend = v;
+                if v.per_min.is_some() {
+                    d.per_min = v.per_min;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
-/// The part of `buf` an allocation site file is read into: its first [`SITES_READ_MAX`] bytes.
-fn sites_buf(buf: &mut KVVec<u8>) -> &mut [u8] {
-    let n = buf.len().min(SITES_READ_MAX);
-    &mut buf[..n]
+impl State {
+    /// Copies the trend's and buffer's figures of `io`.
+    fn figures(&mut self, io: &Io) {
+        self.trend_tracked = io.trend.tracked();
+        self.trend_dropped = io.trend.dropped;
+        self.trend_memory = io.trend.memory();
+        self.buf_bytes = io.buf.capacity();
+    }
 }
 
 /// The slab sampler: baseline, latest sample, trend and allocation sites.
-///
-/// Lock order: `io`, then `state`; `state` alone in show callbacks.
 #[pin_data]
 pub(crate) struct Slab {
     pub(crate) params: Params,
-    /// Serialises samples and owns what they read with.
+    /// What samples read with; taken under the slab io lock only.
     #[pin]
     io: Mutex<Io>,
     /// What the files show.
@@ -359,35 +331,52 @@ pub(crate) struct Slab {
 impl Slab {
     /// Takes the baseline (at load).
     pub(crate) fn new(params: Params) -> Result<impl PinInit<Self>> {
+        let files = SlabFiles::open()?;
+        let allocinfo = files.exists(SlabFile::AllocInfo);
         let mut io = Io {
-            files: SlabFiles::open()?,
+            files,
             buf: KVVec::new(),
+            first: Sample::empty(),
             next: Sample::empty(),
-            wanted: KVec::new(),
-            sites: KVec::new(),
-            allocinfo: None,
+            prev: Sample::empty(),
+            baseline: Sample::empty(),
+            trend: Trend::new(params.k as usize, params.m)?,
+            seq: 0,
+            sheaves: KVec::new(),
+            flushed: KVec::new(),
+            names: KVec::new(),
+            deltas: KVec::new(),
+            unknown: KVec::new(),
+            allocinfo,
+            sites_ns: None,
         };
         let mut state = State {
-            baseline: Sample::empty(),
+            baseline: Baseline {
+                seq: 0,
+                taken_ns: 0,
+                caches: 0,
+                precision: Precision::None,
+                exact: 0,
+                approximate: 0,
+            },
             latest: Sample::empty(),
-            seq: 0,
             deltas: KVec::new(),
-            trend: Trend::new(params.k as usize, params.m)?,
-            sites: KVec::new(),
-            site_source: SiteSource::Unknown,
-            allocinfo: None,
+            unknown: KVec::new(),
+            sites: None,
+            allocinfo,
+            trend_tracked: 0,
+            trend_dropped: 0,
+            trend_memory: 0,
             buf_bytes: 0,
             tick_errors: 0,
             tick_last_error: 0,
+            busy_skips: 0,
         };
-        if io.files.exists(SlabFile::AllocInfo) {
-            io.allocinfo = Some(KVec::new());
-            state.allocinfo = Some(KVec::new());
+        {
+            let guard = SlabIoGuard::lock_killable()?;
+            take_baseline(&mut io, &guard)?;
+            publish_baseline(&io, &mut state);
         }
-        io.read()?;
-        state.record(&mut io.next)?;
-        core::mem::swap(&mut state.baseline, &mut io.next);
-        state.buf_bytes = io.buf.capacity();
         Ok(pin_init!(Self {
             params,
             io <- new_mutex!(io, "kintrospect_slab_io"),
@@ -395,64 +384,84 @@ impl Slab {
         }))
     }
 
-    /// Records a new baseline; the deltas start again from it.
+    /// Records a new baseline; the deltas start again from it. Waits (killably) for a sample
+    /// in progress.
     pub(crate) fn baseline(&self) -> Result {
+        let guard = SlabIoGuard::lock_killable()?;
         let mut io = self.io.lock();
-        io.read()?;
-        let mut s = self.state.lock();
-        s.record(&mut io.next)?;
-        core::mem::swap(&mut s.baseline, &mut io.next);
-        s.latest.seq = 0;
-        s.latest.caches.clear();
-        s.deltas.clear();
-        s.sites.clear();
-        s.buf_bytes = io.buf.capacity();
+        take_baseline(&mut io, &guard)?;
+        // The new baseline is published with the old state cleared, in one go.
+        publish_baseline(&io, &mut self.state.lock());
         Ok(())
     }
 
-    /// Takes a sample and compares it with the baseline: `snapshot slab`, the periodic
-    /// sampler, and (for the SysRq key and `snapshot all`) any process-context caller.
-    pub(crate) fn sample(&self) -> Result {
+    /// Takes a sample and compares it with the baseline; with `sites`, also reads the
+    /// allocation sites of the top growers and suspects (`snapshot slab sites`).
+    ///
+    /// `Caller::Control` waits (killably: `EINTR`) for a sample in progress, the others get
+    /// `EBUSY`; `sites` more often than every [`sites::MIN_INTERVAL_MS`] gets `EAGAIN`.
+    pub(crate) fn sample(&self, caller: Caller, sites: bool) -> Result {
+        let guard = match caller {
+            Caller::Control => SlabIoGuard::lock_killable()?,
+            Caller::Periodic | Caller::Sysrq => SlabIoGuard::try_lock()?,
+        };
         let mut io_guard = self.io.lock();
         let io = &mut *io_guard;
-        io.read()?;
-        {
-            let mut s_guard = self.state.lock();
-            let s = &mut *s_guard;
-            s.record(&mut io.next)?;
-            core::mem::swap(&mut s.latest, &mut io.next);
-            rank(&s.baseline, &s.latest, &mut s.deltas)?;
-            for d in s.deltas.iter_mut() {
-                if let Some(v) = s.trend.verdict(&d.name) {
-                    d.trend = v;
-                    if v.per_min.is_some() {
-                        d.per_min = v.per_min;
-                    }
-                }
+        if sites {
+            let now = bridge::now_ns();
+            let min = sites::MIN_INTERVAL_MS * 1_000_000;
+            if io.sites_ns.is_some_and(|t| now.saturating_sub(t) < min) {
+                return Err(EAGAIN);
             }
-            s.wanted_sites(&mut io.wanted)?;
-            s.buf_bytes = io.buf.capacity();
+            io.sites_ns = Some(now);
         }
-        let source = io.read_sites()?;
-        io.read_allocinfo()?;
+        io.take(&guard)?;
+        io.record()?;
+        io.rank()?;
+        let sites = if sites {
+            Some(sites::read(
+                &io.files,
+                &mut io.buf,
+                &io.deltas,
+                io.next.seq,
+                io.next.taken_ns,
+                io.allocinfo,
+            )?)
+        } else {
+            None
+        };
         let mut s = self.state.lock();
-        core::mem::swap(&mut s.sites, &mut io.sites);
-        if source != SiteSource::Unknown {
-            s.site_source = source;
+        core::mem::swap(&mut s.latest, &mut io.next);
+        core::mem::swap(&mut s.deltas, &mut io.deltas);
+        core::mem::swap(&mut s.unknown, &mut io.unknown);
+        if sites.is_some() {
+            s.sites = sites;
         }
-        if let (Some(a), Some(b)) = (s.allocinfo.as_mut(), io.allocinfo.as_mut()) {
-            core::mem::swap(a, b);
-        }
+        s.figures(io);
         Ok(())
     }
 
-    /// One periodic sample; a failure is counted (see `status`) and the next tick retries.
+    /// One periodic sample: skipped when another is in progress; a failure is counted (see
+    /// `status`) and the next tick retries.
     pub(crate) fn tick(&self) {
-        if let Err(e) = self.sample() {
-            let mut s = self.state.lock();
-            s.tick_errors += 1;
-            s.tick_last_error = e.to_errno();
+        match self.sample(Caller::Periodic, false) {
+            Ok(()) => {}
+            Err(e) if e == EBUSY => self.state.lock().busy_skips += 1,
+            Err(e) => {
+                let mut s = self.state.lock();
+                s.tick_errors += 1;
+                s.tick_last_error = e.to_errno();
+            }
         }
+    }
+
+    /// A SysRq sample: skipped (and counted) when another is in progress.
+    pub(crate) fn sysrq(&self) -> Result {
+        let r = self.sample(Caller::Sysrq, false);
+        if r == Err(EBUSY) {
+            self.state.lock().busy_skips += 1;
+        }
+        r
     }
 
     /// Writes the `slab_delta` file.
@@ -465,114 +474,62 @@ impl Slab {
         format::json(&self.state.lock(), f)
     }
 
-    /// Writes the slab lines of `status`.
-    pub(crate) fn write_status(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// What `status` shows of the slab report.
+    pub(crate) fn counters(&self) -> Counters {
         let s = self.state.lock();
-        writeln!(f, "slab_interval_ms: {}", self.params.interval_ms)?;
-        writeln!(f, "slab_trend_samples: {}", self.params.k)?;
-        writeln!(f, "slab_trend_min_growth: {}", self.params.m)?;
-        writeln!(f, "slab_caches_tracked: {}", s.trend.tracked())?;
-        writeln!(f, "slab_caches_dropped: {}", s.trend.dropped)?;
-        writeln!(f, "slab_trend_memory_bytes: {}", s.trend.memory())?;
-        writeln!(f, "slab_buffer_bytes: {}", s.buf_bytes)?;
-        writeln!(
-            f,
-            "slab_periodic_errors: {} (last {})",
-            s.tick_errors, s.tick_last_error
-        )
+        Counters {
+            params: self.params,
+            caches_tracked: s.trend_tracked,
+            caches_dropped: s.trend_dropped,
+            trend_memory: s.trend_memory,
+            buffer_bytes: s.buf_bytes,
+            periodic_errors: s.tick_errors,
+            periodic_last_error: s.tick_last_error,
+            skipped_busy: s.busy_skips,
+        }
     }
 }
 
-#[cfg(kintrospect_kunit)]
-#[kernel::macros::kunit_tests(kintrospect_slab)]
-mod tests {
-    use super::*;
+/// What `status` shows of the slab report.
+pub(crate) struct Counters {
+    /// The sampling parameters.
+    pub(crate) params: Params,
+    /// Caches the trend follows, and those it had no room for.
+    pub(crate) caches_tracked: usize,
+    pub(crate) caches_dropped: usize,
+    /// Bytes of the trend ring and of the slabinfo buffer.
+    pub(crate) trend_memory: usize,
+    pub(crate) buffer_bytes: usize,
+    /// Periodic samples that failed, and the errno of the last one.
+    pub(crate) periodic_errors: u64,
+    pub(crate) periodic_last_error: i32,
+    /// Periodic and SysRq samples skipped because another one was in progress.
+    pub(crate) skipped_busy: u64,
+}
 
-    fn sample(taken_ns: u64, caches: &[(&[u8], u64, u64)]) -> Result<Sample> {
-        let mut s = Sample::empty();
-        s.seq = 1;
-        s.taken_ns = taken_ns;
-        for (name, active, objsize) in caches {
-            s.caches.push(
-                Cache {
-                    name: Name::new(name).0,
-                    active_objs: *active,
-                    num_objs: *active + 1,
-                    objsize: *objsize,
-                    objperslab: 1,
-                    pagesperslab: 1,
-                    active_slabs: 1,
-                    num_slabs: 1,
-                },
-                GFP_KERNEL,
-            )?;
-        }
-        s.caches.sort_unstable_by_key(|c| c.name);
-        Ok(s)
-    }
+/// Takes a sample with `io` and makes it the baseline.
+fn take_baseline(io: &mut Io, guard: &SlabIoGuard) -> Result {
+    io.take(guard)?;
+    io.record()?;
+    io.baseline.copy_from(&io.next)
+}
 
-    #[test]
-    fn ranks_by_bytes_grown_with_shrinkers_last() -> Result {
-        let base = sample(
-            0,
-            &[
-                (b"a", 10, 64),
-                (b"b", 10, 4096),
-                (b"c", 10, 8),
-                (b"gone", 5, 32),
-            ],
-        )?;
-        let latest = sample(
-            60_000_000_000,
-            &[
-                (b"a", 1010, 64),
-                (b"b", 9, 4096),
-                (b"c", 10, 8),
-                (b"new", 3, 512),
-            ],
-        )?;
-        let mut out = KVec::new();
-        rank(&base, &latest, &mut out)?;
-        let got: KVec<(&[u8], i64)> = {
-            let mut v = KVec::new();
-            for d in out.iter() {
-                v.push((d.name.as_bytes(), d.bytes_delta), GFP_KERNEL)?;
-            }
-            v
-        };
-        assert_eq!(
-            &got[..],
-            &[
-                (&b"a"[..], 64_000),
-                (b"new", 1536),
-                (b"c", 0),
-                (b"gone", -160),
-                (b"b", -4096)
-            ]
-        );
-        assert_eq!(out[0].active_objs_delta, 1000);
-        assert_eq!(out[0].total_objs_delta, 1000);
-        assert_eq!(out[0].per_min, Some(1000));
-        assert_eq!(out[3].active_objs, 0);
-        Ok(())
-    }
-
-    #[test]
-    fn parses_a_whole_slabinfo() -> Result {
-        let text = b"slabinfo - version: 2.1\n\
-                     # name            <active_objs> <num_objs> <objsize> <objperslab> \
-                     <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata \
-                     <active_slabs> <num_slabs> <sharedavail>\n\
-                     zz 1 2 3 4 5 : tunables 0 0 0 : slabdata 6 7 0\n\
-                     broken line\n\
-                     aa 10 20 30 40 50 : tunables 0 0 0 : slabdata 60 70 0\n";
-        let mut s = Sample::empty();
-        s.parse(text)?;
-        assert_eq!(s.caches.len(), 2);
-        assert_eq!(s.rejected, 1);
-        assert_eq!(s.caches[0].name.as_bytes(), b"aa");
-        assert_eq!(s.find(&Name::new(b"zz").0).map(|c| c.num_slabs), Some(7));
-        assert_eq!(s.parse(b"slabinfo - version: 3.0\n"), Err(EPROTO));
-        Ok(())
-    }
+/// Shows the baseline of `io` in `state`, clearing what was compared with the old one.
+fn publish_baseline(io: &Io, state: &mut State) {
+    let (exact, approximate) = io.baseline.exactness();
+    state.baseline = Baseline {
+        seq: io.baseline.seq,
+        taken_ns: io.baseline.taken_ns,
+        caches: io.baseline.counts().0,
+        precision: io.baseline.precision,
+        exact,
+        approximate,
+    };
+    state.latest.seq = 0;
+    state.latest.caches.clear();
+    state.latest.precision = Precision::None;
+    state.deltas.clear();
+    state.unknown.clear();
+    state.sites = None;
+    state.figures(io);
 }

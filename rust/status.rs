@@ -1,44 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `status` file: what kintrospect is and what this kernel lets it see.
+//! The `status` file: what kintrospect is, what this kernel lets it see, and what it holds.
+//!
+//! Every line of `status` is written here: the reports hand over their numbers.
 
-use crate::bridge;
-use kernel::{
-    fmt,
-    prelude::*, //
+use crate::{
+    bridge,
+    slab, //
 };
+use kernel::fmt;
 
 /// Module version, reported in `status`.
 pub(crate) const VERSION: &str = "0.1.0";
 
-/// What `status` reports, gathered once at load.
+/// What `status` reports that is known at load.
 pub(crate) struct Status {
-    pub(crate) sysrq_key: u8,
-    pub(crate) nmi_timeout_ms: u32,
-    pub(crate) test_paths: bool,
+    /// The module parameters, as checked.
+    pub(crate) params: bridge::Params,
     pub(crate) nr_cpu_slots: usize,
     pub(crate) snapshot_memory: usize,
 }
 
+/// What `status` reports that changes while kintrospect runs, read for each read of it.
+pub(crate) struct Live {
+    pub(crate) slab: slab::Counters,
+    pub(crate) locks_buffer_bytes: usize,
+    /// Objects the leak test path keeps (`test_paths=1` only).
+    pub(crate) test_leak_objects: Option<u64>,
+}
+
 impl Status {
     /// Writes `status`: one `key: value` line each.
-    pub(crate) fn write(&self, f: &mut fmt::Formatter<'_>, release: &CStr) -> fmt::Result {
+    pub(crate) fn write(&self, f: &mut fmt::Formatter<'_>, live: &Live) -> fmt::Result {
+        let p = &self.params;
         writeln!(f, "version: {VERSION}")?;
+        let release = bridge::kernel_release();
         writeln!(f, "kernel: {}", release.to_str().unwrap_or("?"))?;
         for feature in bridge::features() {
             let name = feature.name().to_str().unwrap_or("?");
             writeln!(f, "{name}: {}", yes_no(feature.enabled()))?;
         }
-        writeln!(f, "sysrq_key: {}", char::from(self.sysrq_key))?;
-        writeln!(f, "nmi_timeout_ms: {}", self.nmi_timeout_ms)?;
-        writeln!(f, "test_paths: {}", yes_no(self.test_paths))?;
+        writeln!(f, "sysrq_key: {}", char::from(p.sysrq_key))?;
+        writeln!(f, "nmi_timeout_ms: {}", p.nmi_timeout_ms)?;
+        writeln!(f, "test_paths: {}", yes_no(p.test_paths))?;
         writeln!(f, "cpu_slots: {}", self.nr_cpu_slots)?;
-        writeln!(f, "snapshot_memory_bytes: {}", self.snapshot_memory)
-    }
-
-    /// Reads the running kernel's release for [`Status::write`].
-    pub(crate) fn kernel_release() -> &'static CStr {
-        bridge::kernel_release()
+        writeln!(f, "snapshot_memory_bytes: {}", self.snapshot_memory)?;
+        let s = &live.slab;
+        writeln!(f, "slab_interval_ms: {}", s.params.interval_ms)?;
+        writeln!(f, "slab_trend_samples: {}", s.params.k)?;
+        writeln!(f, "slab_trend_min_growth: {}", s.params.m)?;
+        writeln!(f, "slab_caches_tracked: {}", s.caches_tracked)?;
+        writeln!(f, "slab_caches_dropped: {}", s.caches_dropped)?;
+        writeln!(f, "slab_trend_memory_bytes: {}", s.trend_memory)?;
+        writeln!(f, "slab_buffer_bytes: {}", s.buffer_bytes)?;
+        writeln!(
+            f,
+            "slab_periodic_errors: {} (last {})",
+            s.periodic_errors, s.periodic_last_error
+        )?;
+        writeln!(f, "slab_samples_skipped_busy: {}", s.skipped_busy)?;
+        writeln!(f, "locks_buffer_bytes: {}", live.locks_buffer_bytes)?;
+        match live.test_leak_objects {
+            Some(n) => writeln!(f, "test_leak_objects: {n}"),
+            None => Ok(()),
+        }
     }
 }
 

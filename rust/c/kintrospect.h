@@ -285,23 +285,51 @@ void kintrospect_params_read(struct kintrospect_params *p);
 const struct kintrospect_feature *kintrospect_features(u32 *nr);
 const char *kintrospect_kernel_release(void);
 
-/* slab.c: slab reports, periodic sampling, the leak test path. */
+/* slab.c: slab reports, precise counts, the leak test path. */
 #define KINTROSPECT_LEAK_OBJ_SIZE	256
 #define KINTROSPECT_LEAK_MAX		1000000
 
 #define KINTROSPECT_SLAB_PATH_MAX	160
 
-/* The kernel's slab reports kintrospect reads. */
+/* The kernel's slab reports kintrospect reads (mirrored by rust/bridge/slab.rs). */
 enum kintrospect_slab_file {
 	KINTROSPECT_SLAB_FILE_SLABINFO = 0,	/* /proc/slabinfo */
 	KINTROSPECT_SLAB_FILE_ALLOCINFO = 1,	/* /proc/allocinfo */
 	KINTROSPECT_SLAB_FILE_ALLOC_TRACES = 2,	/* SLUB debugfs, per cache */
+	KINTROSPECT_SLAB_FILE_SHEAF_CAPACITY = 3, /* SLUB sysfs, per cache */
+	KINTROSPECT_SLAB_FILE_PARTIAL = 4,	/* SLUB sysfs, per cache */
 };
+
+/* What a flush did to one cache (mirrored by rust/bridge/slab.rs). */
+enum kintrospect_slab_flush_status {
+	KINTROSPECT_SLAB_FLUSH_NOT_DONE = 0,	/* not reached */
+	KINTROSPECT_SLAB_FLUSH_DONE = 1,	/* its shrink file was written */
+	KINTROSPECT_SLAB_FLUSH_FAILED = 2,	/* the write failed (cache gone?) */
+};
+
+/* How long a flush may make its caller wait, in ms. */
+#define KINTROSPECT_SLAB_PROBE_TIMEOUT_MS	500
+#define KINTROSPECT_SLAB_FLUSH_TIMEOUT_MS	5000
+
+/* The outcome of kintrospect_slab_flush(). */
+struct kintrospect_slab_flush_info {
+	s32 error;		/* 0 or why nothing is known to be flushed */
+	u32 cpu;		/* -EAGAIN: the first CPU that ran no work item */
+	u32 nr_stuck;		/* -EAGAIN: how many did not */
+	u32 flushed;		/* caches whose shrink file was written */
+	u64 duration_ns;	/* probe and flush */
+};
+
+static_assert(sizeof(struct kintrospect_slab_flush_info) == 24);
 
 int kintrospect_slab_files_init(void);
 void kintrospect_slab_files_exit(void);
 int kintrospect_read_slab_file(u32 which, const char *cache, char *buf,
 			       size_t len, size_t *out);
+int kintrospect_slab_flush(const char *names, size_t len, u32 nr, u8 *status,
+			   struct kintrospect_slab_flush_info *info);
+int kintrospect_slab_io_lock(bool wait);
+void kintrospect_slab_io_unlock(void);
 u64 kintrospect_now_ns(void);
 int kintrospect_leak_init(void);
 void kintrospect_leak_exit(void);

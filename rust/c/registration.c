@@ -53,9 +53,10 @@ void kintrospect_sysrq_deferred(void)
 }
 
 /*
- * The periodic tick: a self-rearming delayed work on an unbound workqueue
- * (it may block on kernel files, and must not queue behind a CPU that is
- * stuck with preemption off). cancel_delayed_work_sync() stops a
+ * The periodic tick: a self-rearming delayed work on the unbound workqueue
+ * for long work items (a slab sample waits for slab_mutex and for a flush:
+ * it must neither hold up the per-CPU system workqueue nor depend on one
+ * CPU, which may be stuck with preemption off). cancel_delayed_work_sync() stops a
  * self-rearming work for good.
  */
 static void kintrospect_tick_fn(struct work_struct *work);
@@ -65,7 +66,7 @@ static unsigned long kintrospect_tick_delay;
 static void kintrospect_tick_fn(struct work_struct *work)
 {
 	kintrospect_ops->tick(kintrospect_data);
-	queue_delayed_work(system_dfl_wq, &kintrospect_tick_work,
+	queue_delayed_work(system_dfl_long_wq, &kintrospect_tick_work,
 			   kintrospect_tick_delay);
 }
 
@@ -76,7 +77,7 @@ static void kintrospect_tick_fn(struct work_struct *work)
 void kintrospect_tick_start(u32 interval_ms)
 {
 	kintrospect_tick_delay = max(msecs_to_jiffies(interval_ms), 1UL);
-	queue_delayed_work(system_dfl_wq, &kintrospect_tick_work,
+	queue_delayed_work(system_dfl_long_wq, &kintrospect_tick_work,
 			   kintrospect_tick_delay);
 }
 

@@ -6,13 +6,24 @@
 //! seq_file may call it twice for one read) and never reads a kernel file itself.
 
 use super::{
-    CacheSites,
+    sites::{
+        self,
+        Found,
+        Sites, //
+    },
     Delta,
     Params,
-    SiteSource,
+    Precision,
     State, //
 };
-use crate::json;
+use crate::{
+    bridge::{
+        FlushError,
+        FLUSH_TIMEOUT_MS,
+        PROBE_TIMEOUT_MS, //
+    },
+    json,
+};
 use kernel::{
     fmt::{
         self,
@@ -21,9 +32,8 @@ use kernel::{
     prelude::*,
 };
 
-/// What the text says when there are no allocation sites.
-pub(crate) const NO_SITES: &str =
-    "allocation sites: not available (boot with slab_debug=U for SLUB user tracking)";
+/// What the text says for a cache without `alloc_traces`.
+pub(crate) const NO_SITES: &str = "not available (boot with slab_debug=U for SLUB user tracking)";
 
 /// What the text says when the kernel has no `/proc/allocinfo`.
 pub(crate) const NO_ALLOCINFO: &str =
@@ -48,24 +58,158 @@ impl fmt::Display for Secs {
     }
 }
 
-/// One ranked line: name, size, objects and deltas, bytes.
+/// Why a flush did not complete, for people.
+struct Why(FlushError);
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            FlushError::CpuStuck { cpu, nr } => {
+                write!(f, "CPU {cpu}")?;
+                if nr > 1 {
+                    write!(f, " (and {} other CPUs)", nr - 1)?;
+                }
+                write!(
+                    f,
+                    " ran no work item within {PROBE_TIMEOUT_MS} ms; SLUB's flush would wait for \
+                     it, so nothing was flushed"
+                )
+            }
+            FlushError::Busy => {
+                f.write_str("CPU hotplug in progress, or an earlier flush has still not returned")
+            }
+            FlushError::TimedOut => write!(
+                f,
+                "the flush did not end within {FLUSH_TIMEOUT_MS} ms (a CPU may be stuck)"
+            ),
+            FlushError::Interrupted => f.write_str("the writer was killed during the flush"),
+            FlushError::Other(e) => write!(f, "the flush failed ({e:?})"),
+        }
+    }
+}
+
+/// How a sample's counts were taken, for people.
+struct How(Precision, usize, usize);
+
+impl fmt::Display for How {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let How(p, exact, approximate) = *self;
+        match p {
+            Precision::None => f.write_str("none"),
+            Precision::NoSheaves => f.write_str(
+                "exact (no cache has per-CPU sheaves: SLUB debugging such as slab_debug=U \
+                 turns them off)",
+            ),
+            Precision::Flushed {
+                caches,
+                duration_ns,
+            } if approximate == 0 => f.write_fmt(fmt!(
+                "exact (per-CPU sheaves of {caches} caches flushed in {} before the reading)",
+                Secs(duration_ns)
+            )),
+            Precision::Flushed {
+                caches,
+                duration_ns,
+            } => f.write_fmt(fmt!(
+                "{exact} caches exact, {approximate} APPROXIMATE (marked ~: not flushed, e.g. \
+                 more than {} partial slabs, or created meanwhile); {caches} flushed in {}",
+                super::SHRINK_MAX_PARTIAL,
+                Secs(duration_ns)
+            )),
+            Precision::Approximate(why) => f.write_fmt(fmt!(
+                "APPROXIMATE for {approximate} caches (marked ~: they count objects cached in \
+                 per-CPU sheaves as active): {}",
+                Why(why)
+            )),
+        }
+    }
+}
+
+/// A sample's precision as one JSON word.
+fn precision_word(p: Precision) -> &'static str {
+    match p {
+        Precision::None => "none",
+        Precision::NoSheaves => "no_sheaves",
+        Precision::Flushed { .. } => "flushed",
+        Precision::Approximate(_) => "approximate",
+    }
+}
+
+/// One ranked line: name, size, objects and deltas, bytes; `~` when approximate.
 fn write_row(f: &mut fmt::Formatter<'_>, d: &Delta) -> fmt::Result {
     writeln!(
         f,
-        "  {:<24} {:>7} {:>11} {:>+9} {:>11} {:>+9} {:>+13}",
+        "  {:<24} {:>7} {:>11} {:>+9} {:>11} {:>+9} {:>+13}{}",
         name(d.name.as_bytes()),
         d.objsize,
         d.active_objs,
         d.active_objs_delta,
         d.num_objs,
         d.total_objs_delta,
-        d.bytes_delta
+        d.bytes_delta,
+        if d.exact { "" } else { " ~" }
     )
 }
 
-/// The sites looked up for cache `d`, if any.
-fn sites_of<'a>(s: &'a State, d: &Delta) -> Option<&'a CacheSites> {
-    s.sites.iter().find(|c| c.name == d.name)
+/// Writes the allocation sites section.
+fn write_sites(f: &mut fmt::Formatter<'_>, sites: Option<&Sites>, latest: u64) -> fmt::Result {
+    let Some(sites) = sites else {
+        return writeln!(
+            f,
+            "allocation sites: not looked up; write \"snapshot slab sites\" to control (it opens \
+             SLUB's alloc_traces, which walks every object of a cache with IRQs off: at most \
+             {} caches of up to {} objects, once every {} s)",
+            sites::MAX_CACHES,
+            sites::MAX_OBJECTS,
+            sites::MIN_INTERVAL_MS / 1000
+        );
+    };
+    f.write_fmt(fmt!(
+        "allocation sites (snapshot slab sites with sample {} at {}",
+        sites.seq,
+        Secs(sites.taken_ns)
+    ))?;
+    if sites.seq != latest {
+        write!(f, ", not the latest sample")?;
+    }
+    writeln!(f, "; SLUB alloc_traces: live objects per call site):")?;
+    if sites.caches.is_empty() {
+        writeln!(f, "  no growing cache to look up")?;
+    }
+    for c in sites.caches.iter() {
+        write!(f, "  {}:", name(c.name.as_bytes()))?;
+        match &c.found {
+            Found::Sites(list) if list.is_empty() => writeln!(f, " none recorded")?,
+            Found::Sites(list) => {
+                f.write_char('\n')?;
+                for site in list.iter() {
+                    writeln!(f, "    {:>9}  {}", site.count, name(site.symbol()))?;
+                }
+            }
+            Found::TooLarge => writeln!(
+                f,
+                " skipped: {} objects, more than {} (alloc_traces would walk them all with \
+                 IRQs off)",
+                c.num_objs,
+                sites::MAX_OBJECTS
+            )?,
+            Found::NotAvailable => writeln!(f, " {NO_SITES}")?,
+            Found::Error(e) => writeln!(f, " error {e:?}")?,
+        }
+    }
+    match &sites.allocinfo {
+        None => writeln!(f, "{NO_ALLOCINFO}"),
+        Some(top) => {
+            writeln!(
+                f,
+                "/proc/allocinfo, top sites by bytes (all allocations, not per cache):"
+            )?;
+            for site in top.iter() {
+                writeln!(f, "    {:>12}  {}", site.count, name(site.symbol()))?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Writes `slab_delta`.
@@ -88,13 +232,16 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
     }
     if latest.seq == 0 {
         return f.write_fmt(fmt!(
-            "baseline: sample {} at {}, {} caches\n\
+            "baseline: sample {} at {}, {} caches; counts {}\n\
              no sample since the baseline: write \"snapshot slab\" to control\n",
             base.seq,
             Secs(base.taken_ns),
-            base.caches.len()
+            base.caches,
+            How(base.precision, base.exact, base.approximate)
         ));
     }
+    let (listed, nr_unknown) = latest.counts();
+    let (exact, approximate) = latest.exactness();
     f.write_fmt(fmt!(
         "sample {} at {}, {} after the baseline (sample {} at {}); {} caches\n",
         latest.seq,
@@ -102,7 +249,15 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
         Secs(latest.taken_ns.saturating_sub(base.taken_ns)),
         base.seq,
         Secs(base.taken_ns),
-        latest.caches.len()
+        listed
+    ))?;
+    f.write_fmt(fmt!(
+        "counts: {}\n",
+        How(latest.precision, exact, approximate)
+    ))?;
+    f.write_fmt(fmt!(
+        "baseline counts: {}\n",
+        How(base.precision, base.exact, base.approximate)
     ))?;
     if latest.rejected != 0 || latest.cut_names != 0 || latest.truncated {
         writeln!(
@@ -116,6 +271,17 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
                 ""
             }
         )?;
+    }
+    if nr_unknown != 0 {
+        write!(
+            f,
+            "unknown: {nr_unknown} caches missing from this sample's slabinfo listings (it \
+             skips a cache while others are created or destroyed), kept, not ranked:"
+        )?;
+        for n in s.unknown.iter() {
+            write!(f, " {}", name(n.as_bytes()))?;
+        }
+        f.write_char('\n')?;
     }
 
     let suspects = s.deltas.iter().filter(|d| d.trend.suspect);
@@ -134,8 +300,13 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
             }
             writeln!(
                 f,
-                " {:>4}/{:<4} {:>11} {:>+9} {:>+13}",
-                d.trend.grew, d.trend.intervals, d.active_objs, d.active_objs_delta, d.bytes_delta
+                " {:>4}/{:<4} {:>11} {:>+9} {:>+13}{}",
+                d.trend.grew,
+                d.trend.intervals,
+                d.active_objs,
+                d.active_objs_delta,
+                d.bytes_delta,
+                if d.exact { "" } else { " ~" }
             )?;
         }
     } else {
@@ -144,7 +315,7 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
 
     writeln!(
         f,
-        "\nranked by bytes grown since the baseline (active objects x objsize):"
+        "\nranked by bytes grown since the baseline (active objects x objsize; ~ approximate):"
     )?;
     writeln!(
         f,
@@ -164,51 +335,88 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
     writeln!(f, "{same} caches unchanged")?;
 
     f.write_char('\n')?;
-    if s.site_source == SiteSource::AllocTraces {
-        writeln!(
-            f,
-            "allocation sites (SLUB alloc_traces: live objects per call site):"
-        )?;
-        for d in s.deltas.iter() {
-            let Some(c) = sites_of(s, d) else {
-                continue;
-            };
-            writeln!(f, "  {}:", name(d.name.as_bytes()))?;
-            if c.sites.is_empty() {
-                writeln!(f, "    none recorded")?;
-            }
-            for site in c.sites.iter() {
-                writeln!(f, "    {:>9}  {}", site.count, name(site.symbol()))?;
+    write_sites(f, s.sites.as_ref(), latest.seq)?;
+    if s.sites.is_none() && !s.allocinfo {
+        writeln!(f, "{NO_ALLOCINFO}")?;
+    }
+    Ok(())
+}
+
+/// Writes the `"sites"` member of `slab_delta.json`.
+fn json_sites(f: &mut fmt::Formatter<'_>, sites: Option<&Sites>) -> fmt::Result {
+    let Some(sites) = sites else {
+        return f.write_str("null");
+    };
+    write!(
+        f,
+        "{{\"seq\":{},\"taken_ns\":{},\"caches\":[",
+        sites.seq, sites.taken_ns
+    )?;
+    for (i, c) in sites.caches.iter().enumerate() {
+        if i != 0 {
+            f.write_char(',')?;
+        }
+        let status = match &c.found {
+            Found::Sites(_) => "found",
+            Found::TooLarge => "too_many_objects",
+            Found::NotAvailable => "not_available",
+            Found::Error(_) => "error",
+        };
+        f.write_fmt(fmt!(
+            "{{\"name\":{},\"num_objs\":{},\"status\":\"{status}\"",
+            json::Str(c.name.as_bytes()),
+            c.num_objs
+        ))?;
+        if let Found::Error(e) = &c.found {
+            write!(f, ",\"errno\":{}", e.to_errno())?;
+        }
+        f.write_str(",\"sites\":[")?;
+        if let Found::Sites(list) = &c.found {
+            for (j, site) in list.iter().enumerate() {
+                if j != 0 {
+                    f.write_char(',')?;
+                }
+                f.write_fmt(fmt!(
+                    "{{\"count\":{},\"site\":{}}}",
+                    site.count,
+                    json::Str(site.symbol())
+                ))?;
             }
         }
-    } else if s.site_source == SiteSource::NotAvailable {
-        writeln!(f, "{NO_SITES}")?;
-    } else {
-        writeln!(f, "allocation sites: no growing cache to look up")?;
+        f.write_str("]}")?;
     }
-    match &s.allocinfo {
-        None => writeln!(f, "{NO_ALLOCINFO}"),
-        Some(top) => {
-            writeln!(
-                f,
-                "/proc/allocinfo, top sites by bytes (all allocations, not per cache):"
-            )?;
-            for site in top.iter() {
-                writeln!(f, "    {:>12}  {}", site.count, name(site.symbol()))?;
-            }
-            Ok(())
-        }
-    }
+    f.write_str("]}")
 }
 
 /// Writes `slab_delta.json`.
 pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let latest = &s.latest;
+    let (exact, approximate) = latest.exactness();
     write!(
         f,
-        "{{\"seq\":{},\"baseline_ns\":{},\"taken_ns\":{},\"caches\":[",
-        latest.seq, s.baseline.taken_ns, latest.taken_ns
+        "{{\"seq\":{},\"baseline_ns\":{},\"taken_ns\":{},\"precision\":\"{}\",\
+         \"baseline_precision\":\"{}\",\"exact_caches\":{exact},\
+         \"approximate_caches\":{approximate},\"duplicates\":{},\"precision_reason\":",
+        latest.seq,
+        s.baseline.taken_ns,
+        latest.taken_ns,
+        precision_word(latest.precision),
+        precision_word(s.baseline.precision),
+        latest.duplicates
     )?;
+    match latest.precision {
+        // The reason is ASCII without quotes or backslashes: no escaping needed.
+        Precision::Approximate(why) => f.write_fmt(fmt!("\"{}\"", Why(why)))?,
+        _ => f.write_str("null")?,
+    }
+    f.write_str(",\"unknown\":[")?;
+    for (i, n) in s.unknown.iter().enumerate() {
+        if i != 0 {
+            f.write_char(',')?;
+        }
+        f.write_fmt(fmt!("{}", json::Str(n.as_bytes())))?;
+    }
+    f.write_str("],\"caches\":[")?;
     let deltas = if latest.seq == 0 {
         &[][..]
     } else {
@@ -220,8 +428,8 @@ pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         }
         f.write_fmt(fmt!(
             "{{\"name\":{},\"objsize\":{},\"active_objs\":{},\"active_objs_delta\":{},\
-             \"num_objs\":{},\"total_objs_delta\":{},\"bytes_delta\":{},\"suspect\":{},\
-             \"grew_intervals\":{},\"intervals\":{},\"growth_per_min\":",
+             \"num_objs\":{},\"total_objs_delta\":{},\"bytes_delta\":{},\"exact\":{},\
+             \"suspect\":{},\"grew_intervals\":{},\"intervals\":{},\"growth_per_min\":",
             json::Str(d.name.as_bytes()),
             d.objsize,
             d.active_objs,
@@ -229,6 +437,7 @@ pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             d.num_objs,
             d.total_objs_delta,
             d.bytes_delta,
+            d.exact,
             d.trend.suspect,
             d.trend.grew,
             d.trend.intervals
@@ -237,21 +446,9 @@ pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             Some(r) => write!(f, "{r}")?,
             None => f.write_str("null")?,
         }
-        if let Some(c) = sites_of(s, d) {
-            f.write_str(",\"alloc_sites\":[")?;
-            for (j, site) in c.sites.iter().enumerate() {
-                if j != 0 {
-                    f.write_char(',')?;
-                }
-                f.write_fmt(fmt!(
-                    "{{\"count\":{},\"site\":{}}}",
-                    site.count,
-                    json::Str(site.symbol())
-                ))?;
-            }
-            f.write_char(']')?;
-        }
         f.write_char('}')?;
     }
-    f.write_str("]}\n")
+    f.write_str("],\"sites\":")?;
+    json_sites(f, s.sites.as_ref())?;
+    f.write_str("}\n")
 }

@@ -61,6 +61,13 @@ pub(crate) struct Cache {
     pub(crate) pagesperslab: u64,
     pub(crate) active_slabs: u64,
     pub(crate) num_slabs: u64,
+    /// Whether the sample's slabinfo listings had the cache; `false`: missing from them (they
+    /// can skip a cache while others are created or destroyed), counts carried over from the
+    /// sample before.
+    pub(crate) listed: bool,
+    /// Whether `active_objs` counts only live objects: the cache has no per-CPU sheaves, or
+    /// they were flushed right before the reading.
+    pub(crate) exact: bool,
 }
 
 /// Parses a decimal number of at most 19 digits (no sign, no overflow).
@@ -133,6 +140,8 @@ pub(crate) fn slabinfo_line(line: &[u8]) -> Option<(Cache, bool)> {
         pagesperslab: nums[4],
         active_slabs: sd[0],
         num_slabs: sd[1],
+        listed: true,
+        exact: false,
     };
     Some((cache, cut))
 }

@@ -44,12 +44,19 @@ pub(crate) struct Verdict {
     pub(crate) per_min: Option<i64>,
 }
 
+/// A sample's value for a cache missing from its slabinfo listings: not known.
+pub(crate) const UNKNOWN: u64 = u64::MAX;
+
 /// The suspect rule on a cache's samples, oldest first: counts the intervals in which the
-/// value grew; a suspect grew in at least `min_growth` of them.
+/// value grew; a suspect grew in at least `min_growth` of them. An interval with an
+/// [`UNKNOWN`] end is not counted.
 pub(crate) fn rule(values: &[u64], min_growth: u32) -> (u32, u32, bool) {
     let mut grew = 0u32;
     let mut intervals = 0u32;
     for w in values.windows(2) {
+        if w[0] == UNKNOWN || w[1] == UNKNOWN {
+            continue;
+        }
         intervals += 1;
         if w[1] > w[0] {
             grew += 1;
@@ -107,7 +114,9 @@ impl Trend {
         })
     }
 
-    /// Records a sample taken at `taken_ns`; `caches` is sorted by name.
+    /// Records a sample taken at `taken_ns`; `caches` is sorted by name. A cache the sample did
+    /// not list (`listed` false) keeps its history and gets an [`UNKNOWN`] value; a cache that
+    /// is not in `caches` at all is forgotten.
     pub(crate) fn record(&mut self, taken_ns: u64, caches: &[Cache]) -> Result {
         let slot = self.slot(self.nr);
         self.entries
@@ -136,7 +145,7 @@ impl Trend {
                 }
             };
             if let Some(v) = self.entries[i].values.get_mut(slot) {
-                *v = c.active_objs;
+                *v = if c.listed { c.active_objs } else { UNKNOWN };
             }
         }
         if let Some(t) = self.times.get_mut(slot) {
@@ -166,11 +175,22 @@ impl Trend {
         }
         let values = &values[..n];
         let (grew, intervals, suspect) = rule(values, self.m);
-        let per_min = match (values.first(), values.last()) {
-            (Some(a), Some(b)) if n >= 2 => {
-                let t0 = self.times.get(self.slot(from)).copied().unwrap_or(0);
-                let t1 = self.times.get(self.slot(self.nr - 1)).copied().unwrap_or(0);
-                per_minute(diff(*b, *a), t1.saturating_sub(t0))
+        // The rate between the first and the last known values.
+        let first = values.iter().position(|v| *v != UNKNOWN);
+        let last = values.iter().rposition(|v| *v != UNKNOWN);
+        let per_min = match (first, last) {
+            (Some(a), Some(b)) if b > a => {
+                let t0 = self
+                    .times
+                    .get(self.slot(from + a as u64))
+                    .copied()
+                    .unwrap_or(0);
+                let t1 = self
+                    .times
+                    .get(self.slot(from + b as u64))
+                    .copied()
+                    .unwrap_or(0);
+                per_minute(diff(values[b], values[a]), t1.saturating_sub(t0))
             }
             _ => None,
         };
@@ -212,6 +232,8 @@ mod tests {
             pagesperslab: 1,
             active_slabs: 1,
             num_slabs: 1,
+            listed: true,
+            exact: true,
         }
     }
 
@@ -267,6 +289,27 @@ mod tests {
         let b = t.verdict(&Name::new(b"b").0);
         assert_eq!(b.map(|v| (v.grew, v.suspect)), Some((2, true)));
         assert_eq!(t.tracked(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn keeps_an_unlisted_cache_and_skips_its_unknown_interval() -> Result {
+        // L3: a cache that one sample's listing skipped is not forgotten, and the intervals
+        // next to the unknown value count neither as growth nor at all.
+        let mut t = Trend::new(4, 2)?;
+        let skipped = Cache {
+            listed: false,
+            ..cache(b"a", 0)
+        };
+        t.record(0, &[cache(b"a", 10)])?;
+        t.record(1_000_000_000, &[cache(b"a", 11)])?;
+        t.record(2_000_000_000, &[skipped])?;
+        t.record(3_000_000_000, &[cache(b"a", 12)])?;
+        let v = t.verdict(&Name::new(b"a").0);
+        assert_eq!(v.map(|v| (v.grew, v.intervals)), Some((1, 1)));
+        // Two objects over 3 s, from the first to the last known value.
+        assert_eq!(v.and_then(|v| v.per_min), Some(40));
+        assert_eq!(rule(&[1, UNKNOWN, 5], 1), (0, 0, false));
         Ok(())
     }
 

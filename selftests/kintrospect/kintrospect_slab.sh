@@ -3,21 +3,27 @@
 #
 # Slab leak deltas. A known leak from the test path (test/leak, objects from
 # the module's own kintrospect_leak cache) must show in slab_delta.json as
-# +N active objects and as the top grower by bytes, and go back to 0 when
-# freed; a sample agrees with /proc/slabinfo; periodic sampling marks a
-# cache that grows every interval as a suspect and a flat one not; with SLUB
-# user tracking (slab_debug=U, as make check boots) the leak's allocation
-# site is the module's leak function; bad input is rejected with EINVAL and
-# changes nothing.
+# exactly +N active objects and as the top grower by bytes, and go back to
+# exactly 0 when freed, on both boots: a default boot, where SLUB caches
+# objects in per-CPU sheaves that slabinfo counts as active (kintrospect
+# flushes them before reading), and slab_debug=U, where caches have no
+# sheaves. A sample agrees with /proc/slabinfo; allocation sites are read
+# only on "snapshot slab sites" (rate-limited, big caches skipped), found
+# with slab_debug=U and reported missing without; periodic sampling marks a
+# cache that grows every interval as a suspect and a flat one not; bad input
+# is rejected with EINVAL and changes nothing.
 
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
 ktap_print_header
-ktap_set_plan 13
+ktap_set_plan 17
 trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
 
 LEAK=kintrospect_leak
+N=777
+# rust/slab/sites.rs: MAX_OBJECTS.
+SITES_MAX_OBJECTS=20000
 
 # Flattened slab_delta.json into $KI_TMP/slab.flat.
 slab_json() {
@@ -36,47 +42,98 @@ slab_field() {
 	[ -n "$i" ] && sed -n "s/^\.caches\[$i\]\.$2=//p" "$KI_TMP/slab.flat"
 }
 
-# Writes $1 to file $2; succeeds if the write fails with EINVAL.
-einval() {
+# A top-level field of the last slab_json.
+slab_top() {
+	sed -n "s/^\.$1=//p" "$KI_TMP/slab.flat"
+}
+
+# Field $2 of cache $1 in the "sites" of the last slab_json.
+site_field() {
+	i=$(sed -n "s/^\.sites\.caches\[\([0-9]*\)\]\.name=\"$1\"$/\1/p" "$KI_TMP/slab.flat")
+	field=$(printf '%s' "$2" | sed 's/[].[]/\\&/g')
+	[ -n "$i" ] && sed -n "s/^\.sites\.caches\[$i\]\.$field=//p" "$KI_TMP/slab.flat"
+}
+
+# Writes $1 to file $2; succeeds if the write fails with error text $3.
+fails_with() {
 	err=$(printf "$1" | dd of="$2" bs=4096 2>&1 >/dev/null)
 	case "$err" in
-	*"Invalid argument"*) return 0 ;;
+	*"$3"*) return 0 ;;
 	esac
-	ktap_print_msg "'$1' to $2 was not rejected with EINVAL: $err"
+	ktap_print_msg "'$1' to $2 did not fail with '$3': $err"
 	return 1
+}
+
+einval() {
+	fails_with "$1" "$2" "Invalid argument"
 }
 
 ki_load test_paths=1 || ktap_exit_fail_msg "cannot load with test_paths=1"
 
-# --- A known leak, ranked first -------------------------------------------
+# Which boot: SLUB user tracking (slab_debug=U) or not, as the kernel applied it.
+if [ "$(cat /sys/kernel/slab/$LEAK/store_user 2>/dev/null)" = 1 ]; then
+	TRACKING=1
+	ktap_print_msg "slab_debug=U: yes (store_user=1): no per-CPU sheaves, allocation sites recorded"
+else
+	TRACKING=0
+	ktap_print_msg "slab_debug=U: no (store_user=$(cat /sys/kernel/slab/$LEAK/store_user 2>/dev/null)): per-CPU sheaves, flushed before each reading"
+fi
+ktap_print_msg "sheaf_capacity of $LEAK: $(cat /sys/kernel/slab/$LEAK/sheaf_capacity 2>/dev/null)"
+
+# --- A known leak, ranked first, exactly ---------------------------------------
 # Only shell builtins between baseline and sample: no fork adds noise.
 echo baseline > "$KI/control"
-echo 1000 > "$KI/test/leak"
+echo $N > "$KI/test/leak"
 echo 'snapshot slab' > "$KI/control"
 slab_json || ktap_exit_fail_msg "cannot read slab_delta.json"
 head -n 20 "$KI/slab_delta" | sed 's/^/# /'
-ki_check "$LEAK shows +1000 active objects" [ "$(slab_field $LEAK active_objs_delta)" = 1000 ]
+ki_check "item 3: $LEAK shows exactly +$N active objects" \
+	[ "$(slab_field $LEAK active_objs_delta)" = $N ]
 size=$(slab_field $LEAK objsize)
-ki_check "$LEAK grew by 1000 x objsize ($size) bytes" \
-	[ "$(slab_field $LEAK bytes_delta)" = $((1000 * size)) ]
-first=$(sed -n 's/^\.caches\[0\]\.name=//p' "$KI_TMP/slab.flat")
-ki_check "$LEAK ranks first by bytes grown (first: $first)" [ "$first" = "\"$LEAK\"" ]
-
-# With slab_debug=U the top grower's allocation sites are looked up.
-if grep -qw 'slab_debug=U' /proc/cmdline; then
-	grep "^\.caches\[0\]\.alloc_sites" "$KI_TMP/slab.flat" | sed 's/^/# /'
-	grep -q "^\.caches\[0\]\.alloc_sites\[0\]\.site=\"kintrospect_test_leak_alloc+" \
-		"$KI_TMP/slab.flat"
-	ki_check "the top allocation site is kintrospect_test_leak_alloc" [ $? -eq 0 ]
-	grep -q '^ *1000  kintrospect_test_leak_alloc+.* \[kintrospect\]$' "$KI/slab_delta"
-	ki_check "slab_delta names the site with 1000 objects" [ $? -eq 0 ]
+ki_check "$LEAK grew by $N x objsize ($size) bytes" \
+	[ "$(slab_field $LEAK bytes_delta)" = $((N * size)) ]
+# kmemleak tracks each new object with one of its own: kmemleak_object grows
+# with the leak, and is not counted here.
+first=$(sed -n 's/^\.caches\[[0-9]*\]\.name=//p' "$KI_TMP/slab.flat" | grep -v '^"kmemleak_object"$' | head -n 1)
+ki_check "$LEAK ranks first by bytes grown, kmemleak's own cache aside (first: $first)" \
+	[ "$first" = "\"$LEAK\"" ]
+prec=$(slab_top precision)
+if [ $TRACKING = 1 ]; then
+	want='"no_sheaves"'
 else
-	ktap_test_skip "allocation site: the kernel was not booted with slab_debug=U"
-	ktap_test_skip "allocation site in the text: the kernel was not booted with slab_debug=U"
+	want='"flushed"'
 fi
+ki_check "item 3: the counts say how they are exact ($prec, $LEAK exact $(slab_field $LEAK exact))" \
+	[ "$prec" = "$want" -a "$(slab_field $LEAK exact)" = true -a \
+	  "$(slab_top baseline_precision)" = "$want" ]
+ki_check "H3: a plain snapshot reads no allocation sites" [ "$(slab_top sites)" = null ]
+
+# --- Allocation sites, only on request ----------------------------------------
+echo 'snapshot slab sites' > "$KI/control"
+slab_json
+grep '^\.sites' "$KI_TMP/slab.flat" | sed 's/^/# /'
+sed -n '/^allocation sites/,$p' "$KI/slab_delta" | sed 's/^/# /'
+if [ $TRACKING = 1 ]; then
+	site=$(site_field $LEAK 'sites[0].site')
+	case "$site" in
+	'"kintrospect_test_leak_alloc+'*) named=1 ;;
+	*) named=0 ;;
+	esac
+	ki_check "the top allocation site of $LEAK is kintrospect_test_leak_alloc with $N objects" \
+		[ "$(site_field $LEAK 'sites[0].count')" = $N -a $named = 1 ]
+	grep -q "^ *$N  kintrospect_test_leak_alloc+.* \[kintrospect\]$" "$KI/slab_delta"
+	ki_check "slab_delta names the site with $N objects" [ $? -eq 0 ]
+else
+	ki_check "without slab_debug=U the sites of $LEAK are reported not available" \
+		[ "$(site_field $LEAK status)" = '"not_available"' ]
+	grep -q "^  $LEAK: not available (boot with slab_debug=U" "$KI/slab_delta"
+	ki_check "slab_delta says how to get them" [ $? -eq 0 ]
+fi
+fails_with 'snapshot slab sites\n' "$KI/control" "Resource temporarily unavailable"
+ki_check "H3: a second 'snapshot slab sites' right after is refused (EAGAIN)" [ $? -eq 0 ]
 
 # --- Agreement with /proc/slabinfo ----------------------------------------
-# kintrospect_leak holds exactly 1000 objects now: a sample and slabinfo read
+# kintrospect_leak holds exactly $N objects now: a sample and slabinfo read
 # right after it must agree exactly on its line.
 echo 'snapshot slab' > "$KI/control"
 slab_json
@@ -98,6 +155,9 @@ awk '
 		if (!($1 in hi) || $2 + 0 > hi[$1]) hi[$1] = $2 + 0
 		size[$1] = $4; names[$1] = 1
 	}
+	file == 3 && /^\.unknown\[[0-9]+\]=/ {
+		n = substr($0, index($0, "=") + 1); gsub(/"/, "", n); seen[n] = 1
+	}
 	file == 3 && match($0, /^\.caches\[[0-9]+\]\./) {
 		i = substr($0, 9, RLENGTH - 10); kv = substr($0, RLENGTH + 1)
 		split(kv, a, "="); v[i, a[1]] = a[2]
@@ -113,7 +173,10 @@ awk '
 			# movement, with room for what happens inside the sample itself.
 			slack = (hi[c] - lo[c]) + 64
 			a = v[i, "active_objs"] + 0
-			if (a < lo[c] - slack || a > hi[c] + slack) {
+			# A flushed count leaves out what slabinfo counts in the per-CPU
+			# sheaves: it can be below both reads, never above.
+			low = v[i, "exact"] == "true" ? 0 : lo[c] - slack
+			if (a < low || a > hi[c] + slack) {
 				print "# active_objs out of range: " c " " a " " lo[c] "-" hi[c]; bad++
 			}
 			seen[c] = 1
@@ -131,7 +194,8 @@ echo free > "$KI/test/leak"
 echo 'snapshot slab' > "$KI/control"
 slab_json
 d=$(slab_field $LEAK active_objs_delta)
-ki_check "after free, $LEAK is back to about its baseline (delta $d)" [ "${d:-x}" -ge -16 -a "${d:-x}" -le 16 ]
+ki_check "item 3: after free, $LEAK is back to exactly its baseline (delta $d, exact $(slab_field $LEAK exact))" \
+	[ "$d" = 0 -a "$(slab_field $LEAK exact)" = true ]
 
 # --- Bad input changes nothing ------------------------------------------------
 seq=$(sed -n 's/^\.seq=//p' "$KI_TMP/slab.flat")
@@ -150,6 +214,18 @@ ki_check "they took no sample (seq $seq) and leaked nothing ($objs kept)" \
 
 ki_unload
 ki_check "unload after the leak tests is clean" [ $? -eq 0 -a ! -e "$KI" ]
+
+# --- A big cache's allocation sites are not read ------------------------------
+ki_load test_paths=1 || ktap_exit_fail_msg "cannot load with test_paths=1"
+echo $((SITES_MAX_OBJECTS + 1)) > "$KI/test/leak"
+echo 'snapshot slab sites' > "$KI/control"
+slab_json
+objs=$(site_field $LEAK num_objs)
+ki_check "H3: $LEAK with $objs objects (> $SITES_MAX_OBJECTS) is skipped, not walked" \
+	[ "$(site_field $LEAK status)" = '"too_many_objects"' ]
+grep "^  $LEAK: skipped" "$KI/slab_delta" | sed 's/^/# /'
+echo free > "$KI/test/leak"
+ki_unload
 
 # --- Periodic sampling: a steady grower is a suspect, a flat cache is not -----
 K=4

@@ -39,13 +39,16 @@ wait_gone() {
 	return 0
 }
 
-# Snapshots from CPU 0 until CPU $1 shows pid $2 in kintrospect_test_spin_loop.
+# Snapshots from CPU 0 until the NMI finds pid $2 on CPU $1 in the loop itself
+# (frames[0] kintrospect_test_spin_loop), not in an interrupt taken on top of
+# it: a timer interrupt runs with interrupts off and preempt_count raised.
 wait_spinning() {
 	i=0
 	while [ $i -lt 20 ]; do
 		ki_snapshot 0 && ki_cpus_json &&
 			[ "$(ki_cpu_field "$1" pid)" = "$2" ] &&
-			ki_cpu_has_frame "$1" kintrospect_test_spin_loop && return 0
+			grep -q "^\.cpus\[$1\]\.frames\[0\]=\"kintrospect_test_spin_loop+" \
+				"$KI_TMP/cpus.flat" && return 0
 		sleep 0.5
 		i=$((i + 1))
 	done
