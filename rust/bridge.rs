@@ -119,6 +119,10 @@ pub(crate) struct RawTask {
     pub(crate) self_ptr: u64,
     pub(crate) blocked_lock: u64,
     pub(crate) blocked_owner: u64,
+    /// The lockdep map of the lock waited for (0: none known): matched, never shown.
+    pub(crate) blocked_map: u64,
+    /// How long the wait has lasted (`CONFIG_LOCK_STAT`), 0 if unknown.
+    pub(crate) blocked_ns: u64,
     pub(crate) pid: i32,
     pub(crate) tgid: i32,
     pub(crate) cpu: u32,
@@ -172,6 +176,8 @@ impl RawTask {
             self_ptr: 0,
             blocked_lock: 0,
             blocked_owner: 0,
+            blocked_map: 0,
+            blocked_ns: 0,
             pid: 0,
             tgid: 0,
             cpu: 0,
@@ -186,6 +192,16 @@ impl RawTask {
             blocked_name: [0; LOCK_NAME_LEN],
         }
     }
+}
+
+/// A task waiting in a runqueue (`struct kintrospect_runnable`).
+#[repr(C)]
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct RawRunnable {
+    pub(crate) pid: i32,
+    /// The CPU whose runqueue it waits in.
+    pub(crate) cpu: u32,
+    pub(crate) comm: [u8; COMM_LEN],
 }
 
 /// One debugfs file to create (`struct kintrospect_file_spec`).
@@ -203,10 +219,11 @@ const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
 const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
 const _: () = assert!(core::mem::size_of::<registration::Ops>() == 32);
-const _: () = assert!(core::mem::size_of::<config::Params>() == 24);
+const _: () = assert!(core::mem::size_of::<config::Params>() == 28);
 const _: () = assert!(core::mem::size_of::<config::Feature>() == 16);
 const _: () = assert!(core::mem::size_of::<RawHeld>() == 232);
-const _: () = assert!(core::mem::size_of::<RawTask>() == 144);
+const _: () = assert!(core::mem::size_of::<RawTask>() == 160);
+const _: () = assert!(core::mem::size_of::<RawRunnable>() == 24);
 const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 40);
 
 mod ffi {
@@ -243,6 +260,11 @@ mod ffi {
             which: *const u32,
             confirmed: *mut u8,
             nr: u32,
+        ) -> u32;
+        pub(super) fn kintrospect_runq_collect(
+            out: *mut RawRunnable,
+            max: u32,
+            dropped: *mut u32,
         ) -> u32;
         pub(super) fn kintrospect_sysrq_unregister();
         pub(super) fn kintrospect_params_read(params: *mut config::Params);
@@ -284,6 +306,7 @@ mod config;
 mod locks;
 mod nmi;
 mod registration;
+mod runq;
 mod slab;
 mod testpath;
 
@@ -320,6 +343,7 @@ pub(crate) use registration::{
     Registration,
     MAX_WRITE, //
 };
+pub(crate) use runq::collect_runnable;
 pub(crate) use slab::{
     now_ns,
     FlushError,

@@ -42,7 +42,7 @@ use kernel::{
 };
 
 impl State {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             State::Offline => "offline",
             State::Running => "running",
@@ -58,7 +58,7 @@ impl State {
 }
 
 impl Mode {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Mode::Kernel => "kernel",
             Mode::User => "user",
@@ -85,7 +85,7 @@ impl RawCpu {
     }
 
     /// The lockdep entries recorded at the NMI, bounded by the record's own array.
-    fn lock_entries(&self) -> &[RawHeld] {
+    pub(crate) fn lock_entries(&self) -> &[RawHeld] {
         &self.held[..(self.nr_held as usize).min(CPU_MAX_HELD)]
     }
 
@@ -105,28 +105,39 @@ impl RawCpu {
     }
 }
 
-/// Writes the held locks of a running CPU's record for people, one line each, indented.
-fn write_held_text(f: &mut fmt::Formatter<'_>, c: &RawCpu, reader: Reader) -> fmt::Result {
+/// Writes the lockdep entries of a running CPU's record for people, one line each, indented
+/// by `indent`; `after_held(f, k)` is called after the line of held entry `k`.
+pub(crate) fn write_held_text(
+    f: &mut fmt::Formatter<'_>,
+    c: &RawCpu,
+    reader: Reader,
+    indent: &str,
+    mut after_held: impl FnMut(&mut fmt::Formatter<'_>, usize) -> fmt::Result,
+) -> fmt::Result {
     let raw = reader.raw_addresses;
     match c.lockdep() {
         CpuLockdep::None => return Ok(()),
-        CpuLockdep::Off => return f.write_str("  held locks unknown: lockdep is off\n"),
+        CpuLockdep::Off => return writeln!(f, "{indent}held locks unknown: lockdep is off"),
         CpuLockdep::On => {}
     }
-    for h in c.held() {
-        f.write_str("  holds ")?;
+    for (k, h) in c.lock_entries().iter().enumerate() {
+        if h.flags().waiting() {
+            continue;
+        }
+        write!(f, "{indent}holds ")?;
         locks::write_held_text(f, h, raw)?;
         f.write_char('\n')?;
+        after_held(f, k)?;
     }
     if c.held_dropped != 0 {
         writeln!(
             f,
-            "  ... {} more held locks not kept (outermost)",
+            "{indent}... {} more held locks not kept (outermost)",
             c.held_dropped
         )?;
     }
     if let Some(h) = c.waits_for() {
-        f.write_str("  waits for ")?;
+        write!(f, "{indent}waits for ")?;
         write_printable(f, locks::held_name(h, raw, &mut [0; ADDR_LEN]))?;
         write!(f, " ({}) asked at ", locks::kind_name(h.kind()))?;
         write_printable(f, locks::site(h, raw, &mut [0; ADDR_LEN]))?;
@@ -185,7 +196,7 @@ pub(crate) fn write_on_cpu(f: &mut impl Write, c: &RawCpu) -> fmt::Result {
 }
 
 impl Source {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Source::None => "none",
             Source::Control => "control",
@@ -222,6 +233,16 @@ impl Snapshot {
     pub(crate) fn latest(nmi: &bridge::Nmi) -> Result<Self> {
         let (info, cpus) = nmi.copy()?;
         Self::new(info, cpus)
+    }
+
+    /// The header.
+    pub(crate) fn info(&self) -> &RawCpusInfo {
+        &self.info
+    }
+
+    /// Record `i` with its checked state and mode.
+    pub(crate) fn get(&self, i: usize) -> Option<(&RawCpu, State, Mode)> {
+        self.cpus().nth(i)
     }
 
     /// The CPU records with their checked state and mode.
@@ -311,7 +332,7 @@ impl fmt::Display for Text<'_> {
                 frame.write(f, reader)?;
                 f.write_char('\n')?;
             }
-            write_held_text(f, c, reader)?;
+            write_held_text(f, c, reader, "  ", |_, _| Ok(()))?;
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ mod cpus;
 mod files;
 mod json;
 mod locks;
+mod report;
 mod slab;
 mod status;
 mod testpath;

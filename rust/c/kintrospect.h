@@ -180,6 +180,8 @@ struct kintrospect_task {
 	u64 self;		/* the task_struct: matched, never dereferenced or shown */
 	u64 blocked_lock;	/* the lock waited for; shown only when unresolved */
 	u64 blocked_owner;	/* its owner's task_struct: matched, never shown */
+	u64 blocked_map;	/* its lockdep map, or 0: matched, never shown */
+	u64 blocked_ns;		/* how long it has waited (CONFIG_LOCK_STAT), or 0 */
 	s32 pid;
 	s32 tgid;
 	u32 cpu;
@@ -194,7 +196,7 @@ struct kintrospect_task {
 	char blocked_name[KINTROSPECT_LOCK_NAME_LEN];
 };
 
-static_assert(sizeof(struct kintrospect_task) == 144);
+static_assert(sizeof(struct kintrospect_task) == 160);
 
 /* Counts of one collection. */
 struct kintrospect_locks_info {
@@ -217,6 +219,19 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 			      struct kintrospect_locks_info *info);
 u32 kintrospect_locks_confirm(const struct kintrospect_task *tasks,
 			      const u32 *which, u8 *confirmed, u32 nr);
+
+/* A task that is runnable but not running: it waits in a CPU's runqueue. */
+struct kintrospect_runnable {
+	s32 pid;
+	u32 cpu;		/* task_cpu(): the runqueue it waits in */
+	char comm[KINTROSPECT_COMM_LEN];
+};
+
+static_assert(sizeof(struct kintrospect_runnable) == 24);
+
+/* runq.c: the tasks waiting in runqueues, for the report. */
+u32 kintrospect_runq_collect(struct kintrospect_runnable *out, u32 max,
+			     u32 *dropped);
 
 /* registration.c: the Rust side's state and the callbacks it receives. */
 struct seq_file;
@@ -266,12 +281,13 @@ struct kintrospect_params {
 	u32 slab_interval_ms;
 	u32 slab_trend_samples;
 	u32 slab_trend_min_growth;
+	u32 stuck_ms;
 	u8 sysrq_key;
 	bool test_paths;
 	u16 pad;
 };
 
-static_assert(sizeof(struct kintrospect_params) == 24);
+static_assert(sizeof(struct kintrospect_params) == 28);
 
 /* A kernel debug feature and whether this kernel was built with it. */
 struct kintrospect_feature {

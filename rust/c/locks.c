@@ -126,11 +126,26 @@ static const struct lockdep_map *blocked_on(struct task_struct *p,
 	t->blocked_kind = r.kind;
 	t->blocked_lock = (unsigned long)r.lock;
 	t->blocked_owner = r.owner;
+	t->blocked_map = (unsigned long)r.map;
 	if (r.hint)
 		t->blocked_flags |= KINTROSPECT_LOCK_F_OWNER_HINT;
 	kintrospect_lock_name(t->blocked_name, sizeof(t->blocked_name),
 			      kintrospect_map_name(r.map), r.lock, &t->blocked_flags);
 	return r.map;
+}
+
+/*
+ * How long the lockdep entry @hl has waited for its lock, or 0 (unknown):
+ * lock_contended() stamps it when the wait starts (CONFIG_LOCK_STAT, with the
+ * lock_stat sysctl on, its default), with the waiting CPU's local_clock().
+ */
+static u64 wait_ns(const struct held_lock *hl, u64 now)
+{
+#ifdef CONFIG_LOCK_STAT
+	if (hl->waittime_stamp && now > hl->waittime_stamp)
+		return now - hl->waittime_stamp;
+#endif
+	return 0;
 }
 
 /*
@@ -165,8 +180,11 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		    copy_from_kernel_nofault(&map, hl.instance, sizeof(map)))
 			continue;
 		/* Lockdep's record of the lock @p is blocked on: not held. */
-		if (hl.instance == waited_map)
+		if (hl.instance == waited_map) {
+			if (!frozen)
+				t->blocked_ns = wait_ns(&hl, now);
 			continue;
+		}
 		st = kintrospect_spin_state(hl.instance, map.wait_type_inner, p, &s);
 		if (st == KINTROSPECT_SPIN_WAIT) {
 			/* Spinning on it: a waiter, not a holder. */
@@ -175,6 +193,8 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 				t->blocked_lock = (unsigned long)s.lock;
 				t->blocked_owner = s.owner;
 				t->blocked_owner_cpu = s.owner_cpu;
+				t->blocked_map = (unsigned long)hl.instance;
+				t->blocked_ns = wait_ns(&hl, now);
 				if (s.magic_bad)
 					t->blocked_flags |= KINTROSPECT_LOCK_F_MAGIC_BAD;
 				kintrospect_lock_name(t->blocked_name,

@@ -100,7 +100,7 @@ pub(crate) fn held_name<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LE
 }
 
 /// The name of the lock thread `t` waits for as shown.
-fn blocked_name<'b>(t: &'b RawTask, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
+pub(crate) fn blocked_name<'b>(t: &'b RawTask, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
     name_bytes(&t.blocked_name, t.blocked_flags(), t.blocked_lock, raw, buf)
 }
 
@@ -114,26 +114,32 @@ pub(crate) fn site<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -
 }
 
 /// Writes `pid N (comm)`.
-fn write_task(w: &mut impl Write, t: &RawTask) -> fmt::Result {
+pub(crate) fn write_task(w: &mut impl Write, t: &RawTask) -> fmt::Result {
     write!(w, "pid {} (", t.pid)?;
     text::write_comm(w, &t.comm)?;
     w.write_char(')')
 }
 
 /// Writes `pid N (comm) state S cpu C`.
-fn write_task_state(w: &mut impl Write, t: &RawTask) -> fmt::Result {
+pub(crate) fn write_task_state(w: &mut impl Write, t: &RawTask) -> fmt::Result {
     write_task(w, t)?;
     write!(w, " state {} cpu {}", state_char(t), t.cpu)
 }
 
-fn state_char(t: &RawTask) -> char {
+/// A task's state letter as shown.
+pub(crate) fn state_char(t: &RawTask) -> char {
     char::from_u32(t.state)
         .filter(char::is_ascii_graphic)
         .unwrap_or('?')
 }
 
 /// Writes what thread `t` waits for: `mutex NAME`.
-fn write_blocked(w: &mut impl Write, t: &RawTask, kind: LockKind, raw: bool) -> fmt::Result {
+pub(crate) fn write_blocked(
+    w: &mut impl Write,
+    t: &RawTask,
+    kind: LockKind,
+    raw: bool,
+) -> fmt::Result {
     write!(w, "{} ", kind_name(kind))?;
     text::write_printable(w, blocked_name(t, raw, &mut [0; ADDR_LEN]))?;
     if t.blocked_flags().magic_bad() {
@@ -236,7 +242,7 @@ impl Display for Text<'_> {
 
 impl Text<'_> {
     /// Writes the members of a cycle, one line each.
-    fn cycle(&self, f: &mut fmt::Formatter<'_>, cycle: &[usize]) -> fmt::Result {
+    pub(crate) fn cycle(&self, f: &mut fmt::Formatter<'_>, cycle: &[usize]) -> fmt::Result {
         let snap = self.0;
         let raw = self.1.raw_addresses;
         let tasks = snap.tasks();
@@ -265,7 +271,7 @@ impl Text<'_> {
 
     /// Writes ` -> holder -> ...` from thread `i` to the thread at the end of its chain, or to
     /// the first thread of a cycle on the way.
-    fn chain(&self, f: &mut fmt::Formatter<'_>, i: usize) -> fmt::Result {
+    pub(crate) fn chain(&self, f: &mut fmt::Formatter<'_>, i: usize) -> fmt::Result {
         let snap = self.0;
         let raw = self.1.raw_addresses;
         let tasks = snap.tasks();
@@ -382,7 +388,7 @@ impl Display for Json<'_> {
 }
 
 /// Writes cycles as arrays of pids.
-fn write_cycles(
+pub(crate) fn write_cycles(
     f: &mut fmt::Formatter<'_>,
     cycles: &[KVec<usize>],
     tasks: &[RawTask],

@@ -25,7 +25,7 @@ grep -q 'debug_locks: *1' /proc/lockdep_stats 2>/dev/null ||
 nr=$(ki_nr_online)
 [ "$nr" -ge 3 ] || { ktap_skip_all "needs at least 3 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
 ktap_print_header
-ktap_set_plan 13
+ktap_set_plan 12
 cleanup() {
 	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
 	wait

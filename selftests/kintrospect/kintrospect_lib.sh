@@ -138,3 +138,31 @@ ki_cpu_held_field() {
 		head -n 1)
 	[ -n "$h" ] && sed -n "s/^\.cpus\[$1\]\.held\[$h\]\.$3=//p" "$KI_TMP/cpus.flat"
 }
+
+# Takes a report and flattens report.json into $KI_TMP/report.flat.
+ki_report() {
+	echo 'snapshot report' > "$KI/control" &&
+		cat "$KI/report.json" > "$KI_TMP/report.json" &&
+		"$KI_JSON" "$KI_TMP/report.json" > "$KI_TMP/report.flat"
+}
+
+# Index in the last ki_report's stuck_cpus of CPU $1.
+ki_stuck_idx() {
+	sed -n "s/^\.stuck_cpus\[\([0-9]*\)\]\.cpu=$1$/\1/p" "$KI_TMP/report.flat"
+}
+
+# Field $2 (e.g. pid, waiters[0].lock) of stuck CPU $1 in the last ki_report.
+ki_stuck_field() {
+	local idx field
+	idx=$(ki_stuck_idx "$1")
+	field=$(printf '%s' "$2" | sed 's/[].[]/\\&/g')
+	[ -n "$idx" ] && sed -n "s/^\.stuck_cpus\[$idx\]\.$field=//p" "$KI_TMP/report.flat"
+}
+
+# Field $2 (e.g. blocked_ns, chain[0].owner_pid) of blocked task $1 in the last ki_report.
+ki_blocked_field() {
+	local idx field
+	idx=$(sed -n "s/^\.blocked\[\([0-9]*\)\]\.pid=$1$/\1/p" "$KI_TMP/report.flat")
+	field=$(printf '%s' "$2" | sed 's/[].[]/\\&/g')
+	[ -n "$idx" ] && sed -n "s/^\.blocked\[$idx\]\.$field=//p" "$KI_TMP/report.flat"
+}
