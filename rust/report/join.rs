@@ -282,6 +282,71 @@ mod tests {
         Ok(())
     }
 
+    /// Issue 9 item 3: the text and JSON name the stuck CPU, its task, frame, lock, waiter
+    /// and starved task, and the waiter's chain to the holder.
+    #[test]
+    fn formats_name_cpu_task_lock_waiter() -> Result {
+        use crate::{
+            report::{
+                Json,
+                Text, //
+            },
+            text::Reader,
+        };
+        use kernel::str::CString;
+
+        let mut c = bridge::zeroed_cpus(2)?;
+        cpu(&mut c[0], 0, CALLER, Mode::Kernel, None);
+        cpu(&mut c[1], 1, 20, Mode::Kernel, Some(2500));
+        copy(&mut c[1].comm, b"dd\0\0");
+        c[1].nr_frames = 1;
+        copy(&mut c[1].symbols[0], b"spin_loop+0x1/0x10 [m]");
+        hold(&mut c[1], 0x2000, b"test_lock", false);
+        copy(&mut c[1].held[0].site, b"spin+0x6a/0x90 [m]");
+        let mut t = [task(20, 0, -1, 0), task(21, 0x2000, 20, 1500)];
+        copy(&mut t[0].comm, b"task");
+        t[1].blocked_kind = LockKind::Spin.raw();
+        t[1].state = u32::from(b'R');
+        t[1].cpu = 2;
+        copy(&mut t[1].comm, b"waiter");
+        copy(&mut t[1].blocked_name, b"test_lock");
+        let mut r = report(c, &t, &[runnable(30, 1)])?;
+        r.seq = 4;
+        let reader = Reader {
+            raw_addresses: false,
+        };
+        let text = CString::try_from_fmt(fmt!("{}", Text(&r, reader)))?;
+        let text = text.to_str()?;
+        assert!(text.contains(
+            "\nSTUCK CPU 1: pid 20 (dd) mode kernel irqs on preempt_count 0x0, on CPU for at \
+             least 2.500 s\n  spin_loop+0x1/0x10 [m]\n  holds test_lock (spinlock, write) \
+             acquired at spin+0x6a/0x90 [m]\n    waited for by pid 21 (waiter) state R cpu 2\n  \
+             starved in its runqueue: pid 30 ()\n"
+        ));
+        assert!(text.contains(
+            "\nblocked, longest first:\n  pid 21 (waiter) state R cpu 2, waiting 1.500 s: waits \
+             for spinlock test_lock -> pid 20 (task) state D cpu 0\n"
+        ));
+        let json = CString::try_from_fmt(fmt!("{}", Json(&r, reader)))?;
+        let json = json.to_str()?;
+        assert!(json.contains(
+            "\"stuck_cpus\":[{\"cpu\":1,\"pid\":20,\"comm\":\"dd\",\"mode\":\"kernel\",\
+             \"irqs_disabled\":false,\"preempt_count\":0,\"on_cpu_ns\":2500000000,\
+             \"frames\":[\"spin_loop+0x1/0x10 [m]\"],\"lockdep\":\"on\",\"held\":[{\"name\":\
+             \"test_lock\",\"kind\":\"spinlock\",\"mode\":\"write\",\"magic_bad\":false,\
+             \"acquired_at\":\"spin+0x6a/0x90 [m]\",\"held_ns\":null}],\"held_dropped\":0,\
+             \"waits_for\":null,\"waiters\":[{\"pid\":21,\"comm\":\"waiter\",\
+             \"lock\":\"test_lock\"}],\"starved\":[{\"pid\":30,\"comm\":\"\"}]}]"
+        ));
+        assert!(json.contains(
+            "\"blocked\":[{\"pid\":21,\"comm\":\"waiter\",\"state\":\"R\",\"cpu\":2,\
+             \"blocked_ns\":1500000000,\"chain\":[{\"kind\":\"spinlock\",\
+             \"name\":\"test_lock\",\"owner_pid\":20,\"hint_pid\":null}]}]"
+        ));
+        assert!(json.contains("\"maybe_stuck\":[],\"no_response\":[],\"deadlocks\":[],"));
+        Ok(())
+    }
+
     /// Issue 9 item 3: blocked tasks, longest waiting first, an unknown wait last.
     #[test]
     fn blocked_tasks_longest_first() -> Result {
