@@ -218,6 +218,19 @@ impl Snapshot {
         self.graph.copy_from(&other.graph)
     }
 
+    /// Forgets that thread `i` waits for a lock: its edge, and every cycle through it. The
+    /// report does this for a running thread whose NMI, which reads its lockdep stack
+    /// reliably, disagrees with the walk, which read it from another CPU.
+    pub(crate) fn forget_wait(&mut self, i: usize) {
+        let n = (self.info.nr_tasks as usize).min(self.tasks.len());
+        if let Some(t) = self.tasks[..n].get_mut(i) {
+            t.blocked_kind = 0;
+            t.blocked_map = 0;
+            t.blocked_ns = 0;
+            self.graph.forget(i);
+        }
+    }
+
     /// Bytes of this snapshot's buffers.
     pub(crate) fn memory(&self) -> usize {
         self.tasks.len() * core::mem::size_of::<RawTask>()

@@ -92,6 +92,18 @@ impl Graph {
         copy_cycles(&mut self.possible, &other.possible)
     }
 
+    /// Removes the edge of node `i`, and every cycle through it.
+    pub(crate) fn forget(&mut self, i: usize) {
+        if let Some(n) = self.next.get_mut(i) {
+            *n = None;
+        }
+        if let Some(h) = self.hint.get_mut(i) {
+            *h = false;
+        }
+        self.cycles.retain(|c| !c.contains(&i));
+        self.possible.retain(|c| !c.contains(&i));
+    }
+
     /// The threads of the candidate cycles whose edges are not hints: those to read again.
     pub(crate) fn to_confirm(&self, out: &mut KVVec<u32>) -> Result {
         out.clear();

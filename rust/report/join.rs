@@ -5,6 +5,7 @@
 
 use super::Report;
 use crate::bridge::{
+    LockKind,
     Mode,
     State, //
 };
@@ -72,6 +73,26 @@ impl Report {
         }
         self.stuck
             .sort_unstable_by(|a, b| b.on_cpu_ns.cmp(&a.on_cpu_ns).then(a.cpu.cmp(&b.cpu)));
+
+        // The walk read running threads' lockdep stacks from another CPU, where a lock being
+        // taken (in an interrupt, say) looks like a spinlock being waited for. A thread that
+        // was running at the NMI spins on a lock only if its NMI, which read its own stack,
+        // saw it spinning on that very lock; otherwise the walk's reading is forgotten.
+        let nt = self.locks.tasks().len();
+        for i in 0..nt {
+            let t = &self.locks.tasks()[i];
+            if t.blocked() != Some(LockKind::Spin) {
+                continue;
+            }
+            let running = cpus
+                .cpus()
+                .find(|(c, state, _)| *state == State::Running && c.pid == t.pid);
+            if let Some((c, _, _)) = running {
+                if c.waits_for().map(|h| h.lock_addr) != Some(t.blocked_map) {
+                    self.locks.forget_wait(i);
+                }
+            }
+        }
 
         let tasks = self.locks.tasks();
         for s in self.stuck.iter_mut() {
@@ -344,6 +365,35 @@ mod tests {
              \"name\":\"test_lock\",\"owner_pid\":20,\"hint_pid\":null}]}]"
         ));
         assert!(json.contains("\"maybe_stuck\":[],\"no_response\":[],\"deadlocks\":[],"));
+        Ok(())
+    }
+
+    /// Issue 9 item 3: a running task the walk saw "spinning" on a lock (one being taken in an
+    /// interrupt, read from another CPU) that its NMI did not see it spin on is not blocked,
+    /// and its waiter's chain ends at it; a spinner its NMI agrees with stays blocked.
+    #[test]
+    fn the_nmi_decides_what_a_running_task_spins_on() -> Result {
+        let mut c = bridge::zeroed_cpus(3)?;
+        cpu(&mut c[0], 0, CALLER, Mode::Kernel, None);
+        cpu(&mut c[1], 1, 50, Mode::Kernel, Some(3000));
+        hold(&mut c[1], 0x2000, b"kintrospect_test_lock", false);
+        cpu(&mut c[2], 2, 51, Mode::Kernel, Some(2000));
+        hold(&mut c[2], 0x2000, b"kintrospect_test_lock", true);
+        let mut t = [task(50, 0x9000, -1, 0), task(51, 0x2000, 50, 2000)];
+        t[0].blocked_kind = LockKind::Spin.raw();
+        t[1].blocked_kind = LockKind::Spin.raw();
+        let r = report(c, &t, &[])?;
+        let tasks = r.locks.tasks();
+        assert_eq!(tasks[0].blocked(), None);
+        assert_eq!(tasks[1].blocked(), Some(LockKind::Spin));
+        assert_eq!(&r.blocked[..], &[1]);
+        assert_eq!(r.locks.graph.next[1], Some(0));
+        assert_eq!(r.locks.graph.next[0], None);
+        let s = &r.stuck[0];
+        assert_eq!(
+            &r.waiters[s.waiters.clone()],
+            &[Waiter { task: 1, held: 0 }]
+        );
         Ok(())
     }
 

@@ -78,6 +78,12 @@ ki_cpu_has_frame() {
 	grep -q "^\.cpus\[$1\]\.frames\[[0-9]*\]=\"$2+" "$KI_TMP/cpus.flat"
 }
 
+# Whether the NMI of CPU $1 in the last ki_cpus_json hit function $2 itself
+# (not an interrupt on top of it, which can hold locks of its own).
+ki_cpu_in() {
+	grep -q "^\.cpus\[$1\]\.frames\[0\]=\"$2+" "$KI_TMP/cpus.flat"
+}
+
 ki_cleanup_tmp() {
 	rm -rf "$KI_TMP"
 }
