@@ -15,12 +15,10 @@
 //! the locks snapshot taken right after the CPU snapshot.
 //!
 //! A CPU is *stuck* when, at the NMI, it runs a task (not idle) in kernel mode that has been
-//! on it for at least `stuck_ms` without a context switch (see [`RawCpu::on_cpu_ns`]: a lower
-//! bound from the CPU snapshots that saw it). A CPU whose task no earlier snapshot saw there
-//! has no known time on CPU: it is "maybe stuck", listed apart, never as stuck; a second report
-//! after `stuck_ms` tells. The task taking the report is never stuck.
-//!
-//! [`RawCpu::on_cpu_ns`]: crate::bridge::RawCpu
+//! on it for at least `stuck_ms` without a context switch (`RawCpu::on_cpu_ns` in `cpus.rs`: a
+//! lower bound from the CPU snapshots that saw it). A CPU whose task no earlier snapshot saw
+//! there has no known time on CPU: it is "maybe stuck", listed apart, never as stuck; a second
+//! report after `stuck_ms` tells. The task taking the report is never stuck.
 
 mod format;
 mod join;

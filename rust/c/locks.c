@@ -29,7 +29,9 @@
  * they are matched against the thread list, as kernel/hung_task.c does; so
  * are the threads of a candidate deadlock, whose edges are read again after
  * the walk (kintrospect_locks_confirm()). All output is bounded by the
- * caller's arrays; what does not fit is counted. Process context only
+ * caller's arrays; what does not fit is counted. What one lock is (its kind,
+ * name, spinlock owner) is decided by lockinfo.c, which the NMI handler
+ * shares for the running task's own locks. Process context only
  * (allocates, sorts).
  */
 #include <linux/bsearch.h>

@@ -174,7 +174,9 @@ static void fill_held(struct nmi_sample *s, struct task_struct *p)
 	const struct lockdep_map *waited;
 	const void *blocked;
 	int depth, first, i;
+#ifdef CONFIG_LOCK_STAT
 	u64 now = local_clock();
+#endif
 
 	s->lockdep = KINTROSPECT_CPU_LOCKDEP_OFF;
 	if (!READ_ONCE(debug_locks))
@@ -214,7 +216,8 @@ static void fill_held(struct nmi_sample *s, struct task_struct *p)
 
 /*
  * Fills @s from the current CPU; @regs is the interrupted context or NULL.
- * Cheap enough for NMI context: registers, the task, and one bounded unwind.
+ * Cheap enough for NMI context: registers, the task, its held locks (a
+ * bounded read) and one bounded unwind.
  */
 static void fill_cpu(struct nmi_sample *s, struct pt_regs *regs)
 {
