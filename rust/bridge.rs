@@ -58,7 +58,26 @@ pub(crate) struct RawCpu {
     pub(crate) comm: [u8; COMM_LEN],
     /// NUL-terminated `function+off/size [module]` per frame.
     pub(crate) symbols: [[u8; SYMBOL_LEN]; MAX_FRAMES],
+    /// `nvcsw + nivcsw` of the task at the NMI.
+    pub(crate) nr_switches: u64,
+    /// The task's `start_time`: with its pid, its identity.
+    pub(crate) start_time: u64,
+    /// `taken_ns` of the first snapshot that found the same task on this CPU with the same
+    /// switch count; equal to `taken_ns` when this snapshot is the first.
+    pub(crate) on_cpu_since_ns: u64,
+    /// What `held` is (`enum kintrospect_cpu_lockdep`).
+    pub(crate) lockdep: u32,
+    pub(crate) nr_held: u32,
+    /// Entries of the lockdep stack deeper than [`CPU_MAX_HELD`], not kept.
+    pub(crate) held_dropped: u32,
+    pub(crate) pad: u32,
+    /// The task's lockdep held-lock stack at the NMI, innermost last, named by the trigger.
+    pub(crate) held: [RawHeld; CPU_MAX_HELD],
 }
+
+/// Locks kept per CPU from the interrupted task's lockdep stack
+/// (`KINTROSPECT_CPU_MAX_HELD`).
+pub(crate) const CPU_MAX_HELD: usize = 8;
 
 /// A snapshot's header (`struct kintrospect_cpus_info`).
 #[repr(C)]
@@ -80,7 +99,7 @@ pub(crate) const SITE_LEN: usize = 128;
 
 /// One lock a thread holds (`struct kintrospect_held`).
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Zeroable)]
 pub(crate) struct RawHeld {
     pub(crate) acquire_ip: u64,
     pub(crate) held_ns: u64,
@@ -100,6 +119,10 @@ pub(crate) struct RawTask {
     pub(crate) self_ptr: u64,
     pub(crate) blocked_lock: u64,
     pub(crate) blocked_owner: u64,
+    /// The lockdep map of the lock waited for (0: none known): matched, never shown.
+    pub(crate) blocked_map: u64,
+    /// How long the wait has lasted (`CONFIG_LOCK_STAT`), 0 if unknown.
+    pub(crate) blocked_ns: u64,
     pub(crate) pid: i32,
     pub(crate) tgid: i32,
     pub(crate) cpu: u32,
@@ -153,6 +176,8 @@ impl RawTask {
             self_ptr: 0,
             blocked_lock: 0,
             blocked_owner: 0,
+            blocked_map: 0,
+            blocked_ns: 0,
             pid: 0,
             tgid: 0,
             cpu: 0,
@@ -169,6 +194,16 @@ impl RawTask {
     }
 }
 
+/// A task waiting in a runqueue (`struct kintrospect_runnable`).
+#[repr(C)]
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct RawRunnable {
+    pub(crate) pid: i32,
+    /// The CPU whose runqueue it waits in.
+    pub(crate) cpu: u32,
+    pub(crate) comm: [u8; COMM_LEN],
+}
+
 /// One debugfs file to create (`struct kintrospect_file_spec`).
 #[repr(C)]
 struct FileSpec {
@@ -178,16 +213,17 @@ struct FileSpec {
 }
 
 // The C side asserts the same sizes.
-const _: () = assert!(core::mem::size_of::<RawCpu>() == 8808);
+const _: () = assert!(core::mem::size_of::<RawCpu>() == 10704);
 // One bit per frame in `interrupted` and `unresolved`.
 const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
 const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
 const _: () = assert!(core::mem::size_of::<registration::Ops>() == 32);
-const _: () = assert!(core::mem::size_of::<config::Params>() == 24);
+const _: () = assert!(core::mem::size_of::<config::Params>() == 28);
 const _: () = assert!(core::mem::size_of::<config::Feature>() == 16);
 const _: () = assert!(core::mem::size_of::<RawHeld>() == 232);
-const _: () = assert!(core::mem::size_of::<RawTask>() == 144);
+const _: () = assert!(core::mem::size_of::<RawTask>() == 160);
+const _: () = assert!(core::mem::size_of::<RawRunnable>() == 24);
 const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 40);
 
 mod ffi {
@@ -224,6 +260,11 @@ mod ffi {
             which: *const u32,
             confirmed: *mut u8,
             nr: u32,
+        ) -> u32;
+        pub(super) fn kintrospect_runq_collect(
+            out: *mut RawRunnable,
+            max: u32,
+            dropped: *mut u32,
         ) -> u32;
         pub(super) fn kintrospect_sysrq_unregister();
         pub(super) fn kintrospect_params_read(params: *mut config::Params);
@@ -265,6 +306,7 @@ mod config;
 mod locks;
 mod nmi;
 mod registration;
+mod runq;
 mod slab;
 mod testpath;
 
@@ -285,6 +327,7 @@ pub(crate) use nmi::{
     nr_cpu_slots,
     raw_addresses_allowed,
     snapshot_memory,
+    CpuLockdep,
     Mode,
     Nmi,
     Source,
@@ -300,6 +343,7 @@ pub(crate) use registration::{
     Registration,
     MAX_WRITE, //
 };
+pub(crate) use runq::collect_runnable;
 pub(crate) use slab::{
     now_ns,
     FlushError,

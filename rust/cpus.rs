@@ -11,20 +11,25 @@
 use crate::{
     bridge::{
         self,
+        CpuLockdep,
         Mode,
         RawCpu,
         RawCpusInfo,
+        RawHeld,
         Source,
         State,
+        CPU_MAX_HELD,
         MAX_FRAMES, //
     },
-    json,
+    json, locks,
     text::{
         comm_bytes,
         nul_terminated,
         write_comm,
+        write_printable,
         Reader,
-        Symbol, //
+        Symbol,
+        ADDR_LEN, //
     },
 };
 use kernel::{
@@ -37,7 +42,7 @@ use kernel::{
 };
 
 impl State {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             State::Offline => "offline",
             State::Running => "running",
@@ -53,7 +58,7 @@ impl State {
 }
 
 impl Mode {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Mode::Kernel => "kernel",
             Mode::User => "user",
@@ -62,8 +67,136 @@ impl Mode {
     }
 }
 
-impl Source {
+impl CpuLockdep {
     fn name(self) -> &'static str {
+        match self {
+            CpuLockdep::None => "none",
+            CpuLockdep::On => "on",
+            CpuLockdep::Off => "off",
+        }
+    }
+}
+
+impl RawCpu {
+    /// How long the CPU has been on its task, at least: since the first snapshot that found
+    /// the same task there with the same switch count; `None` when this one is the first.
+    pub(crate) fn on_cpu_ns(&self) -> Option<u64> {
+        (self.on_cpu_since_ns < self.taken_ns).then(|| self.taken_ns - self.on_cpu_since_ns)
+    }
+
+    /// The lockdep entries recorded at the NMI, bounded by the record's own array.
+    pub(crate) fn lock_entries(&self) -> &[RawHeld] {
+        &self.held[..(self.nr_held as usize).min(CPU_MAX_HELD)]
+    }
+
+    /// The locks the task held at the NMI, outermost first.
+    pub(crate) fn held(&self) -> impl Iterator<Item = &RawHeld> {
+        self.lock_entries().iter().filter(|h| !h.flags().waiting())
+    }
+
+    /// The lock the task was waiting for (spinning on) at the NMI, if any.
+    pub(crate) fn waits_for(&self) -> Option<&RawHeld> {
+        self.lock_entries().iter().rfind(|h| h.flags().waiting())
+    }
+
+    /// What `held` is; `None` for a code the C side does not define (never: checked).
+    pub(crate) fn lockdep(&self) -> CpuLockdep {
+        CpuLockdep::try_from(self.lockdep).unwrap_or(CpuLockdep::None)
+    }
+}
+
+/// Writes the lockdep entries of a running CPU's record for people, one line each, indented
+/// by `indent`; `after_held(f, k)` is called after the line of held entry `k`.
+pub(crate) fn write_held_text(
+    f: &mut fmt::Formatter<'_>,
+    c: &RawCpu,
+    reader: Reader,
+    indent: &str,
+    mut after_held: impl FnMut(&mut fmt::Formatter<'_>, usize) -> fmt::Result,
+) -> fmt::Result {
+    let raw = reader.raw_addresses;
+    match c.lockdep() {
+        CpuLockdep::None => return Ok(()),
+        CpuLockdep::Off => return writeln!(f, "{indent}held locks unknown: lockdep is off"),
+        CpuLockdep::On => {}
+    }
+    for (k, h) in c.lock_entries().iter().enumerate() {
+        if h.flags().waiting() {
+            continue;
+        }
+        write!(f, "{indent}holds ")?;
+        locks::write_held_text(f, h, raw)?;
+        f.write_char('\n')?;
+        after_held(f, k)?;
+    }
+    if c.held_dropped != 0 {
+        writeln!(
+            f,
+            "{indent}... {} more held locks not kept (outermost)",
+            c.held_dropped
+        )?;
+    }
+    if let Some(h) = c.waits_for() {
+        write!(f, "{indent}waits for ")?;
+        write_printable(f, locks::held_name(h, raw, &mut [0; ADDR_LEN]))?;
+        write!(f, " ({}) asked at ", locks::kind_name(h.kind()))?;
+        write_printable(f, locks::site(h, raw, &mut [0; ADDR_LEN]))?;
+        if h.held_ns != 0 {
+            write!(
+                f,
+                ", {}.{:03} ms ago",
+                h.held_ns / 1_000_000,
+                h.held_ns / 1_000 % 1_000
+            )?;
+        }
+        f.write_char('\n')?;
+    }
+    Ok(())
+}
+
+/// Writes the held locks of a running CPU's record as JSON members: `"lockdep"`, `"held"`,
+/// `"held_dropped"` and `"waits_for"`.
+pub(crate) fn write_held_json(
+    f: &mut fmt::Formatter<'_>,
+    c: &RawCpu,
+    reader: Reader,
+) -> fmt::Result {
+    let raw = reader.raw_addresses;
+    write!(f, "\"lockdep\":\"{}\",\"held\":[", c.lockdep().name())?;
+    for (n, h) in c.held().enumerate() {
+        locks::write_held_json(f, h, n != 0, raw)?;
+    }
+    write!(f, "],\"held_dropped\":{},\"waits_for\":", c.held_dropped)?;
+    match c.waits_for() {
+        None => f.write_str("null"),
+        Some(h) => {
+            f.write_str("{\"name\":")?;
+            Display::fmt(&json::Str(locks::held_name(h, raw, &mut [0; ADDR_LEN])), f)?;
+            write!(f, ",\"kind\":\"{}\",\"at\":", locks::kind_name(h.kind()))?;
+            Display::fmt(&json::Str(locks::site(h, raw, &mut [0; ADDR_LEN])), f)?;
+            match h.held_ns {
+                0 => f.write_str(",\"waiting_ns\":null}"),
+                ns => write!(f, ",\"waiting_ns\":{ns}}}"),
+            }
+        }
+    }
+}
+
+/// Writes how long a running CPU has been on its task for people.
+pub(crate) fn write_on_cpu(f: &mut impl Write, c: &RawCpu) -> fmt::Result {
+    match c.on_cpu_ns() {
+        Some(ns) => write!(
+            f,
+            "on CPU for at least {}.{:03} s",
+            ns / 1_000_000_000,
+            ns / 1_000_000 % 1_000
+        ),
+        None => f.write_str("on CPU for ? (first seen there by this snapshot)"),
+    }
+}
+
+impl Source {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Source::None => "none",
             Source::Control => "control",
@@ -90,6 +223,7 @@ impl Snapshot {
         for c in cpus.iter() {
             State::try_from(c.state)?;
             Mode::try_from(c.mode)?;
+            CpuLockdep::try_from(c.lockdep)?;
         }
         // INVARIANT: Every code was checked above.
         Ok(Self { info, source, cpus })
@@ -101,8 +235,18 @@ impl Snapshot {
         Self::new(info, cpus)
     }
 
+    /// The header.
+    pub(crate) fn info(&self) -> &RawCpusInfo {
+        &self.info
+    }
+
+    /// Record `i` with its checked state and mode.
+    pub(crate) fn get(&self, i: usize) -> Option<(&RawCpu, State, Mode)> {
+        self.cpus().nth(i)
+    }
+
     /// The CPU records with their checked state and mode.
-    fn cpus(&self) -> impl Iterator<Item = (&RawCpu, State, Mode)> {
+    pub(crate) fn cpus(&self) -> impl Iterator<Item = (&RawCpu, State, Mode)> {
         self.cpus.iter().map(|c| {
             // By the type invariant the codes are valid: the fallbacks are never taken.
             let state = State::try_from(c.state).unwrap_or(State::Offline);
@@ -113,7 +257,7 @@ impl Snapshot {
 }
 
 /// The frames of a CPU record, innermost first, bounded by the record's own arrays.
-fn frames(c: &RawCpu) -> impl Iterator<Item = Symbol<'_>> {
+pub(crate) fn frames(c: &RawCpu) -> impl Iterator<Item = Symbol<'_>> {
     let n = (c.nr_frames as usize).min(MAX_FRAMES);
     c.frames[..n]
         .iter()
@@ -171,13 +315,15 @@ impl fmt::Display for Text<'_> {
             }
             write!(f, "pid {} tgid {} comm ", c.pid, c.tgid)?;
             write_comm(f, &c.comm)?;
-            writeln!(
+            write!(
                 f,
-                " mode {} irqs {} preempt_count {:#x}",
+                " mode {} irqs {} preempt_count {:#x}, ",
                 mode.name(),
                 if c.irqs_disabled != 0 { "off" } else { "on" },
                 c.preempt_count
             )?;
+            write_on_cpu(f, c)?;
+            f.write_char('\n')?;
             if raw {
                 writeln!(f, " ip {:#x} sp {:#x} flags {:#x}", c.ip, c.sp, c.flags)?;
             }
@@ -186,6 +332,7 @@ impl fmt::Display for Text<'_> {
                 frame.write(f, reader)?;
                 f.write_char('\n')?;
             }
+            write_held_text(f, c, reader, "  ", |_, _| Ok(()))?;
         }
         Ok(())
     }
@@ -232,6 +379,11 @@ impl fmt::Display for Json<'_> {
             if raw {
                 write!(f, ",\"ip\":\"{:#x}\",\"sp\":\"{:#x}\"", c.ip, c.sp)?;
             }
+            f.write_str(",\"on_cpu_ns\":")?;
+            match c.on_cpu_ns() {
+                Some(ns) => write!(f, "{ns}")?,
+                None => f.write_str("null")?,
+            }
             f.write_str(",\"frames\":[")?;
             for (i, frame) in frames(c).enumerate() {
                 if i != 0 {
@@ -239,7 +391,9 @@ impl fmt::Display for Json<'_> {
                 }
                 frame.write_json(f, reader)?;
             }
-            f.write_str("]}")?;
+            f.write_str("],")?;
+            write_held_json(f, c, reader)?;
+            f.write_char('}')?;
         }
         f.write_str("]}\n")
     }
@@ -346,7 +500,8 @@ mod tests {
         assert_eq!(
             text(&snap, false)?.to_str()?,
             "snapshot 7 by sysrq at 5.000000123 s: 4 CPUs in 1.234 ms, 1 no-response\n\
-             \nCPU 0: pid 100 tgid 100 comm spinner mode kernel irqs off preempt_count 0x1\n\
+             \nCPU 0: pid 100 tgid 100 comm spinner mode kernel irqs off preempt_count 0x1, \
+             on CPU for ? (first seen there by this snapshot)\n\
              \x20 ip_fn+0x1/0x10\n\
              \x20 caller+0x2/0x20 [mod]\n\
              \nCPU 1: idle at pv_native_safe_halt+0x16/0x20\n\
@@ -396,8 +551,9 @@ mod tests {
             "{\"seq\":7,\"source\":\"sysrq\",\"taken_ns\":5000000123,\"duration_ns\":1234567,\
              \"cpus\":[{\"cpu\":0,\"state\":\"running\",\"pid\":100,\"tgid\":100,\
              \"comm\":\"a\\\"b\\\\\\u0001\",\"mode\":\"kernel\",\"irqs_disabled\":true,\
-             \"preempt_count\":1,\"taken_ns\":0,\"handler_ns\":0,\
-             \"frames\":[\"ip_fn+0x1/0x10\",\"we\\\"ird\"]},\
+             \"preempt_count\":1,\"taken_ns\":0,\"handler_ns\":0,\"on_cpu_ns\":null,\
+             \"frames\":[\"ip_fn+0x1/0x10\",\"we\\\"ird\"],\"lockdep\":\"none\",\"held\":[],\
+             \"held_dropped\":0,\"waits_for\":null},\
              {\"cpu\":1,\"state\":\"no-response\",\"frames\":[]}]}\n"
         );
         Ok(())
@@ -432,6 +588,105 @@ mod tests {
             "{\"seq\":0,\"source\":\"none\",\"taken_ns\":5000000123,\"duration_ns\":1234567,\
              \"cpus\":[]}\n"
         );
+        Ok(())
+    }
+
+    /// A lockdep entry of a CPU record: `name` acquired at `site`, `ns` ago.
+    fn lock(name: &[u8], site: &[u8], ns: u64, flags: u32) -> RawHeld {
+        let mut h = RawHeld::zeroed();
+        h.kind = crate::bridge::LockKind::Spin.raw();
+        h.held_ns = ns;
+        h.flags = flags;
+        copy(&mut h.name, name);
+        copy(&mut h.site, site);
+        h
+    }
+
+    /// Issue 9 items 1 and 2: a CPU shows how long it has been on its task, the locks it held
+    /// at the NMI and the one it spun on; lockdep off says so.
+    #[test]
+    fn held_locks_and_time_on_cpu() -> Result {
+        let mut cpus = bridge::zeroed_cpus(2)?;
+        fill(
+            &mut cpus[0],
+            0,
+            State::Running,
+            b"dd",
+            &[(0x1000, b"kintrospect_test_spin_loop+0x1/0x10 [kintrospect]")],
+        );
+        cpus[0].taken_ns = 5_000_000_000;
+        cpus[0].on_cpu_since_ns = 2_500_000_000;
+        cpus[0].lockdep = CpuLockdep::On as u32;
+        cpus[0].nr_held = 2;
+        cpus[0].held_dropped = 3;
+        cpus[0].held[0] = lock(b"outer", b"f+0x1/0x2", 0, 0);
+        cpus[0].held[1] = lock(
+            b"kintrospect_test_lock",
+            b"kintrospect_test_spin+0x3c/0x90 [kintrospect]",
+            2_000_000_000,
+            0,
+        );
+        fill(&mut cpus[1], 1, State::Running, b"dd", &[]);
+        cpus[1].taken_ns = 5_000_000_000;
+        cpus[1].on_cpu_since_ns = 5_000_000_000;
+        cpus[1].lockdep = CpuLockdep::On as u32;
+        cpus[1].nr_held = 1;
+        cpus[1].held[0] = lock(
+            b"kintrospect_test_lock",
+            b"kintrospect_test_spin+0x3c/0x90 [kintrospect]",
+            1_500_000,
+            crate::bridge::LockFlags::WAITING,
+        );
+        let snap = Snapshot::new(info(2), cpus)?;
+        assert_eq!(snap.cpus[0].on_cpu_ns(), Some(2_500_000_000));
+        assert_eq!(snap.cpus[1].on_cpu_ns(), None);
+        let t = text(&snap, false)?;
+        let t = t.to_str()?;
+        assert!(t.contains(
+            "preempt_count 0x1, on CPU for at least 2.500 s\n\
+             \x20 kintrospect_test_spin_loop+0x1/0x10 [kintrospect]\n\
+             \x20 holds outer (spinlock, write) acquired at f+0x1/0x2\n\
+             \x20 holds kintrospect_test_lock (spinlock, write) acquired at \
+             kintrospect_test_spin+0x3c/0x90 [kintrospect], held 2000.000 ms\n\
+             \x20 ... 3 more held locks not kept (outermost)\n"
+        ));
+        assert!(t.contains(
+            "on CPU for ? (first seen there by this snapshot)\n\
+             \x20 waits for kintrospect_test_lock (spinlock) asked at \
+             kintrospect_test_spin+0x3c/0x90 [kintrospect], 1.500 ms ago\n"
+        ));
+        let j = json(&snap, false)?;
+        let j = j.to_str()?;
+        assert!(j.contains(
+            "\"on_cpu_ns\":2500000000,\"frames\":[\"kintrospect_test_spin_loop+0x1/0x10 \
+             [kintrospect]\"],\"lockdep\":\"on\",\"held\":[{\"name\":\"outer\",\
+             \"kind\":\"spinlock\",\"mode\":\"write\",\"magic_bad\":false,\
+             \"acquired_at\":\"f+0x1/0x2\",\"held_ns\":null},{\"name\":\
+             \"kintrospect_test_lock\",\"kind\":\"spinlock\",\"mode\":\"write\",\
+             \"magic_bad\":false,\"acquired_at\":\"kintrospect_test_spin+0x3c/0x90 \
+             [kintrospect]\",\"held_ns\":2000000000}],\"held_dropped\":3,\"waits_for\":null}"
+        ));
+        assert!(j.contains(
+            "\"on_cpu_ns\":null,\"frames\":[],\"lockdep\":\"on\",\"held\":[],\
+             \"held_dropped\":0,\"waits_for\":{\"name\":\"kintrospect_test_lock\",\
+             \"kind\":\"spinlock\",\"at\":\"kintrospect_test_spin+0x3c/0x90 [kintrospect]\",\
+             \"waiting_ns\":1500000}}"
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn lockdep_off_says_so() -> Result {
+        let mut cpus = bridge::zeroed_cpus(1)?;
+        fill(&mut cpus[0], 0, State::Running, b"x", &[]);
+        cpus[0].lockdep = CpuLockdep::Off as u32;
+        let snap = Snapshot::new(info(1), cpus)?;
+        assert!(text(&snap, false)?
+            .to_str()?
+            .contains("\n  held locks unknown: lockdep is off\n"));
+        assert!(json(&snap, false)?
+            .to_str()?
+            .contains("\"lockdep\":\"off\",\"held\":[],"));
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use crate::{
         Nmi,
         Source, //
     },
-    control, cpus, locks,
+    control, cpus, locks, report,
     slab::{
         self,
         Slab, //
@@ -51,6 +51,9 @@ pub(crate) struct Data {
     /// The latest locks snapshot.
     #[pin]
     locks: Mutex<locks::State>,
+    /// The latest report. Taken after `locks` when both are held.
+    #[pin]
+    report: Mutex<report::State>,
     status: Status,
     /// The slab sampler's state (baseline, latest sample, trend).
     #[pin]
@@ -75,6 +78,7 @@ impl Data {
             nmi: Nmi::register(params.nmi_timeout_ms)?,
             cpus_lock <- new_mutex!((), "kintrospect_cpus"),
             locks <- new_mutex!(locks::State::new()?, "kintrospect_locks"),
+            report <- new_mutex!(report::State::new(), "kintrospect_report"),
             status: Status {
                 params,
                 nr_cpu_slots: bridge::nr_cpu_slots(),
@@ -111,6 +115,39 @@ impl Data {
     }
 }
 
+impl Data {
+    /// Joins the latest CPU snapshot, the latest locks snapshot and the slab suspects into a
+    /// new report; returns its number of stuck CPUs. From SysRq (`wait` false) a locks
+    /// snapshot or report in progress is not waited for (`EBUSY`).
+    fn build_report(&self, wait: bool) -> Result<usize> {
+        let cpus = cpus::Snapshot::latest(&self.nmi)?;
+        let locks = match wait {
+            true => Some(self.locks.lock()),
+            false => self.locks.try_lock(),
+        }
+        .ok_or(EBUSY)?;
+        let snap = locks.latest().ok_or(ENODATA)?;
+        let mut report = match wait {
+            true => Some(self.report.lock()),
+            false => self.report.try_lock(),
+        }
+        .ok_or(EBUSY)?;
+        let caller = kernel::current!().pid();
+        report.build(cpus, snap, &self.slab, self.status.params.stuck_ms, caller)
+    }
+
+    /// `snapshot report` and `snapshot all`: a CPU snapshot, a locks snapshot and a slab
+    /// sample, joined into a report. A failed slab sample still leaves the report (with the
+    /// previous sample's suspects) and fails the write.
+    fn snapshot_report(&self) -> Result {
+        self.snapshot_cpus()?;
+        let (locks, slab) = self.snapshot_rest(true);
+        locks?;
+        self.build_report(true)?;
+        slab
+    }
+}
+
 impl Handler for Data {
     const FILES: &'static [FileDef<Self>] = &[
         FileDef::read(c"status", show_status),
@@ -119,6 +156,8 @@ impl Handler for Data {
         FileDef::read(c"cpus.json", |d, f| show_cpus(d, true, f)),
         FileDef::read(c"locks", |d, f| show_locks(d, false, f)),
         FileDef::read(c"locks.json", |d, f| show_locks(d, true, f)),
+        FileDef::read(c"report", |d, f| show_report(d, false, f)),
+        FileDef::read(c"report.json", |d, f| show_report(d, true, f)),
         FileDef::read(c"slab_delta", |d, f| d.slab.write_text(f)),
         FileDef::read(c"slab_delta.json", |d, f| d.slab.write_json(f)),
         FileDef::dir(c"test/").test(),
@@ -179,6 +218,10 @@ impl Handler for Data {
             }
             Err(e) => pr_info!("slab sample by sysrq failed: {e:?}\n"),
         }
+        match self.build_report(false) {
+            Ok(stuck) => pr_info!("report taken by sysrq: {stuck} stuck CPU(s), see report\n"),
+            Err(e) => pr_info!("report by sysrq skipped: {e:?}\n"),
+        }
     }
 
     /// One periodic slab sample.
@@ -192,6 +235,7 @@ fn show_status(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let live = status::Live {
         slab: data.slab.counters(),
         locks_buffer_bytes: data.locks.lock().memory(),
+        report_buffer_bytes: data.report.lock().memory(),
         test_leak_objects: data.test.as_ref().map(TestPaths::leak_count),
     };
     data.status.write(f, &live)
@@ -208,6 +252,17 @@ fn show_locks(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Resul
         None => writeln!(f, "no snapshot yet: write \"snapshot locks\" to control"),
         Some(snap) if json => Display::fmt(&locks::Json(snap, Reader::current()), f),
         Some(snap) => Display::fmt(&locks::Text(snap, Reader::current()), f),
+    }
+}
+
+/// The `report` and `report.json` files.
+fn show_report(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let state = data.report.lock();
+    let empty = report::Report::new();
+    let r = state.latest().unwrap_or(&empty);
+    match json {
+        true => Display::fmt(&report::Json(r, Reader::current()), f),
+        false => Display::fmt(&report::Text(r, Reader::current()), f),
     }
 }
 
@@ -234,12 +289,8 @@ const COMMANDS: &[(&str, CommandFn)] = &[
     ("snapshot slab sites", |d| {
         d.slab.sample(slab::Caller::Control, true)
     }),
-    ("snapshot all", |d| {
-        d.snapshot_cpus()?;
-        let (locks, slab) = d.snapshot_rest(true);
-        locks?;
-        slab
-    }),
+    ("snapshot report", Data::snapshot_report),
+    ("snapshot all", Data::snapshot_report),
     ("baseline", |d| d.slab.baseline()),
 ];
 

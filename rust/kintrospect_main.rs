@@ -18,6 +18,7 @@ mod demangle;
 mod files;
 mod json;
 mod locks;
+mod report;
 mod slab;
 mod status;
 mod testpath;

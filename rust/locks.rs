@@ -12,6 +12,16 @@ mod graph;
 use graph::Graph;
 
 pub(crate) use format::{
+    blocked_name,
+    held_name,
+    kind_name,
+    site,
+    state_char,
+    write_blocked,
+    write_cycles,
+    write_held_json,
+    write_held_text,
+    write_task_state,
     Json,
     Text, //
 };
@@ -192,8 +202,37 @@ impl Snapshot {
         self.graph.possible.iter().any(|c| c.contains(&i))
     }
 
+    /// Makes this snapshot a copy of `other` (the report keeps its own, so that a later
+    /// `snapshot locks` does not change it).
+    pub(crate) fn copy_from(&mut self, other: &Snapshot) -> Result {
+        let nh = (other.info.nr_held as usize).min(other.held.len());
+        self.seq = other.seq;
+        self.info = other.info;
+        self.tasks.clear();
+        self.tasks.extend_from_slice(other.tasks(), GFP_KERNEL)?;
+        self.held.clear();
+        self.held.extend_from_slice(&other.held[..nh], GFP_KERNEL)?;
+        self.first_held.clear();
+        self.first_held
+            .extend_from_slice(&other.first_held, GFP_KERNEL)?;
+        self.graph.copy_from(&other.graph)
+    }
+
+    /// Forgets that thread `i` waits for a lock: its edge, and every cycle through it. The
+    /// report does this for a running thread whose NMI, which reads its lockdep stack
+    /// reliably, disagrees with the walk, which read it from another CPU.
+    pub(crate) fn forget_wait(&mut self, i: usize) {
+        let n = (self.info.nr_tasks as usize).min(self.tasks.len());
+        if let Some(t) = self.tasks[..n].get_mut(i) {
+            t.blocked_kind = 0;
+            t.blocked_map = 0;
+            t.blocked_ns = 0;
+            self.graph.forget(i);
+        }
+    }
+
     /// Bytes of this snapshot's buffers.
-    fn memory(&self) -> usize {
+    pub(crate) fn memory(&self) -> usize {
         self.tasks.len() * core::mem::size_of::<RawTask>()
             + self.held.len() * core::mem::size_of::<RawHeld>()
     }

@@ -474,6 +474,17 @@ impl Slab {
         format::json(&self.state.lock(), f)
     }
 
+    /// Copies the suspects of the latest sample (steady growers, most bytes first) into
+    /// `out`; returns that sample's sequence number (0: no sample since the baseline).
+    pub(crate) fn suspects(&self, out: &mut KVec<Delta>) -> Result<u64> {
+        let s = self.state.lock();
+        out.clear();
+        for d in s.deltas.iter().filter(|d| d.trend.suspect) {
+            out.push(*d, GFP_KERNEL)?;
+        }
+        Ok(s.latest.seq)
+    }
+
     /// What `status` shows of the slab report.
     pub(crate) fn counters(&self) -> Counters {
         let s = self.state.lock();

@@ -25,6 +25,7 @@ pub(crate) struct Status {
 pub(crate) struct Live {
     pub(crate) slab: slab::Counters,
     pub(crate) locks_buffer_bytes: usize,
+    pub(crate) report_buffer_bytes: usize,
     /// Objects the leak test path keeps (`test_paths=1` only).
     pub(crate) test_leak_objects: Option<u64>,
 }
@@ -43,6 +44,7 @@ impl Status {
         writeln!(f, "sysrq_key: {}", char::from(p.sysrq_key))?;
         writeln!(f, "nmi_timeout_ms: {}", p.nmi_timeout_ms)?;
         writeln!(f, "test_paths: {}", yes_no(p.test_paths))?;
+        writeln!(f, "stuck_ms: {}", p.stuck_ms)?;
         writeln!(f, "cpu_slots: {}", self.nr_cpu_slots)?;
         writeln!(f, "snapshot_memory_bytes: {}", self.snapshot_memory)?;
         let s = &live.slab;
@@ -60,6 +62,7 @@ impl Status {
         )?;
         writeln!(f, "slab_samples_skipped_busy: {}", s.skipped_busy)?;
         writeln!(f, "locks_buffer_bytes: {}", live.locks_buffer_bytes)?;
+        writeln!(f, "report_buffer_bytes: {}", live.report_buffer_bytes)?;
         match live.test_leak_objects {
             Some(n) => writeln!(f, "test_leak_objects: {n}"),
             None => Ok(()),

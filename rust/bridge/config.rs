@@ -60,6 +60,9 @@ pub(crate) struct Params {
     pub(crate) slab_trend_samples: u32,
     /// `slab_trend_min_growth`: M, the growing intervals that make a suspect, 1-K.
     pub(crate) slab_trend_min_growth: u32,
+    /// `stuck_ms`: how long on one task in kernel mode makes a CPU stuck in the report,
+    /// 1-3600000.
+    pub(crate) stuck_ms: u32,
     /// `sysrq_key`: the SysRq key.
     pub(crate) sysrq_key: u8,
     /// `test_paths`: whether the test directory exists.
@@ -98,6 +101,7 @@ impl Params {
             1,
             p.slab_trend_samples,
         )?;
+        check("stuck_ms", p.stuck_ms, 1, 3_600_000)?;
         Ok(p)
     }
 }

@@ -88,6 +88,8 @@ impl LockFlags {
     pub(crate) const OWNER_HINT: u32 = 1 << 3;
     /// The acquire site has no symbol: shown only where `%pK` would show it.
     pub(crate) const SITE_UNRESOLVED: u32 = 1 << 4;
+    /// In a CPU record: the task waits for (spins on) this lock, it does not hold it.
+    pub(crate) const WAITING: u32 = 1 << 5;
 
     /// Whether the lock has no name at all.
     pub(crate) fn unresolved(self) -> bool {
@@ -107,6 +109,11 @@ impl LockFlags {
     /// Whether the acquire site has no symbol.
     pub(crate) fn site_unresolved(self) -> bool {
         self.0 & Self::SITE_UNRESOLVED != 0
+    }
+
+    /// Whether the task waits for the lock rather than holds it (a CPU record).
+    pub(crate) fn waiting(self) -> bool {
+        self.0 & Self::WAITING != 0
     }
 }
 

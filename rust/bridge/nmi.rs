@@ -66,6 +66,18 @@ c_enum! {
     }
 }
 
+c_enum! {
+    /// What a CPU record says of lockdep's held-lock stack (`enum kintrospect_cpu_lockdep`).
+    CpuLockdep {
+        /// `KINTROSPECT_CPU_LOCKDEP_NONE`: no `CONFIG_LOCKDEP`, or no data for this CPU.
+        None = 0,
+        /// `KINTROSPECT_CPU_LOCKDEP_ON`: the held locks are the task's stack at the NMI.
+        On = 1,
+        /// `KINTROSPECT_CPU_LOCKDEP_OFF`: lockdep has turned itself off; not read.
+        Off = 2,
+    }
+}
+
 /// `n` all-zero CPU records, written in place (a record is too large for the stack).
 pub(crate) fn zeroed_cpus(n: usize) -> Result<KVVec<RawCpu>> {
     let mut cpus = KVVec::with_capacity(n, GFP_KERNEL)?;

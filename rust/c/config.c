@@ -51,6 +51,11 @@ module_param(slab_trend_min_growth, uint, 0444);
 MODULE_PARM_DESC(slab_trend_min_growth,
 		 "M: a cache that grew in at least M of the last K intervals is a suspect, 1-K (default 8)");
 
+static unsigned int stuck_ms = 1000;
+module_param(stuck_ms, uint, 0444);
+MODULE_PARM_DESC(stuck_ms,
+		 "The report calls a CPU stuck after this long on one task in kernel mode, 1-3600000 ms (default 1000)");
+
 /* Reads every module parameter into @p. */
 void kintrospect_params_read(struct kintrospect_params *p)
 {
@@ -59,6 +64,7 @@ void kintrospect_params_read(struct kintrospect_params *p)
 	p->slab_interval_ms = slab_interval_ms;
 	p->slab_trend_samples = slab_trend_samples;
 	p->slab_trend_min_growth = slab_trend_min_growth;
+	p->stuck_ms = stuck_ms;
 	p->sysrq_key = sysrq_key[0];
 	p->test_paths = test_paths;
 }

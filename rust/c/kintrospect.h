@@ -22,6 +22,58 @@
  */
 #define KINTROSPECT_SYMBOL_LEN	128
 
+/* What a lock is, as far as kintrospect can tell. */
+enum kintrospect_lock_kind {
+	KINTROSPECT_LOCK_NONE = 0,	/* a task record: not blocked */
+	KINTROSPECT_LOCK_SPIN = 1,
+	KINTROSPECT_LOCK_MUTEX = 2,
+	KINTROSPECT_LOCK_SEMAPHORE = 3,
+	KINTROSPECT_LOCK_RWSEM_READ = 4,
+	KINTROSPECT_LOCK_RWSEM_WRITE = 5,
+	KINTROSPECT_LOCK_SLEEPING = 6,	/* a mutex or rwsem, from lockdep */
+	KINTROSPECT_LOCK_OTHER = 7,
+};
+
+/* How a lock is held: lockdep's held_lock.read. */
+enum kintrospect_held_mode {
+	KINTROSPECT_HELD_WRITE = 0,
+	KINTROSPECT_HELD_READ = 1,
+	KINTROSPECT_HELD_RECURSIVE_READ = 2,
+};
+
+/* Flags of a held or waited-for lock (kintrospect_held.flags, blocked_flags). */
+/* No lockdep name: named by the symbol of its address ("%ps"). */
+#define KINTROSPECT_LOCK_F_ADDR_NAME		(1U << 0)
+/* No name at all: show lock_addr only where %pK would, else "?". */
+#define KINTROSPECT_LOCK_F_UNRESOLVED		(1U << 1)
+/* A spinlock whose DEBUG_SPINLOCK magic is wrong: uninitialised or corrupted. */
+#define KINTROSPECT_LOCK_F_MAGIC_BAD		(1U << 2)
+/* The owner is a hint: a semaphore's last holder, a reader of an rwsem. */
+#define KINTROSPECT_LOCK_F_OWNER_HINT		(1U << 3)
+/* The acquire site has no symbol: show acquire_ip only where %pK would. */
+#define KINTROSPECT_LOCK_F_SITE_UNRESOLVED	(1U << 4)
+/* In a CPU record: the task waits for (spins on) this lock, it does not hold it. */
+#define KINTROSPECT_LOCK_F_WAITING		(1U << 5)
+
+#define KINTROSPECT_LOCK_NAME_LEN	64
+/* A symbolised acquire site, "func+0x1c/0x80 [module]", cut to fit. */
+#define KINTROSPECT_SITE_LEN		128
+
+/* One lock a thread holds, from lockdep's held-lock stack. */
+struct kintrospect_held {
+	u64 acquire_ip;		/* shown only when site is unresolved */
+	u64 held_ns;		/* CONFIG_LOCK_STAT, else 0 */
+	u64 lock_addr;		/* the lockdep map; shown only when unresolved */
+	u32 task;		/* index of the holder's kintrospect_task */
+	u32 mode;		/* enum kintrospect_held_mode */
+	u32 kind;		/* enum kintrospect_lock_kind */
+	u32 flags;		/* KINTROSPECT_LOCK_F_* */
+	char name[KINTROSPECT_LOCK_NAME_LEN];
+	char site[KINTROSPECT_SITE_LEN];	/* acquire_ip, symbolised when taken */
+};
+
+static_assert(sizeof(struct kintrospect_held) == 232);
+
 /* What a CPU was doing when the snapshot reached it. */
 enum kintrospect_cpu_state {
 	KINTROSPECT_CPU_OFFLINE = 0,
@@ -36,6 +88,16 @@ enum kintrospect_mode {
 	KINTROSPECT_MODE_USER = 1,
 	KINTROSPECT_MODE_IDLE = 2,
 };
+
+/* What a CPU record says of lockdep's held-lock stack. */
+enum kintrospect_cpu_lockdep {
+	KINTROSPECT_CPU_LOCKDEP_NONE = 0,	/* no CONFIG_LOCKDEP, or no data */
+	KINTROSPECT_CPU_LOCKDEP_ON = 1,		/* held[] is the stack at the NMI */
+	KINTROSPECT_CPU_LOCKDEP_OFF = 2,	/* debug_locks == 0: stacks frozen, not read */
+};
+
+/* Locks kept per CPU from the interrupted task's lockdep stack, innermost last. */
+#define KINTROSPECT_CPU_MAX_HELD	8
 
 /* Who asked for a snapshot. */
 enum kintrospect_source {
@@ -69,10 +131,25 @@ struct kintrospect_cpu {
 	char comm[KINTROSPECT_COMM_LEN];
 	/* NUL-terminated; empty for an unresolved frame */
 	char symbols[KINTROSPECT_MAX_FRAMES][KINTROSPECT_SYMBOL_LEN];
+	/*
+	 * How long the task has been on the CPU: nvcsw + nivcsw of the task
+	 * and its start_time (with pid, its identity) at the NMI; the
+	 * taken_ns of the first snapshot that found the same task on this
+	 * CPU with the same switch count (== taken_ns: this is the first).
+	 */
+	u64 nr_switches;
+	u64 start_time;
+	u64 on_cpu_since_ns;
+	/* The task's lockdep held-lock stack at the NMI, named by the trigger. */
+	u32 lockdep;		/* enum kintrospect_cpu_lockdep */
+	u32 nr_held;
+	u32 held_dropped;	/* deeper than KINTROSPECT_CPU_MAX_HELD */
+	u32 pad;
+	struct kintrospect_held held[KINTROSPECT_CPU_MAX_HELD];	/* task unused */
 };
 
 static_assert(KINTROSPECT_MAX_FRAMES <= 64);	/* bits of interrupted, unresolved */
-static_assert(sizeof(struct kintrospect_cpu) == 8808);
+static_assert(sizeof(struct kintrospect_cpu) == 10704);
 
 /* A whole CPU snapshot's header. */
 struct kintrospect_cpus_info {
@@ -98,61 +175,13 @@ int kintrospect_cpus_copy(struct kintrospect_cpus_info *info,
 size_t kintrospect_cpus_memory(void);
 bool kintrospect_raw_addresses(void);
 
-/* What a lock is, as far as kintrospect can tell. */
-enum kintrospect_lock_kind {
-	KINTROSPECT_LOCK_NONE = 0,	/* a task record: not blocked */
-	KINTROSPECT_LOCK_SPIN = 1,
-	KINTROSPECT_LOCK_MUTEX = 2,
-	KINTROSPECT_LOCK_SEMAPHORE = 3,
-	KINTROSPECT_LOCK_RWSEM_READ = 4,
-	KINTROSPECT_LOCK_RWSEM_WRITE = 5,
-	KINTROSPECT_LOCK_SLEEPING = 6,	/* a mutex or rwsem, from lockdep */
-	KINTROSPECT_LOCK_OTHER = 7,
-};
-
-/* How a lock is held: lockdep's held_lock.read. */
-enum kintrospect_held_mode {
-	KINTROSPECT_HELD_WRITE = 0,
-	KINTROSPECT_HELD_READ = 1,
-	KINTROSPECT_HELD_RECURSIVE_READ = 2,
-};
-
-/* Flags of a held or waited-for lock (kintrospect_held.flags, blocked_flags). */
-/* No lockdep name: named by the symbol of its address ("%ps"). */
-#define KINTROSPECT_LOCK_F_ADDR_NAME		(1U << 0)
-/* No name at all: show lock_addr only where %pK would, else "?". */
-#define KINTROSPECT_LOCK_F_UNRESOLVED		(1U << 1)
-/* A spinlock whose DEBUG_SPINLOCK magic is wrong: uninitialised or corrupted. */
-#define KINTROSPECT_LOCK_F_MAGIC_BAD		(1U << 2)
-/* The owner is a hint: a semaphore's last holder, a reader of an rwsem. */
-#define KINTROSPECT_LOCK_F_OWNER_HINT		(1U << 3)
-/* The acquire site has no symbol: show acquire_ip only where %pK would. */
-#define KINTROSPECT_LOCK_F_SITE_UNRESOLVED	(1U << 4)
-
-#define KINTROSPECT_LOCK_NAME_LEN	64
-/* A symbolised acquire site, "func+0x1c/0x80 [module]", cut to fit. */
-#define KINTROSPECT_SITE_LEN		128
-
-/* One lock a thread holds, from lockdep's held-lock stack. */
-struct kintrospect_held {
-	u64 acquire_ip;		/* shown only when site is unresolved */
-	u64 held_ns;		/* CONFIG_LOCK_STAT, else 0 */
-	u64 lock_addr;		/* the lockdep map; shown only when unresolved */
-	u32 task;		/* index of the holder's kintrospect_task */
-	u32 mode;		/* enum kintrospect_held_mode */
-	u32 kind;		/* enum kintrospect_lock_kind */
-	u32 flags;		/* KINTROSPECT_LOCK_F_* */
-	char name[KINTROSPECT_LOCK_NAME_LEN];
-	char site[KINTROSPECT_SITE_LEN];	/* acquire_ip, symbolised when taken */
-};
-
-static_assert(sizeof(struct kintrospect_held) == 232);
-
 /* A thread that holds or waits for a lock; its held locks follow in order. */
 struct kintrospect_task {
 	u64 self;		/* the task_struct: matched, never dereferenced or shown */
 	u64 blocked_lock;	/* the lock waited for; shown only when unresolved */
 	u64 blocked_owner;	/* its owner's task_struct: matched, never shown */
+	u64 blocked_map;	/* its lockdep map, or 0: matched, never shown */
+	u64 blocked_ns;		/* how long it has waited (CONFIG_LOCK_STAT), or 0 */
 	s32 pid;
 	s32 tgid;
 	u32 cpu;
@@ -167,7 +196,7 @@ struct kintrospect_task {
 	char blocked_name[KINTROSPECT_LOCK_NAME_LEN];
 };
 
-static_assert(sizeof(struct kintrospect_task) == 144);
+static_assert(sizeof(struct kintrospect_task) == 160);
 
 /* Counts of one collection. */
 struct kintrospect_locks_info {
@@ -190,6 +219,19 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 			      struct kintrospect_locks_info *info);
 u32 kintrospect_locks_confirm(const struct kintrospect_task *tasks,
 			      const u32 *which, u8 *confirmed, u32 nr);
+
+/* A task that is runnable but not running: it waits in a CPU's runqueue. */
+struct kintrospect_runnable {
+	s32 pid;
+	u32 cpu;		/* task_cpu(): the runqueue it waits in */
+	char comm[KINTROSPECT_COMM_LEN];
+};
+
+static_assert(sizeof(struct kintrospect_runnable) == 24);
+
+/* runq.c: the tasks waiting in runqueues, for the report. */
+u32 kintrospect_runq_collect(struct kintrospect_runnable *out, u32 max,
+			     u32 *dropped);
 
 /* registration.c: the Rust side's state and the callbacks it receives. */
 struct seq_file;
@@ -239,12 +281,13 @@ struct kintrospect_params {
 	u32 slab_interval_ms;
 	u32 slab_trend_samples;
 	u32 slab_trend_min_growth;
+	u32 stuck_ms;
 	u8 sysrq_key;
 	bool test_paths;
 	u16 pad;
 };
 
-static_assert(sizeof(struct kintrospect_params) == 24);
+static_assert(sizeof(struct kintrospect_params) == 28);
 
 /* A kernel debug feature and whether this kernel was built with it. */
 struct kintrospect_feature {

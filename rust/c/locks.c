@@ -29,7 +29,9 @@
  * they are matched against the thread list, as kernel/hung_task.c does; so
  * are the threads of a candidate deadlock, whose edges are read again after
  * the walk (kintrospect_locks_confirm()). All output is bounded by the
- * caller's arrays; what does not fit is counted. Process context only
+ * caller's arrays; what does not fit is counted. What one lock is (its kind,
+ * name, spinlock owner) is decided by lockinfo.c, which the NMI handler
+ * shares for the running task's own locks. Process context only
  * (allocates, sorts).
  */
 #include <linux/bsearch.h>
@@ -52,86 +54,13 @@
 #include <linux/hung_task.h>
 
 #include "kintrospect.h"
+#include "lockinfo.h"
 
 /* Owner flag bits: kernel/locking/mutex.h MUTEX_FLAGS, rwsem.c RWSEM_OWNER_FLAGS_MASK. */
 #define MUTEX_OWNER_FLAGS	0x07UL
 #define RWSEM_OWNER_FLAGS	0x03UL
 /* kernel/locking/rwsem.c: the owner is (was) a reader; "just a hint". */
 #define RWSEM_READER_OWNED	(1UL << 0)
-
-/* Copies a NUL-terminated name from possibly freed memory; "?" on a fault. */
-static void copy_name(char *dst, size_t len, const char *src)
-{
-	size_t i;
-
-	if (!src || copy_from_kernel_nofault(dst, src, len)) {
-		/* Maybe the name ends right before an unmapped page. */
-		for (i = 0; src && i < len; i++) {
-			if (copy_from_kernel_nofault(&dst[i], src + i, 1))
-				break;
-			if (!dst[i])
-				return;
-		}
-		if (!src || i == 0) {
-			strscpy(dst, "?", len);
-			return;
-		}
-	}
-	dst[len - 1] = '\0';
-}
-
-/*
- * Formats @addr with @fmt ("%ps" or "%pB") into @dst. When kallsyms has no
- * symbol for it, printk prints the raw address: then @dst is left empty and
- * @unresolved is added to @flags, so that the reader's kptr_restrict rights
- * decide later whether the address may be shown.
- */
-static void symbol_name(char *dst, size_t len, const char *fmt, unsigned long addr,
-			u32 *flags, u32 unresolved)
-{
-	snprintf(dst, len, fmt, (void *)addr);
-	if (!dst[0] || !strncmp(dst, "0x", 2)) {
-		dst[0] = '\0';
-		*flags |= unresolved;
-	}
-}
-
-/*
- * Names the lock at @lock: lockdep's name when its map has one, else the
- * symbol of the lock's address ("lockname [module]"), as lockdep itself names
- * a class by its key's symbol.
- */
-static void lock_name(char *dst, size_t len, const char *lockdep_name,
-		      const void *lock, u32 *flags)
-{
-	if (lockdep_name) {
-		copy_name(dst, len, lockdep_name);
-		return;
-	}
-	symbol_name(dst, len, "%ps", (unsigned long)lock, flags,
-		    KINTROSPECT_LOCK_F_UNRESOLVED);
-	if (dst[0])
-		*flags |= KINTROSPECT_LOCK_F_ADDR_NAME;
-}
-
-/* The name pointer of the lockdep map at @map, or NULL. */
-static const char *map_name(const struct lockdep_map *map)
-{
-	const char *name = NULL;
-
-#ifdef CONFIG_LOCKDEP
-	if (map && copy_from_kernel_nofault(&name, &map->name, sizeof(name)))
-		name = NULL;
-#endif
-	return name;
-}
-
-static unsigned long read_ulong(const void *addr)
-{
-	unsigned long v;
-
-	return copy_from_kernel_nofault(&v, addr, sizeof(v)) ? 0 : v;
-}
 
 /* What a sleeping thread waits for, from its blocked_on and blocker records. */
 struct blocked_rec {
@@ -145,45 +74,18 @@ struct blocked_rec {
 /* Reads what @p is blocked on now (kind NONE: nothing). */
 static void read_blocked(struct task_struct *p, struct blocked_rec *r)
 {
-	unsigned long blocker = 0, owner;
-	struct mutex *m = READ_ONCE(p->blocked_on);
+	unsigned long owner;
 
 	memset(r, 0, sizeof(*r));
-#ifdef CONFIG_DETECT_HUNG_TASK_BLOCKER
-	blocker = READ_ONCE(p->blocker);
-#endif
-	r->lock = m;
-	if (m) {
-		r->kind = KINTROSPECT_LOCK_MUTEX;
-	} else if (blocker) {
-		r->lock = hung_task_blocker_to_lock(blocker);
-		switch (hung_task_get_blocker_type(blocker)) {
-		case BLOCKER_TYPE_MUTEX:
-			r->kind = KINTROSPECT_LOCK_MUTEX;
-			break;
-		case BLOCKER_TYPE_SEM:
-			r->kind = KINTROSPECT_LOCK_SEMAPHORE;
-			break;
-		case BLOCKER_TYPE_RWSEM_READER:
-			r->kind = KINTROSPECT_LOCK_RWSEM_READ;
-			break;
-		case BLOCKER_TYPE_RWSEM_WRITER:
-			r->kind = KINTROSPECT_LOCK_RWSEM_WRITE;
-			break;
-		}
-	}
-	if (!r->lock)
-		r->kind = KINTROSPECT_LOCK_NONE;
+	r->kind = kintrospect_blocked_lock(p, &r->lock);
+	r->map = kintrospect_lock_map(r->kind, r->lock);
 
 	switch (r->kind) {
 	case KINTROSPECT_LOCK_NONE:
 		return;
 	case KINTROSPECT_LOCK_MUTEX:
-		m = (struct mutex *)r->lock;
-		r->owner = read_ulong(&m->owner) & ~MUTEX_OWNER_FLAGS;
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-		r->map = &m->dep_map;
-#endif
+		owner = kintrospect_read_ulong(&((struct mutex *)r->lock)->owner);
+		r->owner = owner & ~MUTEX_OWNER_FLAGS;
 		break;
 	case KINTROSPECT_LOCK_SEMAPHORE:
 		/*
@@ -192,18 +94,15 @@ static void read_blocked(struct task_struct *p, struct blocked_rec *r)
 		 * event, I/O completion) keeps a stale value.
 		 */
 #ifdef CONFIG_DETECT_HUNG_TASK_BLOCKER
-		r->owner = read_ulong(&((struct semaphore *)r->lock)->last_holder);
+		r->owner = kintrospect_read_ulong(&((struct semaphore *)r->lock)->last_holder);
 #endif
 		r->hint = true;
 		break;
 	default:
-		owner = read_ulong(&((struct rw_semaphore *)r->lock)->owner);
+		owner = kintrospect_read_ulong(&((struct rw_semaphore *)r->lock)->owner);
 		r->owner = owner & ~RWSEM_OWNER_FLAGS;
 		/* Reader-owned: the last reader to take it, maybe gone since. */
 		r->hint = owner & RWSEM_READER_OWNED;
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-		r->map = &((struct rw_semaphore *)r->lock)->dep_map;
-#endif
 		break;
 	}
 	/*
@@ -229,89 +128,26 @@ static const struct lockdep_map *blocked_on(struct task_struct *p,
 	t->blocked_kind = r.kind;
 	t->blocked_lock = (unsigned long)r.lock;
 	t->blocked_owner = r.owner;
+	t->blocked_map = (unsigned long)r.map;
 	if (r.hint)
 		t->blocked_flags |= KINTROSPECT_LOCK_F_OWNER_HINT;
-	lock_name(t->blocked_name, sizeof(t->blocked_name), map_name(r.map), r.lock,
-		  &t->blocked_flags);
+	kintrospect_lock_name(t->blocked_name, sizeof(t->blocked_name),
+			      kintrospect_map_name(r.map), r.lock, &t->blocked_flags);
 	return r.map;
 }
 
-/* What a held-lock entry is to its thread, as DEBUG_SPINLOCK tells. */
-enum spin_state {
-	NOT_SPIN,	/* not a spinlock (or no DEBUG_SPINLOCK) */
-	SPIN_HELD,	/* a spinlock the thread owns */
-	SPIN_WAIT,	/* a spinlock someone else owns: the thread spins on it */
-};
-
-/* A spinlock's DEBUG_SPINLOCK state. */
-struct spin_rec {
-	const void *lock;
-	unsigned long owner;
-	s32 owner_cpu;
-	bool magic_bad;
-};
-
 /*
- * For a lockdep map of a spinning wait type: whether it is a raw_spinlock_t
- * (spinlock_t shares the layout) that @p holds or spins on, from the owner
- * DEBUG_SPINLOCK records. A live spinlock has the right magic. One with a
- * bad magic (never initialised, so its map is all zeroes too: wait type
- * LD_WAIT_INV; or corrupted) is recognised only as held by @p: locked, its
- * owner @p on a possible CPU. (Taken without contention, such a lock is not
- * even reported by DEBUG_SPINLOCK: only its slow path checks the magic.)
- * Other maps with these wait types (RCU's, workqueues') are not spinlocks.
+ * How long the lockdep entry @hl has waited for its lock, or 0 (unknown):
+ * lock_contended() stamps it when the wait starts (CONFIG_LOCK_STAT, with the
+ * lock_stat sysctl on, its default), with the waiting CPU's local_clock().
  */
-static enum spin_state spin_state(const struct lockdep_map *map, u8 wait_type,
-				  struct task_struct *p, struct spin_rec *s)
+static u64 wait_ns(const struct held_lock *hl, u64 now)
 {
-#if defined(CONFIG_DEBUG_SPINLOCK) && defined(CONFIG_DEBUG_LOCK_ALLOC)
-	const raw_spinlock_t *rl = container_of(map, raw_spinlock_t, dep_map);
-	unsigned int magic, cpu, word;
-	unsigned long owner;
-
-	if (wait_type != LD_WAIT_SPIN && wait_type != LD_WAIT_CONFIG &&
-	    wait_type != LD_WAIT_INV)
-		return NOT_SPIN;
-	if (copy_from_kernel_nofault(&magic, &rl->magic, sizeof(magic)) ||
-	    copy_from_kernel_nofault(&cpu, &rl->owner_cpu, sizeof(cpu)) ||
-	    copy_from_kernel_nofault(&word, &rl->raw_lock, sizeof(word)))
-		return NOT_SPIN;
-	owner = read_ulong(&rl->owner);
-	if (owner == (unsigned long)SPINLOCK_OWNER_INIT)
-		owner = 0;
-	if (magic == SPINLOCK_MAGIC) {
-		if (wait_type == LD_WAIT_INV)
-			return NOT_SPIN;
-	} else if (magic == RWLOCK_MAGIC || !word || owner != (unsigned long)p ||
-		   cpu >= nr_cpu_ids) {
-		/* An rwlock_t has the same layout and its own magic. */
-		return NOT_SPIN;
-	}
-	s->lock = rl;
-	s->owner = owner;
-	s->owner_cpu = (s32)cpu;
-	s->magic_bad = magic != SPINLOCK_MAGIC;
-	return owner == (unsigned long)p ? SPIN_HELD : SPIN_WAIT;
-#else
-	return NOT_SPIN;
+#ifdef CONFIG_LOCK_STAT
+	if (hl->waittime_stamp && now > hl->waittime_stamp)
+		return now - hl->waittime_stamp;
 #endif
-}
-
-/*
- * What a held lock is: with DEBUG_SPINLOCK a spinlock is known by its owner
- * record (other maps of the spinning wait types, RCU's among them, are not
- * spinlocks); without it, by lockdep's wait type alone.
- */
-static u32 lock_kind(bool is_spin, u8 wait_type)
-{
-	if (is_spin)
-		return KINTROSPECT_LOCK_SPIN;
-	if (wait_type == LD_WAIT_SLEEP)
-		return KINTROSPECT_LOCK_SLEEPING;
-	if (!IS_ENABLED(CONFIG_DEBUG_SPINLOCK) &&
-	    (wait_type == LD_WAIT_SPIN || wait_type == LD_WAIT_CONFIG))
-		return KINTROSPECT_LOCK_SPIN;
-	return KINTROSPECT_LOCK_OTHER;
+	return 0;
 }
 
 /*
@@ -336,8 +172,8 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 	depth = clamp_t(int, depth, 0, MAX_LOCK_DEPTH);
 	for (i = 0; i < depth; i++) {
 		struct kintrospect_held *h = &held[n];
-		enum spin_state st;
-		struct spin_rec s = {};
+		enum kintrospect_spin_state st;
+		struct kintrospect_spin_rec s = {};
 		struct held_lock hl;
 		struct lockdep_map map;
 
@@ -346,24 +182,30 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		    copy_from_kernel_nofault(&map, hl.instance, sizeof(map)))
 			continue;
 		/* Lockdep's record of the lock @p is blocked on: not held. */
-		if (hl.instance == waited_map)
+		if (hl.instance == waited_map) {
+			if (!frozen)
+				t->blocked_ns = wait_ns(&hl, now);
 			continue;
-		st = spin_state(hl.instance, map.wait_type_inner, p, &s);
-		if (st == SPIN_WAIT) {
+		}
+		st = kintrospect_spin_state(hl.instance, map.wait_type_inner, p, &s);
+		if (st == KINTROSPECT_SPIN_WAIT) {
 			/* Spinning on it: a waiter, not a holder. */
 			if (!frozen && t->blocked_kind == KINTROSPECT_LOCK_NONE) {
 				t->blocked_kind = KINTROSPECT_LOCK_SPIN;
 				t->blocked_lock = (unsigned long)s.lock;
 				t->blocked_owner = s.owner;
 				t->blocked_owner_cpu = s.owner_cpu;
+				t->blocked_map = (unsigned long)hl.instance;
+				t->blocked_ns = wait_ns(&hl, now);
 				if (s.magic_bad)
 					t->blocked_flags |= KINTROSPECT_LOCK_F_MAGIC_BAD;
-				lock_name(t->blocked_name, sizeof(t->blocked_name),
-					  map.name, hl.instance, &t->blocked_flags);
+				kintrospect_lock_name(t->blocked_name,
+						      sizeof(t->blocked_name), map.name,
+						      hl.instance, &t->blocked_flags);
 			}
 			continue;
 		}
-		if (frozen && st != SPIN_HELD)
+		if (frozen && st != KINTROSPECT_SPIN_HELD)
 			continue;
 		if (n == max_held) {
 			(*dropped)++;
@@ -374,17 +216,19 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		h->acquire_ip = hl.acquire_ip;
 		h->lock_addr = (unsigned long)hl.instance;
 		h->mode = min_t(u32, hl.read, KINTROSPECT_HELD_RECURSIVE_READ);
-		h->kind = lock_kind(st == SPIN_HELD, map.wait_type_inner);
+		h->kind = kintrospect_lock_kind(st == KINTROSPECT_SPIN_HELD,
+						 map.wait_type_inner);
 		if (s.magic_bad)
 			h->flags |= KINTROSPECT_LOCK_F_MAGIC_BAD;
 #ifdef CONFIG_LOCK_STAT
 		if (hl.holdtime_stamp && now > hl.holdtime_stamp)
 			h->held_ns = now - hl.holdtime_stamp;
 #endif
-		lock_name(h->name, sizeof(h->name), map.name, hl.instance, &h->flags);
+		kintrospect_lock_name(h->name, sizeof(h->name), map.name, hl.instance,
+				      &h->flags);
 		/* Now: a module that unloads, or init code, has no name later. */
-		symbol_name(h->site, sizeof(h->site), "%pB", hl.acquire_ip, &h->flags,
-			    KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
+		kintrospect_symbol_name(h->site, sizeof(h->site), "%pB", hl.acquire_ip,
+					&h->flags, KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
 		n++;
 	}
 #endif
@@ -586,7 +430,8 @@ static bool edge_holds(struct task_struct *p, const struct kintrospect_task *t)
 		const raw_spinlock_t *rl = (const raw_spinlock_t *)t->blocked_lock;
 
 		/* Still on a CPU, the lock still owned by the same owner. */
-		return READ_ONCE(p->on_cpu) && read_ulong(&rl->owner) == t->blocked_owner;
+		return READ_ONCE(p->on_cpu) &&
+		       kintrospect_read_ulong(&rl->owner) == t->blocked_owner;
 #else
 		return false;
 #endif

@@ -6,10 +6,13 @@
  * the calling CPU directly. Each CPU's NMI handler writes only into that
  * CPU's own preallocated slot: no locks, no allocation, nothing that can
  * fail, no symbol lookup; its work is bounded by one ORC unwind of at most
- * KINTROSPECT_MAX_FRAMES frames. The trigger waits for the answers with a
- * bound and reports the CPUs that did not answer as "no-response". It then
- * symbolises every frame into the snapshot's own preallocated text, so that
- * a snapshot read later still names code that has been freed since (a
+ * KINTROSPECT_MAX_FRAMES frames and a read of at most KINTROSPECT_CPU_MAX_HELD
+ * entries of the interrupted task's lockdep held-lock stack (fill_held():
+ * the one moment a running task's locks can be read reliably). The trigger
+ * waits for the answers with a bound and reports the CPUs that did not
+ * answer as "no-response". It then symbolises every frame and names every
+ * held lock into the snapshot's own preallocated text, so that a snapshot
+ * read later still names code that has been freed since (a
  * module's init code, an unloaded module). The finished snapshot is
  * published by a pointer swap under a raw spinlock; readers copy it out one
  * CPU at a time under that lock and start again if a newer one was
@@ -46,9 +49,11 @@
 #include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/cpumask.h>
+#include <linux/debug_locks.h>
 #include <linux/delay.h>
 #include <linux/kallsyms.h>
 #include <linux/kernel.h>
+#include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/nmi.h>
 #include <linux/preempt.h>
@@ -63,6 +68,7 @@
 #include <asm/unwind.h>
 
 #include "kintrospect.h"
+#include "lockinfo.h"
 
 #define KINTROSPECT_NMI_NAME "kintrospect"
 
@@ -72,6 +78,17 @@
 
 /* Readers start again this often when newer snapshots keep coming. */
 #define COPY_TRIES	8
+
+/* One entry of the interrupted task's lockdep held-lock stack. */
+struct nmi_held {
+	u64 instance;		/* the lockdep map */
+	u64 acquire_ip;
+	u64 held_ns;		/* CONFIG_LOCK_STAT, else 0 */
+	u32 read;		/* enum kintrospect_held_mode */
+	u32 kind;		/* enum kintrospect_lock_kind */
+	u32 flags;		/* KINTROSPECT_LOCK_F_MAGIC_BAD, _WAITING */
+	u32 pad;
+};
 
 /* What a CPU records of itself: in its NMI handler, or the trigger's own. */
 struct nmi_sample {
@@ -91,6 +108,12 @@ struct nmi_sample {
 	u32 preempt_count;
 	u32 nr_frames;
 	char comm[KINTROSPECT_COMM_LEN];
+	u64 nr_switches;
+	u64 start_time;
+	u32 lockdep;		/* enum kintrospect_cpu_lockdep */
+	u32 nr_held;
+	u32 held_dropped;
+	struct nmi_held held[KINTROSPECT_CPU_MAX_HELD];
 };
 
 struct nmi_slot {
@@ -133,8 +156,68 @@ static u32 interrupted_preempt_count(void)
 }
 
 /*
+ * Records the lockdep held-lock stack of @p, the current task, into @s: its
+ * innermost KINTROSPECT_CPU_MAX_HELD entries, the others counted. Only @p
+ * changes its own stack, and it is interrupted: the stack cannot change
+ * under this read (lock_acquire() fills an entry before it counts it), which
+ * is what makes a running task's locks reliable here and nowhere else. A
+ * spinlock @p spins on, or the lock it is blocked on, is on its stack too
+ * (lockdep records an acquisition before the wait): it is marked WAITING,
+ * from DEBUG_SPINLOCK's owner and @p's blocked_on/blocker, as locks.c does.
+ * Once lockdep has turned itself off (debug_locks == 0) the stacks are
+ * frozen as they were then: nothing is read. Names and sites are left to
+ * the trigger; every read of a lock is fault-safe.
+ */
+static void fill_held(struct nmi_sample *s, struct task_struct *p)
+{
+#ifdef CONFIG_LOCKDEP
+	const struct lockdep_map *waited;
+	const void *blocked;
+	int depth, first, i;
+#ifdef CONFIG_LOCK_STAT
+	u64 now = local_clock();
+#endif
+
+	s->lockdep = KINTROSPECT_CPU_LOCKDEP_OFF;
+	if (!READ_ONCE(debug_locks))
+		return;
+	s->lockdep = KINTROSPECT_CPU_LOCKDEP_ON;
+	depth = clamp_t(int, READ_ONCE(p->lockdep_depth), 0, MAX_LOCK_DEPTH);
+	first = max(depth - KINTROSPECT_CPU_MAX_HELD, 0);
+	s->held_dropped = first;
+	waited = kintrospect_lock_map(kintrospect_blocked_lock(p, &blocked), blocked);
+	for (i = first; i < depth; i++) {
+		const struct held_lock *hl = &p->held_locks[i];
+		struct nmi_held *h = &s->held[s->nr_held];
+		struct kintrospect_spin_rec rec = {};
+		enum kintrospect_spin_state st;
+		u8 wait_type;
+
+		if (!hl->instance)
+			continue;
+		wait_type = kintrospect_map_wait_type(hl->instance);
+		st = kintrospect_spin_state(hl->instance, wait_type, p, &rec);
+		h->instance = (unsigned long)hl->instance;
+		h->acquire_ip = hl->acquire_ip;
+		h->read = min_t(u32, hl->read, KINTROSPECT_HELD_RECURSIVE_READ);
+		h->kind = kintrospect_lock_kind(st != KINTROSPECT_NOT_SPIN, wait_type);
+		h->flags = rec.magic_bad ? KINTROSPECT_LOCK_F_MAGIC_BAD : 0;
+		if (st == KINTROSPECT_SPIN_WAIT || hl->instance == waited)
+			h->flags |= KINTROSPECT_LOCK_F_WAITING;
+		h->held_ns = 0;
+#ifdef CONFIG_LOCK_STAT
+		if (hl->holdtime_stamp && now > hl->holdtime_stamp)
+			h->held_ns = now - hl->holdtime_stamp;
+#endif
+		s->nr_held++;
+	}
+#endif
+}
+
+/*
  * Fills @s from the current CPU; @regs is the interrupted context or NULL.
- * Cheap enough for NMI context: registers, the task, and one bounded unwind.
+ * Cheap enough for NMI context: registers, the task, its held locks (a
+ * bounded read) and one bounded unwind.
  */
 static void fill_cpu(struct nmi_sample *s, struct pt_regs *regs)
 {
@@ -148,6 +231,12 @@ static void fill_cpu(struct nmi_sample *s, struct pt_regs *regs)
 	s->tgid = p->tgid;
 	memcpy(s->comm, p->comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = '\0';
+	s->nr_switches = READ_ONCE(p->nvcsw) + READ_ONCE(p->nivcsw);
+	s->start_time = p->start_time;
+	s->lockdep = KINTROSPECT_CPU_LOCKDEP_NONE;
+	s->nr_held = 0;
+	s->held_dropped = 0;
+	fill_held(s, p);
 
 	if (regs) {
 		s->ip = regs->ip;
@@ -286,11 +375,19 @@ static void clear_cpu(struct kintrospect_cpu *c, u32 cpu)
 	c->preempt_count = 0;
 	c->nr_frames = 0;
 	memset(c->comm, 0, sizeof(c->comm));
+	c->nr_switches = 0;
+	c->start_time = 0;
+	c->on_cpu_since_ns = 0;
+	c->lockdep = KINTROSPECT_CPU_LOCKDEP_NONE;
+	c->nr_held = 0;
+	c->held_dropped = 0;
 }
 
 /* Copies what a CPU recorded into its snapshot record (frames not named yet). */
 static void put_sample(struct kintrospect_cpu *c, const struct nmi_sample *s)
 {
+	u32 i;
+
 	c->taken_ns = s->taken_ns;
 	c->handler_ns = s->handler_ns;
 	c->ip = s->ip;
@@ -306,6 +403,22 @@ static void put_sample(struct kintrospect_cpu *c, const struct nmi_sample *s)
 	c->irqs_disabled = s->irqs_disabled;
 	c->preempt_count = s->preempt_count;
 	memcpy(c->comm, s->comm, sizeof(c->comm));
+	c->nr_switches = s->nr_switches;
+	c->start_time = s->start_time;
+	c->lockdep = s->lockdep;
+	c->nr_held = min_t(u32, s->nr_held, KINTROSPECT_CPU_MAX_HELD);
+	c->held_dropped = s->held_dropped;
+	for (i = 0; i < c->nr_held; i++) {
+		struct kintrospect_held *h = &c->held[i];
+
+		memset(h, 0, sizeof(*h));
+		h->lock_addr = s->held[i].instance;
+		h->acquire_ip = s->held[i].acquire_ip;
+		h->held_ns = s->held[i].held_ns;
+		h->mode = s->held[i].read;
+		h->kind = s->held[i].kind;
+		h->flags = s->held[i].flags;
+	}
 }
 
 /*
@@ -347,15 +460,49 @@ static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
 	return true;
 }
 
-/* Names every frame of @c. */
+/*
+ * Names every frame of @c, and its held locks: the name lockdep's map has
+ * now (read fault-safe: the lock was held at the NMI, moments ago), else the
+ * lock's symbol; the acquire site as %pB. What has no symbol is flagged, as
+ * for frames.
+ */
 static void symbolise(struct kintrospect_cpu *c)
 {
+	struct kintrospect_held *h;
 	u32 i;
 
 	c->unresolved = 0;
 	for (i = 0; i < c->nr_frames; i++)
 		if (!symbolise_frame(c, i, c->interrupted & BIT_ULL(i)))
 			c->unresolved |= BIT_ULL(i);
+	for (i = 0; i < c->nr_held; i++) {
+		h = &c->held[i];
+		kintrospect_lock_name(h->name, sizeof(h->name),
+				      kintrospect_map_name((void *)(unsigned long)h->lock_addr),
+				      (void *)(unsigned long)h->lock_addr, &h->flags);
+		kintrospect_symbol_name(h->site, sizeof(h->site), "%pB", h->acquire_ip,
+					&h->flags, KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
+	}
+}
+
+/*
+ * How long @c's CPU has been on its task, carried over from the previous
+ * snapshot @prev of the same CPU: the same task (pid and start time) with
+ * the same number of context switches has not left the CPU since @prev saw
+ * it (a switch to another task and back counts one). So the task has been
+ * there since at least the first snapshot that saw it so: a lower bound, as
+ * precise as the snapshots are frequent. The first snapshot to see it
+ * leaves since == taken: unknown.
+ */
+static void carry_on_cpu(struct kintrospect_cpu *c, const struct kintrospect_cpu *prev)
+{
+	c->on_cpu_since_ns = c->taken_ns;
+	if (c->state != KINTROSPECT_CPU_RUNNING && c->state != KINTROSPECT_CPU_IDLE)
+		return;
+	if ((prev->state == KINTROSPECT_CPU_RUNNING || prev->state == KINTROSPECT_CPU_IDLE) &&
+	    prev->pid == c->pid && prev->start_time == c->start_time &&
+	    prev->nr_switches == c->nr_switches && prev->on_cpu_since_ns <= c->taken_ns)
+		c->on_cpu_since_ns = prev->on_cpu_since_ns;
 }
 
 /**
@@ -425,9 +572,14 @@ int kintrospect_cpus_capture(u32 source)
 		no_response++;
 	}
 
-	/* Names the frames now: the code may be gone when the snapshot is read. */
+	/*
+	 * Names the frames and locks now: the code may be gone when the
+	 * snapshot is read. The previous snapshot is still snap_pub: only a
+	 * capture (this one) replaces it.
+	 */
 	for (cpu = 0; cpu < nr_slots; cpu++) {
 		c = &snap_work[cpu];
+		carry_on_cpu(c, &snap_pub[cpu]);
 		if (c->state == KINTROSPECT_CPU_RUNNING ||
 		    c->state == KINTROSPECT_CPU_IDLE)
 			symbolise(c);

@@ -43,7 +43,7 @@ const LOCKDEP_OFF: &str = "lockdep is turned off: held locks unavailable \
                            (spinlocks whose DEBUG_SPINLOCK owner is the thread are still listed)";
 
 /// A lock kind as shown.
-fn kind_name(kind: LockKind) -> &'static str {
+pub(crate) fn kind_name(kind: LockKind) -> &'static str {
     match kind {
         LockKind::Spin => "spinlock",
         LockKind::Mutex => "mutex",
@@ -95,17 +95,17 @@ fn name_bytes<'b>(
 }
 
 /// The name of a held lock as shown.
-fn held_name<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
+pub(crate) fn held_name<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
     name_bytes(&h.name, h.flags(), h.lock_addr, raw, buf)
 }
 
 /// The name of the lock thread `t` waits for as shown.
-fn blocked_name<'b>(t: &'b RawTask, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
+pub(crate) fn blocked_name<'b>(t: &'b RawTask, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
     name_bytes(&t.blocked_name, t.blocked_flags(), t.blocked_lock, raw, buf)
 }
 
 /// Where a lock was acquired as shown (symbolised with the snapshot).
-fn site<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
+pub(crate) fn site<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
     if h.flags().site_unresolved() {
         addr_bytes(h.acquire_ip, raw, buf)
     } else {
@@ -114,26 +114,32 @@ fn site<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] 
 }
 
 /// Writes `pid N (comm)`.
-fn write_task(w: &mut impl Write, t: &RawTask) -> fmt::Result {
+pub(crate) fn write_task(w: &mut impl Write, t: &RawTask) -> fmt::Result {
     write!(w, "pid {} (", t.pid)?;
     text::write_comm(w, &t.comm)?;
     w.write_char(')')
 }
 
 /// Writes `pid N (comm) state S cpu C`.
-fn write_task_state(w: &mut impl Write, t: &RawTask) -> fmt::Result {
+pub(crate) fn write_task_state(w: &mut impl Write, t: &RawTask) -> fmt::Result {
     write_task(w, t)?;
     write!(w, " state {} cpu {}", state_char(t), t.cpu)
 }
 
-fn state_char(t: &RawTask) -> char {
+/// A task's state letter as shown.
+pub(crate) fn state_char(t: &RawTask) -> char {
     char::from_u32(t.state)
         .filter(char::is_ascii_graphic)
         .unwrap_or('?')
 }
 
 /// Writes what thread `t` waits for: `mutex NAME`.
-fn write_blocked(w: &mut impl Write, t: &RawTask, kind: LockKind, raw: bool) -> fmt::Result {
+pub(crate) fn write_blocked(
+    w: &mut impl Write,
+    t: &RawTask,
+    kind: LockKind,
+    raw: bool,
+) -> fmt::Result {
     write!(w, "{} ", kind_name(kind))?;
     text::write_printable(w, blocked_name(t, raw, &mut [0; ADDR_LEN]))?;
     if t.blocked_flags().magic_bad() {
@@ -219,21 +225,7 @@ impl Display for Text<'_> {
             f.write_char('\n')?;
             for h in held {
                 f.write_str("    ")?;
-                text::write_printable(f, held_name(h, raw, &mut [0; ADDR_LEN]))?;
-                write!(f, " ({}, {}", kind_name(h.kind()), mode_name(h.mode()))?;
-                if h.flags().magic_bad() {
-                    write!(f, ", {MAGIC_BAD}")?;
-                }
-                f.write_str(") acquired at ")?;
-                text::write_printable(f, site(h, raw, &mut [0; ADDR_LEN]))?;
-                if h.held_ns != 0 {
-                    write!(
-                        f,
-                        ", held {}.{:03} ms",
-                        h.held_ns / 1_000_000,
-                        h.held_ns / 1_000 % 1_000
-                    )?;
-                }
+                write_held_text(f, h, raw)?;
                 f.write_char('\n')?;
             }
             if t.held_dropped != 0 {
@@ -250,7 +242,7 @@ impl Display for Text<'_> {
 
 impl Text<'_> {
     /// Writes the members of a cycle, one line each.
-    fn cycle(&self, f: &mut fmt::Formatter<'_>, cycle: &[usize]) -> fmt::Result {
+    pub(crate) fn cycle(&self, f: &mut fmt::Formatter<'_>, cycle: &[usize]) -> fmt::Result {
         let snap = self.0;
         let raw = self.1.raw_addresses;
         let tasks = snap.tasks();
@@ -279,7 +271,7 @@ impl Text<'_> {
 
     /// Writes ` -> holder -> ...` from thread `i` to the thread at the end of its chain, or to
     /// the first thread of a cycle on the way.
-    fn chain(&self, f: &mut fmt::Formatter<'_>, i: usize) -> fmt::Result {
+    pub(crate) fn chain(&self, f: &mut fmt::Formatter<'_>, i: usize) -> fmt::Result {
         let snap = self.0;
         let raw = self.1.raw_addresses;
         let tasks = snap.tasks();
@@ -359,7 +351,7 @@ impl Display for Json<'_> {
                 t.cpu
             )?;
             for (n, h) in snap.held_by(i).iter().enumerate() {
-                write_held(f, h, n != 0, raw)?;
+                write_held_json(f, h, n != 0, raw)?;
             }
             f.write_str("],\"blocked_on\":")?;
             match t.blocked() {
@@ -396,7 +388,7 @@ impl Display for Json<'_> {
 }
 
 /// Writes cycles as arrays of pids.
-fn write_cycles(
+pub(crate) fn write_cycles(
     f: &mut fmt::Formatter<'_>,
     cycles: &[KVec<usize>],
     tasks: &[RawTask],
@@ -424,8 +416,33 @@ fn write_opt(f: &mut fmt::Formatter<'_>, v: i32) -> fmt::Result {
     }
 }
 
-/// Writes one held lock as a JSON object.
-fn write_held(f: &mut fmt::Formatter<'_>, h: &RawHeld, comma: bool, raw: bool) -> fmt::Result {
+/// Writes one held lock for people: `NAME (KIND, MODE) acquired at SITE, held N.NNN ms`.
+pub(crate) fn write_held_text(w: &mut impl Write, h: &RawHeld, raw: bool) -> fmt::Result {
+    text::write_printable(w, held_name(h, raw, &mut [0; ADDR_LEN]))?;
+    write!(w, " ({}, {}", kind_name(h.kind()), mode_name(h.mode()))?;
+    if h.flags().magic_bad() {
+        write!(w, ", {MAGIC_BAD}")?;
+    }
+    w.write_str(") acquired at ")?;
+    text::write_printable(w, site(h, raw, &mut [0; ADDR_LEN]))?;
+    if h.held_ns != 0 {
+        write!(
+            w,
+            ", held {}.{:03} ms",
+            h.held_ns / 1_000_000,
+            h.held_ns / 1_000 % 1_000
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes one held lock as a JSON object, after a comma if `comma`.
+pub(crate) fn write_held_json(
+    f: &mut fmt::Formatter<'_>,
+    h: &RawHeld,
+    comma: bool,
+    raw: bool,
+) -> fmt::Result {
     f.write_str(if comma { ",{\"name\":" } else { "{\"name\":" })?;
     Display::fmt(&json::Str(held_name(h, raw, &mut [0; ADDR_LEN])), f)?;
     write!(

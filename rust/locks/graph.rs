@@ -82,6 +82,28 @@ impl Graph {
         self.find_cycles()
     }
 
+    /// Makes this graph a copy of `other`'s edges and cycles.
+    pub(crate) fn copy_from(&mut self, other: &Graph) -> Result {
+        self.next.clear();
+        self.next.extend_from_slice(&other.next, GFP_KERNEL)?;
+        self.hint.clear();
+        self.hint.extend_from_slice(&other.hint, GFP_KERNEL)?;
+        copy_cycles(&mut self.cycles, &other.cycles)?;
+        copy_cycles(&mut self.possible, &other.possible)
+    }
+
+    /// Removes the edge of node `i`, and every cycle through it.
+    pub(crate) fn forget(&mut self, i: usize) {
+        if let Some(n) = self.next.get_mut(i) {
+            *n = None;
+        }
+        if let Some(h) = self.hint.get_mut(i) {
+            *h = false;
+        }
+        self.cycles.retain(|c| !c.contains(&i));
+        self.possible.retain(|c| !c.contains(&i));
+    }
+
     /// The threads of the candidate cycles whose edges are not hints: those to read again.
     pub(crate) fn to_confirm(&self, out: &mut KVVec<u32>) -> Result {
         out.clear();
@@ -148,6 +170,17 @@ impl Graph {
             .sort_unstable_by_key(|c: &KVec<usize>| c.first().copied());
         Ok(())
     }
+}
+
+/// Makes `dst` a copy of the cycles `src`.
+fn copy_cycles(dst: &mut KVec<KVec<usize>>, src: &[KVec<usize>]) -> Result {
+    dst.clear();
+    for cycle in src {
+        let mut c = KVec::with_capacity(cycle.len(), GFP_KERNEL)?;
+        c.extend_from_slice(cycle, GFP_KERNEL)?;
+        dst.push(c, GFP_KERNEL)?;
+    }
+    Ok(())
 }
 
 /// The cycle through node `i`, rotated to start at its smallest node.

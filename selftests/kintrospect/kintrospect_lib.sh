@@ -78,6 +78,12 @@ ki_cpu_has_frame() {
 	grep -q "^\.cpus\[$1\]\.frames\[[0-9]*\]=\"$2+" "$KI_TMP/cpus.flat"
 }
 
+# Whether the NMI of CPU $1 in the last ki_cpus_json hit function $2 itself
+# (not an interrupt on top of it, which can hold locks of its own).
+ki_cpu_in() {
+	grep -q "^\.cpus\[$1\]\.frames\[0\]=\"$2+" "$KI_TMP/cpus.flat"
+}
+
 ki_cleanup_tmp() {
 	rm -rf "$KI_TMP"
 }
@@ -128,4 +134,41 @@ ki_lock_held_field() {
 	h=$(sed -n "s/^\.tasks\[$idx\]\.held\[\([0-9]*\)\]\.name=\"$2\"$/\1/p" "$KI_TMP/locks.flat" |
 		head -n 1)
 	[ -n "$h" ] && sed -n "s/^\.tasks\[$idx\]\.held\[$h\]\.$3=//p" "$KI_TMP/locks.flat"
+}
+
+# Field $3 of the lock named $2 (a basic regular expression) that CPU $1 held
+# at the NMI, in the last ki_cpus_json (e.g. ki_cpu_held_field 3 kintrospect_test_lock kind).
+ki_cpu_held_field() {
+	local h
+	h=$(sed -n "s/^\.cpus\[$1\]\.held\[\([0-9]*\)\]\.name=\"$2\"$/\1/p" "$KI_TMP/cpus.flat" |
+		head -n 1)
+	[ -n "$h" ] && sed -n "s/^\.cpus\[$1\]\.held\[$h\]\.$3=//p" "$KI_TMP/cpus.flat"
+}
+
+# Takes a report and flattens report.json into $KI_TMP/report.flat.
+ki_report() {
+	echo 'snapshot report' > "$KI/control" &&
+		cat "$KI/report.json" > "$KI_TMP/report.json" &&
+		"$KI_JSON" "$KI_TMP/report.json" > "$KI_TMP/report.flat"
+}
+
+# Index in the last ki_report's stuck_cpus of CPU $1.
+ki_stuck_idx() {
+	sed -n "s/^\.stuck_cpus\[\([0-9]*\)\]\.cpu=$1$/\1/p" "$KI_TMP/report.flat"
+}
+
+# Field $2 (e.g. pid, waiters[0].lock) of stuck CPU $1 in the last ki_report.
+ki_stuck_field() {
+	local idx field
+	idx=$(ki_stuck_idx "$1")
+	field=$(printf '%s' "$2" | sed 's/[].[]/\\&/g')
+	[ -n "$idx" ] && sed -n "s/^\.stuck_cpus\[$idx\]\.$field=//p" "$KI_TMP/report.flat"
+}
+
+# Field $2 (e.g. blocked_ns, chain[0].owner_pid) of blocked task $1 in the last ki_report.
+ki_blocked_field() {
+	local idx field
+	idx=$(sed -n "s/^\.blocked\[\([0-9]*\)\]\.pid=$1$/\1/p" "$KI_TMP/report.flat")
+	field=$(printf '%s' "$2" | sed 's/[].[]/\\&/g')
+	[ -n "$idx" ] && sed -n "s/^\.blocked\[$idx\]\.$field=//p" "$KI_TMP/report.flat"
 }

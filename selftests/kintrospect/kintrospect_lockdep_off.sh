@@ -14,12 +14,15 @@
 #   as held (their held-lock records are frozen); the spinlock still held is
 #   (its DEBUG_SPINLOCK owner is still true), and a mutex waiter's
 #   blocked_on record and the mutex's owner are still reported.
+# - The CPU snapshot (issue 9 item 1): the spinning CPU lists that spinlock
+#   as held, named by its symbol, bad magic; with lockdep off it says so and
+#   lists nothing.
 
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 12
 cleanup() {
 	[ -e /sys/module/ki_uninit_spin/parameters/release ] &&
 		echo 1 > /sys/module/ki_uninit_spin/parameters/release
@@ -70,6 +73,12 @@ sed 's/^/# /' "$KI_TMP/held.txt"
 grep -q "^    ki_uninit_spin_lock \[ki_uninit_spin\] (spinlock, write, bad spinlock magic: uninitialised or corrupted) acquired at ki_uninit_spin_hold+" \
 	"$KI_TMP/held.txt"
 ki_check "issue 8 item 2: the text names the lock and its bad magic" [ $? -eq 0 ]
+ki_snapshot 0 && ki_cpus_json
+grep "^\.cpus\[$((nr - 1))\]\.\(pid\|lockdep\|held\)" "$KI_TMP/cpus.flat" | sed 's/^/# /'
+ki_check "issue 9 item 1: CPU $((nr - 1)) held ki_uninit_spin_lock [ki_uninit_spin] at the NMI, bad magic" \
+	[ "$(ki_cpu_field $((nr - 1)) pid)" = "$k" -a \
+	  "$(ki_cpu_held_field $((nr - 1)) "$LOCK" kind)" = '"spinlock"' -a \
+	  "$(ki_cpu_held_field $((nr - 1)) "$LOCK" magic_bad)" = true ]
 
 # --- Lockdep turned off while the spinlock is held.
 modprobe ki_lockdep_off hold_ms=30000 || ktap_exit_fail_msg "cannot load ki_lockdep_off"
@@ -84,6 +93,11 @@ off_ok() {
 		grep -q '^lockdep is turned off: held locks unavailable' "$KI_TMP/off.txt"
 }
 ki_check "M1: lockdep is off (ki_lockdep_off): locks.json and locks say so" off_ok
+ki_snapshot 0 && ki_cpus_json
+ki_check "issue 9 item 1: with lockdep off, cpus.json says so for CPU $((nr - 1)) and lists no held lock" \
+	[ "$(ki_cpu_field $((nr - 1)) pid)" = "$k" -a \
+	  "$(ki_cpu_field $((nr - 1)) lockdep)" = '"off"' -a \
+	  "$(ki_cpu_field $((nr - 1)) held)" = "[]" ]
 ki_check "M1: ki_lockdep_stale ($stale) is not reported holding the mutex it released" \
 	[ -z "$(ki_lock_task $stale)" ]
 ki_check "M1: ki_uninit_spin ($k) still holds its spinlock (its DEBUG_SPINLOCK owner)" \
