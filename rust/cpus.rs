@@ -140,7 +140,7 @@ pub(crate) fn write_held_text(
         write!(f, "{indent}waits for ")?;
         write_printable(f, locks::held_name(h, raw, &mut [0; ADDR_LEN]))?;
         write!(f, " ({}) asked at ", locks::kind_name(h.kind()))?;
-        write_printable(f, locks::site(h, raw, &mut [0; ADDR_LEN]))?;
+        crate::demangle::write(f, locks::site(h, raw, &mut [0; ADDR_LEN]))?;
         if h.held_ns != 0 {
             write!(
                 f,
@@ -173,7 +173,7 @@ pub(crate) fn write_held_json(
             f.write_str("{\"name\":")?;
             Display::fmt(&json::Str(locks::held_name(h, raw, &mut [0; ADDR_LEN])), f)?;
             write!(f, ",\"kind\":\"{}\",\"at\":", locks::kind_name(h.kind()))?;
-            Display::fmt(&json::Str(locks::site(h, raw, &mut [0; ADDR_LEN])), f)?;
+            Display::fmt(&json::Symbol(locks::site(h, raw, &mut [0; ADDR_LEN])), f)?;
             match h.held_ns {
                 0 => f.write_str(",\"waiting_ns\":null}"),
                 ns => write!(f, ",\"waiting_ns\":{ns}}}"),

@@ -424,7 +424,7 @@ pub(crate) fn write_held_text(w: &mut impl Write, h: &RawHeld, raw: bool) -> fmt
         write!(w, ", {MAGIC_BAD}")?;
     }
     w.write_str(") acquired at ")?;
-    text::write_printable(w, site(h, raw, &mut [0; ADDR_LEN]))?;
+    crate::demangle::write(w, site(h, raw, &mut [0; ADDR_LEN]))?;
     if h.held_ns != 0 {
         write!(
             w,
@@ -452,7 +452,7 @@ pub(crate) fn write_held_json(
         mode_name(h.mode()),
         json::bool_str(h.flags().magic_bad())
     )?;
-    Display::fmt(&json::Str(site(h, raw, &mut [0; ADDR_LEN])), f)?;
+    Display::fmt(&json::Symbol(site(h, raw, &mut [0; ADDR_LEN])), f)?;
     if h.held_ns == 0 {
         f.write_str(",\"held_ns\":null}")
     } else {
