@@ -35,6 +35,18 @@ if [ "$boot" = slab_debug ]; then
 	[ "$kunit_pass" -gt 0 ] || kunit_fail=$((kunit_fail + 1))
 fi
 
+# scripts/vm run --add DIR:/tmp/added (scripts/check adds the helper
+# modules' sources): the folder is in the guest, under the tmpfs on /tmp.
+add_pass=0
+add_fail=0
+if [ -f /tmp/added/ki_semevent.c ]; then
+	echo "ok: scripts/vm --add DIR:/tmp/added put the folder into the guest"
+	add_pass=1
+else
+	echo "not ok: scripts/vm --add DIR:/tmp/added: no /tmp/added/ki_semevent.c in the guest"
+	add_fail=1
+fi
+
 echo "=== kselftest ($boot boot): kintrospect, run by run_kselftest.sh ==="
 cd /kselftest || exit 1
 # The tests of each kernel flavour (a skip fails make check, so tests are
@@ -55,6 +67,8 @@ ksft_pass=$(grep -E '^# ok [0-9]+ ' $LOG/ksft | grep -vc '# SKIP')
 ksft_skip=$(grep -cE '^# ok [0-9]+ .*# SKIP|^ok [0-9]+ .*# SKIP' $LOG/ksft)
 ksft_fail=$(grep -cE '^# not ok [0-9]+ |^not ok [0-9]+ ' $LOG/ksft)
 [ "$ksft_pass" -gt 0 ] || ksft_fail=$((ksft_fail + 1))
+ksft_pass=$((ksft_pass + add_pass))
+ksft_fail=$((ksft_fail + add_fail))
 
 echo "KINTROSPECT-RESULT kunit_pass=$kunit_pass kunit_fail=$kunit_fail" \
 	"ksft_pass=$ksft_pass ksft_fail=$ksft_fail ksft_skip=$ksft_skip"
