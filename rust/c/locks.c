@@ -136,6 +136,7 @@ static const struct lockdep_map *blocked_on(struct task_struct *p,
 	return r.map;
 }
 
+#ifdef CONFIG_LOCKDEP
 /*
  * How long the lockdep entry @hl has waited for its lock, or 0 (unknown):
  * lock_contended() stamps it when the wait starts (CONFIG_LOCK_STAT, with the
@@ -149,6 +150,7 @@ static u64 wait_ns(const struct held_lock *hl, u64 now)
 #endif
 	return 0;
 }
+#endif
 
 /*
  * Records @p's lockdep held-lock stack; returns the number recorded. With
