@@ -38,17 +38,6 @@ taskset -p -c 0 $$ >/dev/null
 HOLD_CPU=$((nr - 1))
 WAIT_CPU=$((nr - 2))
 
-# Snapshots from CPU 0 (up to 10 s) until the shell condition $1 holds.
-wait_cpus() {
-	local i=0
-	while [ $i -lt 20 ]; do
-		ki_snapshot 0 && ki_cpus_json && eval "$1" && return 0
-		sleep 0.5
-		i=$((i + 1))
-	done
-	return 1
-}
-
 ki_load test_paths=1 spin_timeout_ms=15000 || ktap_exit_fail_msg "cannot load with test_paths=1"
 
 # --- A holder and a spinner on kintrospect_test_lock.
@@ -57,7 +46,7 @@ holder=$!
 # Until an NMI hits the loop itself: one in an interrupt on top of it lists
 # the interrupt's locks too.
 in_loop='[ "$(ki_cpu_field $HOLD_CPU pid)" = $holder ] && ki_cpu_in $HOLD_CPU kintrospect_test_spin_loop'
-wait_cpus "$in_loop"
+ki_wait_cpus "$in_loop"
 ki_check "precondition: CPU $HOLD_CPU runs the holder $holder in kintrospect_test_spin_loop" [ $? -eq 0 ]
 grep "^\.cpus\[$HOLD_CPU\]\.\(pid\|lockdep\|held\|waits_for\|on_cpu\)" "$KI_TMP/cpus.flat" | sed 's/^/# /'
 held_ok() {
@@ -72,7 +61,7 @@ ki_check "issue 9 item 1: CPU $HOLD_CPU held kintrospect_test_lock (spinlock, wr
 
 taskset -c $WAIT_CPU dd if="$KI/test/spin" of="$KI_TMP/spin2" bs=64 count=1 2>/dev/null &
 spinner=$!
-wait_cpus '[ "$(ki_cpu_field $WAIT_CPU pid)" = $spinner ] &&
+ki_wait_cpus '[ "$(ki_cpu_field $WAIT_CPU pid)" = $spinner ] &&
 	[ "$(ki_cpu_field $WAIT_CPU waits_for.name)" = "\"kintrospect_test_lock\"" ]'
 ki_check "issue 9 item 1: CPU $WAIT_CPU ($spinner) waits for kintrospect_test_lock at the NMI" [ $? -eq 0 ]
 grep "^\.cpus\[$WAIT_CPU\]\.\(pid\|lockdep\|held\|waits_for\|on_cpu\)" "$KI_TMP/cpus.flat" | sed 's/^/# /'
@@ -101,7 +90,7 @@ on_cpu_ok() {
 ki_check "issue 9 item 2: the holder's on_cpu_ns grows with the snapshots' distance (>= the 1 s slept)" on_cpu_ok
 ki_check "issue 9 item 2: CPU 0's task (the snapshot's writer, new each time) has on_cpu_ns null" \
 	[ "$(ki_cpu_field 0 on_cpu_ns)" = null ]
-wait_cpus "$in_loop"
+ki_wait_cpus "$in_loop"
 cat "$KI/cpus" > "$KI_TMP/cpus.txt"
 sed 's/^/# /' "$KI_TMP/cpus.txt"
 grep -q "^CPU $HOLD_CPU: pid $holder tgid $holder comm dd mode kernel irqs on preempt_count 0x[0-9a-f]*, on CPU for at least [0-9]*\.[0-9]* s$" "$KI_TMP/cpus.txt" &&
@@ -114,7 +103,7 @@ wait $holder $spinner
 # A new task on the same CPU: its time starts unknown, not the old task's.
 taskset -c $HOLD_CPU dd if="$KI/test/spin" of="$KI_TMP/spin3" bs=64 count=1 2>/dev/null &
 holder=$!
-wait_cpus '[ "$(ki_cpu_field $HOLD_CPU pid)" = $holder ]'
+ki_wait_cpus '[ "$(ki_cpu_field $HOLD_CPU pid)" = $holder ]'
 ki_check "issue 9 item 2: a new task ($holder) on CPU $HOLD_CPU is first seen with on_cpu_ns null" \
 	[ $? -eq 0 -a "$(ki_cpu_field $HOLD_CPU on_cpu_ns)" = null ]
 echo 1 > "$KI/test/release"
@@ -126,7 +115,7 @@ lockup=$(modinfo test_lockup | sed -n 's/^filename: *//p')
 # insmod, not modprobe: test_lockup's init ends with EAGAIN, which modprobe retries.
 taskset -c $HOLD_CPU insmod "$lockup" lock_spinlock_ptr=0x"$addr" time_secs=6 state=R 2>/dev/null &
 ins=$!
-wait_cpus '[ "$(ki_cpu_field $HOLD_CPU pid)" = $ins ] &&
+ki_wait_cpus '[ "$(ki_cpu_field $HOLD_CPU pid)" = $ins ] &&
 	[ -n "$(ki_cpu_held_field $HOLD_CPU sysrq_key_table_lock kind)" ] &&
 	[ "$(ki_cpu_field $HOLD_CPU on_cpu_ns)" != null ]'
 ki_check "issue 9 item 1: CPU $HOLD_CPU runs test_lockup's insmod ($ins) holding sysrq_key_table_lock" [ $? -eq 0 ]

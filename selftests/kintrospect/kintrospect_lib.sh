@@ -172,3 +172,37 @@ ki_blocked_field() {
 	field=$(printf '%s' "$2" | sed 's/[].[]/\\&/g')
 	[ -n "$idx" ] && sed -n "s/^\.blocked\[$idx\]\.$field=//p" "$KI_TMP/report.flat"
 }
+
+# Waits up to $2 seconds for process $1 to end (and reaps it).
+ki_wait_gone() {
+	local i=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ $i -ge $(($2 * 10)) ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# Takes locks snapshots (up to 10 s) until the shell condition $1 holds.
+ki_wait_locks() {
+	local tries=0
+	while [ $tries -lt 20 ]; do
+		ki_locks && eval "$1" && return 0
+		sleep 0.5
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
+# Takes CPU snapshots from CPU 0 (up to 10 s) until the shell condition $1 holds.
+ki_wait_cpus() {
+	local i=0
+	while [ $i -lt 20 ]; do
+		ki_snapshot 0 && ki_cpus_json && eval "$1" && return 0
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 1
+}

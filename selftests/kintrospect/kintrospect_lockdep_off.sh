@@ -43,22 +43,11 @@ ki_load || ktap_exit_fail_msg "cannot load kintrospect"
 # The spinner runs on the last CPU; this shell stays off it.
 taskset -p -c 0 $$ > /dev/null
 
-# Polls locks snapshots for up to 10 s until the shell condition $1 holds.
-wait_locks() {
-	local tries=0
-	while [ $tries -lt 20 ]; do
-		ki_locks && eval "$1" && return 0
-		sleep 0.5
-		tries=$((tries + 1))
-	done
-	return 1
-}
-
 # --- An uninitialised spinlock, held.
 LOCK='ki_uninit_spin_lock \[ki_uninit_spin\]'
 modprobe ki_uninit_spin hold_ms=15000 cpu=$((nr - 1)) || ktap_exit_fail_msg "cannot load ki_uninit_spin"
 k=$(ki_pid_of ki_uninit_spin)
-wait_locks '[ -n "$(ki_lock_held_field $k "$LOCK" kind)" ]'
+ki_wait_locks '[ -n "$(ki_lock_held_field $k "$LOCK" kind)" ]'
 ki_check "issue 8 item 2: ki_uninit_spin ($k) is listed holding ki_uninit_spin_lock [ki_uninit_spin]" \
 	[ $? -eq 0 ]
 grep "^\.tasks\[$(ki_lock_task $k)\]\." "$KI_TMP/locks.flat" | sed 's/^/# /'
@@ -85,7 +74,7 @@ modprobe ki_lockdep_off hold_ms=30000 || ktap_exit_fail_msg "cannot load ki_lock
 owner=$(ki_pid_of ki_lockdep_owner)
 waiter=$(ki_pid_of ki_lockdep_waiter)
 stale=$(ki_pid_of ki_lockdep_stale)
-wait_locks '[ "$(ki_lock_field $waiter blocked_on.kind)" = "\"mutex\"" ]'
+ki_wait_locks '[ "$(ki_lock_field $waiter blocked_on.kind)" = "\"mutex\"" ]'
 cat "$KI/locks" > "$KI_TMP/off.txt"
 sed 's/^/# /' "$KI_TMP/off.txt"
 off_ok() {

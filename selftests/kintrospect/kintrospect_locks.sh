@@ -26,25 +26,14 @@ nr=$(ki_nr_online)
 [ "$nr" -ge 3 ] || { ktap_skip_all "needs at least 3 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
 ki_load test_paths=1 spin_timeout_ms=15000 || ktap_exit_fail_msg "cannot load with test_paths=1"
 
-# Polls locks snapshots for up to 10 s until the shell condition $1 holds.
-wait_locks() {
-	local tries=0
-	while [ $tries -lt 20 ]; do
-		ki_locks && eval "$1" && return 0
-		sleep 0.5
-		tries=$((tries + 1))
-	done
-	return 1
-}
-
 # --- A holder and a spinner on the same spinlock.
 taskset -c $((nr - 1)) dd if="$KI/test/spin" of="$KI_TMP/spin1" bs=64 count=1 2>/dev/null &
 holder=$!
-wait_locks '[ -n "$(ki_lock_held $holder kintrospect_test_lock)" ]'
+ki_wait_locks '[ -n "$(ki_lock_held $holder kintrospect_test_lock)" ]'
 ki_check "the spinning task $holder is listed holding kintrospect_test_lock" [ $? -eq 0 ]
 taskset -c $((nr - 2)) dd if="$KI/test/spin" of="$KI_TMP/spin2" bs=64 count=1 2>/dev/null &
 spinner=$!
-wait_locks '[ "$(ki_lock_field $spinner blocked_on.kind)" = "\"spinlock\"" ]'
+ki_wait_locks '[ "$(ki_lock_field $spinner blocked_on.kind)" = "\"spinlock\"" ]'
 ki_check "the second task $spinner is reported waiting on a spinlock" [ $? -eq 0 ]
 grep "^\.tasks\[$(ki_lock_task $holder)\]\.\|^\.tasks\[$(ki_lock_task $spinner)\]\." \
 	"$KI_TMP/locks.flat" | sed 's/^/# /'
@@ -80,7 +69,7 @@ cat "$KI/test/abba_a" > "$KI_TMP/abba_a" &
 abba_a=$!
 cat "$KI/test/abba_b" > "$KI_TMP/abba_b" &
 abba_b=$!
-wait_locks 'grep -q "^\.cycles#=1$" "$KI_TMP/locks.flat"'
+ki_wait_locks 'grep -q "^\.cycles#=1$" "$KI_TMP/locks.flat"'
 ki_check "ABBA: exactly one cycle is reported, confirmed (M4: none only possible)" \
 	[ $? -eq 0 -a "$(sed -n 's/^\.possible_cycles=//p' "$KI_TMP/locks.flat")" = "[]" ]
 cycle=$(sed -n 's/^\.cycles\[0\]\[[01]\]=//p' "$KI_TMP/locks.flat" | sort | tr '\n' ' ')

@@ -29,21 +29,10 @@ modinfo ki_semevent >/dev/null 2>&1 && modinfo test_lockup >/dev/null 2>&1 ||
 	{ ktap_skip_all "the helper modules are not installed (make testmods_install)"; exit "$KSFT_SKIP"; }
 ki_load || ktap_exit_fail_msg "cannot load kintrospect"
 
-# Polls locks snapshots for up to 10 s until the shell condition $1 holds.
-wait_locks() {
-	local tries=0
-	while [ $tries -lt 20 ]; do
-		ki_locks && eval "$1" && return 0
-		sleep 0.5
-		tries=$((tries + 1))
-	done
-	return 1
-}
-
 # --- A semaphore used as an event.
 modprobe ki_semevent delay_ms=20000 || ktap_exit_fail_msg "cannot load ki_semevent"
 a=$(ki_pid_of ki_semevent_a)
-wait_locks '[ "$(ki_lock_field $a blocked_on.kind)" = "\"semaphore\"" ]'
+ki_wait_locks '[ "$(ki_lock_field $a blocked_on.kind)" = "\"semaphore\"" ]'
 ki_check "H4: ki_semevent_a ($a) is reported waiting on a semaphore" [ $? -eq 0 ]
 grep "^\.tasks\[$(ki_lock_task $a)\]\." "$KI_TMP/locks.flat" | sed 's/^/# /'
 ki_check "issue 8 item 2: the semaphore is named by its symbol: ki_semevent_sem [ki_semevent]" \
@@ -70,11 +59,11 @@ lockup=$!
 holds() {
 	[ "$(ki_lock_held_field $lockup '[^"]*i_mutex_key[^"]*' kind)" = '"sleeping"' ]
 }
-wait_locks holds
+ki_wait_locks holds
 ki_check "test_lockup's modprobe ($lockup) is listed holding the inode's i_rwsem" [ $? -eq 0 ]
 ( echo x >> "$f" ) &
 writer=$!
-wait_locks '[ "$(ki_lock_field $writer blocked_on.kind)" = "\"rwsem-write\"" ]'
+ki_wait_locks '[ "$(ki_lock_field $writer blocked_on.kind)" = "\"rwsem-write\"" ]'
 ki_check "a writer ($writer) to the file is reported waiting for it (rwsem-write)" [ $? -eq 0 ]
 grep "^\.tasks\[$(ki_lock_task $lockup)\]\.\|^\.tasks\[$(ki_lock_task $writer)\]\." \
 	"$KI_TMP/locks.flat" | sed 's/^/# /'

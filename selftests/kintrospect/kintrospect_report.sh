@@ -40,17 +40,6 @@ taskset -p -c 0 $$ >/dev/null
 HOLD_CPU=$((nr - 1))
 WAIT_CPU=$((nr - 2))
 
-# Snapshots from CPU 0 (up to 10 s) until the shell condition $1 holds.
-wait_cpus() {
-	local i=0
-	while [ $i -lt 20 ]; do
-		ki_snapshot 0 && ki_cpus_json && eval "$1" && return 0
-		sleep 0.5
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # Reports (up to 10 s) until the shell condition $1 holds.
 wait_report() {
 	local i=0
@@ -88,11 +77,11 @@ ki_check "issue 9 item 3: no deadlock on a quiet machine, no CPU stuck on a lock
 # --- A stuck CPU holding a lock, a waiter spinning on it, a starved task.
 taskset -c $HOLD_CPU dd if="$KI/test/spin" of="$KI_TMP/spin1" bs=64 count=1 2>/dev/null &
 holder=$!
-wait_cpus '[ "$(ki_cpu_field $HOLD_CPU pid)" = $holder ] &&
+ki_wait_cpus '[ "$(ki_cpu_field $HOLD_CPU pid)" = $holder ] &&
 	ki_cpu_has_frame $HOLD_CPU kintrospect_test_spin_loop'
 taskset -c $WAIT_CPU dd if="$KI/test/spin" of="$KI_TMP/spin2" bs=64 count=1 2>/dev/null &
 spinner=$!
-wait_cpus '[ "$(ki_cpu_field $WAIT_CPU pid)" = $spinner ] &&
+ki_wait_cpus '[ "$(ki_cpu_field $WAIT_CPU pid)" = $spinner ] &&
 	[ "$(ki_cpu_field $WAIT_CPU waits_for.name)" = "\"kintrospect_test_lock\"" ]'
 ki_check "precondition: CPU $HOLD_CPU spins with the lock ($holder), CPU $WAIT_CPU spins on it ($spinner)" \
 	[ $? -eq 0 ]

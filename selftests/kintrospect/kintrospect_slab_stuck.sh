@@ -45,18 +45,6 @@ slab_top() {
 	sed -n "s/^\.$1=//p" "$KI_TMP/slab.flat"
 }
 
-# Waits up to $2 seconds for process $1 to end.
-wait_gone() {
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		[ $i -ge $(($2 * 10)) ] && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	wait "$1" 2>/dev/null
-	return 0
-}
-
 # Snapshots from CPU 0 until CPU $1 shows pid $2 in kintrospect_test_spin_loop.
 wait_spinning() {
 	i=0
@@ -145,7 +133,7 @@ bpid=$!
 sleep 0.5
 sed 's/^/# waiting writer: /' "/proc/$bpid/stack" 2>/dev/null | head -n 3
 kill -9 $bpid
-wait_gone $bpid 3
+ki_wait_gone $bpid 3
 ki_check "M2: a control write waiting for the stuck sample dies on SIGKILL" [ $? -eq 0 ]
 wait $lpid
 wait $apid

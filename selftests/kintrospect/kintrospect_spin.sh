@@ -27,18 +27,6 @@ SPIN_CPU=$((nr - 1))
 # interrupts off runs no timer queued on it (sleep, read -t).
 taskset -p -c 0 $$ >/dev/null
 
-# Waits up to $2 seconds for process $1 to end.
-wait_gone() {
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		[ $i -ge $(($2 * 10)) ] && return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	wait "$1" 2>/dev/null
-	return 0
-}
-
 # Snapshots from CPU 0 until the NMI finds pid $2 on CPU $1 in the loop itself
 # (frames[0] kintrospect_test_spin_loop), not in an interrupt taken on top of
 # it: a timer interrupt runs with interrupts off and preempt_count raised.
@@ -111,7 +99,7 @@ ki_loaded && kill -0 "$spid" 2>/dev/null
 ki_check "unload while spinning is refused (rc $rc), module and spinner stay" [ $? -eq 0 -a $rc -ne 0 ]
 
 echo 1 > "$KI/test/release"
-wait_gone "$spid" 10 && grep -q '^released$' "$KI_TMP/spin.out"
+ki_wait_gone "$spid" 10 && grep -q '^released$' "$KI_TMP/spin.out"
 ki_check "release ends the spin and the read returns 'released'" [ $? -eq 0 ]
 
 # Preemption and interrupts off: only an NMI reaches this CPU.
@@ -121,7 +109,7 @@ ki_check "snapshot shows the irqs-off spinner $spid on CPU $SPIN_CPU" [ $? -eq 0
 ki_check "the irqs-off spinner is reported with irqs_disabled true, preempt_count 1 in the loop" \
 	spin_fields_ok true
 echo 1 > "$KI/test/release"
-wait_gone "$spid" 10 && grep -q '^released$' "$KI_TMP/spin_irqoff.out"
+ki_wait_gone "$spid" 10 && grep -q '^released$' "$KI_TMP/spin_irqoff.out"
 ki_check "release ends the irqs-off spin" [ $? -eq 0 ]
 
 ki_unload
@@ -130,7 +118,7 @@ ki_check "unload after the spins is clean" [ $? -eq 0 -a ! -e "$KI" ]
 # Nobody releases: the timeout ends the spin.
 ki_load test_paths=1 spin_timeout_ms=1500
 start_spinner spin
-wait_gone "$spid" 30 && grep -q '^timed out after 1500 ms$' "$KI_TMP/spin.out"
+ki_wait_gone "$spid" 30 && grep -q '^timed out after 1500 ms$' "$KI_TMP/spin.out"
 ki_check "a spin nobody releases ends after spin_timeout_ms" [ $? -eq 0 ]
 ki_unload
 ki_check "unload after the timeout is clean" [ $? -eq 0 -a ! -e "$KI" ]
@@ -140,7 +128,7 @@ ki_check "unload after the timeout is clean" [ $? -eq 0 -a ! -e "$KI" ]
 # spin_timeout_ms (default 30 s: a hard LOCKUP with a PMU watchdog).
 ki_load test_paths=1 spin_timeout_ms=15000
 start_spinner spin_irqoff
-wait_gone "$spid" 30 && grep -q '^timed out after 8000 ms$' "$KI_TMP/spin_irqoff.out"
+ki_wait_gone "$spid" 30 && grep -q '^timed out after 8000 ms$' "$KI_TMP/spin_irqoff.out"
 ki_check "L6: an irqs-off spin nobody releases ends after 8000 ms, not spin_timeout_ms=15000" [ $? -eq 0 ]
 sed 's/^/# /' "$KI_TMP/spin_irqoff.out"
 ki_unload
