@@ -218,8 +218,8 @@ const _: () = assert!(core::mem::size_of::<RawCpu>() == 10704);
 const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
 const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
-const _: () = assert!(core::mem::size_of::<registration::Ops>() == 32);
-const _: () = assert!(core::mem::size_of::<config::Params>() == 28);
+const _: () = assert!(core::mem::size_of::<registration::Ops>() == 48);
+const _: () = assert!(core::mem::size_of::<config::Params>() == 36);
 const _: () = assert!(core::mem::size_of::<config::Feature>() == 16);
 const _: () = assert!(core::mem::size_of::<RawHeld>() == 232);
 const _: () = assert!(core::mem::size_of::<RawTask>() == 160);
@@ -245,6 +245,14 @@ mod ffi {
         pub(super) fn kintrospect_unregister();
         pub(super) fn kintrospect_tick_start(interval_ms: u32);
         pub(super) fn kintrospect_tick_stop();
+        pub(super) fn kintrospect_watch_start(interval_ms: u32) -> c_int;
+        pub(super) fn kintrospect_watch_stop();
+        pub(super) fn kintrospect_watch_take(
+            out: *mut watch::RawHit,
+            max: u32,
+            dropped: *mut u32,
+        ) -> u32;
+        pub(super) fn kintrospect_watch_hooks() -> u32;
         pub(super) fn kintrospect_debugfs_create(files: *const FileSpec, nr: u32) -> c_int;
         pub(super) fn kintrospect_debugfs_remove();
         pub(super) fn kintrospect_sysrq_register(key: u8) -> c_int;
@@ -309,6 +317,7 @@ mod registration;
 mod runq;
 mod slab;
 mod testpath;
+mod watch;
 
 pub(crate) use config::{
     features,
@@ -358,4 +367,11 @@ pub(crate) use slab::{
 pub(crate) use testpath::{
     SpinEnd,
     TestPath, //
+};
+pub(crate) use watch::{
+    take_hits,
+    HitKind,
+    Hooks,
+    RawHit,
+    MAX_HITS, //
 };

@@ -201,6 +201,7 @@ impl Source {
             Source::None => "none",
             Source::Control => "control",
             Source::Sysrq => "sysrq",
+            Source::Watch => "watch",
         }
     }
 }

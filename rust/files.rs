@@ -12,6 +12,7 @@ use crate::{
         FileDef,
         Handler,
         Nmi,
+        RawHit,
         Source, //
     },
     control, cpus, locks, report,
@@ -28,6 +29,12 @@ use crate::{
         TestPaths, //
     },
     text::Reader,
+    watch::{
+        self,
+        Event,
+        Subject,
+        Watch, //
+    },
 };
 use kernel::{
     fmt::{
@@ -36,7 +43,10 @@ use kernel::{
     },
     new_mutex,
     prelude::*,
-    sync::Mutex, //
+    sync::{
+        Arc,
+        Mutex, //
+    },
 };
 
 /// State shared by kintrospect's files.
@@ -60,6 +70,9 @@ pub(crate) struct Data {
     pub(crate) slab: Slab,
     /// The test paths (`test_paths=1`).
     test: Option<TestPaths>,
+    /// The flight recorder (`watch_interval_ms`).
+    #[pin]
+    watch: Watch,
 }
 
 impl Data {
@@ -74,6 +87,7 @@ impl Data {
         } else {
             None
         };
+        let watch = Watch::new(params.watch_interval_ms, params.watch_events)?;
         Ok(try_pin_init!(Self {
             nmi: Nmi::register(params.nmi_timeout_ms)?,
             cpus_lock <- new_mutex!((), "kintrospect_cpus"),
@@ -86,6 +100,7 @@ impl Data {
             },
             slab <- slab,
             test,
+            watch <- watch,
         }? Error))
     }
 
@@ -117,21 +132,13 @@ impl Data {
 
 impl Data {
     /// Joins the latest CPU snapshot, the latest locks snapshot and the slab suspects into a
-    /// new report; returns its number of stuck CPUs. From SysRq (`wait` false) a locks
-    /// snapshot or report in progress is not waited for (`EBUSY`).
-    fn build_report(&self, wait: bool) -> Result<usize> {
+    /// new report. Waits for a locks snapshot or report in progress (both are bounded), also
+    /// from SysRq, whose report becomes an event of the watch.
+    fn build_report(&self) -> Result<Arc<report::Report>> {
         let cpus = cpus::Snapshot::latest(&self.nmi)?;
-        let locks = match wait {
-            true => Some(self.locks.lock()),
-            false => self.locks.try_lock(),
-        }
-        .ok_or(EBUSY)?;
+        let locks = self.locks.lock();
         let snap = locks.latest().ok_or(ENODATA)?;
-        let mut report = match wait {
-            true => Some(self.report.lock()),
-            false => self.report.try_lock(),
-        }
-        .ok_or(EBUSY)?;
+        let mut report = self.report.lock();
         let caller = kernel::current!().pid();
         report.build(cpus, snap, &self.slab, self.status.params.stuck_ms, caller)
     }
@@ -143,8 +150,48 @@ impl Data {
         self.snapshot_cpus()?;
         let (locks, slab) = self.snapshot_rest(true);
         locks?;
-        self.build_report(true)?;
+        self.build_report()?;
         slab
+    }
+}
+
+impl Data {
+    /// The rest of a watch sample, after its CPU snapshot (the latest one, if it found another
+    /// in progress): the locks snapshot, and the report only when there is something to
+    /// record.
+    fn watch_sample(&self, hits: &[RawHit]) -> Result {
+        let cpus = cpus::Snapshot::latest(&self.nmi)?;
+        let caller = kernel::current!().pid();
+        let stuck_ms = self.status.params.stuck_ms;
+        let threshold = u64::from(stuck_ms) * 1_000_000;
+        let stuck = cpus
+            .cpus()
+            .filter(|(c, state, mode)| {
+                report::may_be_stuck(c, *state, *mode, caller)
+                    && c.on_cpu_ns().is_some_and(|ns| ns >= threshold)
+            })
+            .count();
+        let mut locks = self.locks.lock();
+        let found = locks.snapshot()?;
+        let snap = locks.latest().ok_or(ENODATA)?;
+        let mut now = watch::Now {
+            taken_ns: cpus.info().taken_ns,
+            stuck_cpus: stuck,
+            deadlocks: found.deadlocks,
+            blocked_long: snap.blocked_at_least(threshold),
+        };
+        if stuck == 0 && found.deadlocks == 0 && hits.is_empty() {
+            self.watch.set_now(now, None);
+            return Ok(());
+        }
+        let seq = self.watch.counters().samples + 1;
+        let r = report::Report::build(cpus, snap, &self.slab, stuck_ms, caller, seq)?;
+        drop(locks);
+        now.stuck_cpus = r.stuck.len();
+        now.blocked_long = r.locks.blocked_at_least(threshold);
+        self.watch.record_report(&r, hits);
+        self.watch.set_now(now, Some(r));
+        Ok(())
     }
 }
 
@@ -158,6 +205,9 @@ impl Handler for Data {
         FileDef::read(c"locks.json", |d, f| show_locks(d, true, f)),
         FileDef::read(c"report", |d, f| show_report(d, false, f)),
         FileDef::read(c"report.json", |d, f| show_report(d, true, f)),
+        FileDef::read(c"events", |d, f| show_events(d, false, f)),
+        FileDef::read(c"events.json", |d, f| show_events(d, true, f)),
+        FileDef::read(c"metrics", show_metrics),
         FileDef::read(c"slab_delta", |d, f| d.slab.write_text(f)),
         FileDef::read(c"slab_delta.json", |d, f| d.slab.write_json(f)),
         FileDef::dir(c"test/").test(),
@@ -218,8 +268,16 @@ impl Handler for Data {
             }
             Err(e) => pr_info!("slab sample by sysrq failed: {e:?}\n"),
         }
-        match self.build_report(false) {
-            Ok(stuck) => pr_info!("report taken by sysrq: {stuck} stuck CPU(s), see report\n"),
+        match self.build_report() {
+            Ok(r) => {
+                pr_info!(
+                    "report taken by sysrq: {} stuck CPU(s), see report\n",
+                    r.stuck.len()
+                );
+                let now = r.taken_ns();
+                self.watch
+                    .record(Event::new(watch::Kind::Sysrq, Subject::Once, now, Some(r)));
+            }
             Err(e) => pr_info!("report by sysrq skipped: {e:?}\n"),
         }
     }
@@ -227,6 +285,20 @@ impl Handler for Data {
     /// One periodic slab sample.
     fn tick(&self) {
         self.slab.tick();
+    }
+
+    /// One sample of the watch: a CPU snapshot and a locks snapshot, and a report with its
+    /// events when a CPU is stuck, a deadlock is confirmed or a hook fired.
+    fn watch(&self) {
+        let mut hits = [RawHit::zeroed(); bridge::MAX_HITS];
+        let n = self.watch.take_hits(&mut hits);
+        let busy = self.nmi.capture(Source::Watch) == Err(EBUSY);
+        let result = self.watch_sample(&hits[..n]);
+        self.watch.sampled(&result, busy);
+    }
+
+    fn panic(&self) {
+        self.watch.panic();
     }
 }
 
@@ -236,6 +308,7 @@ fn show_status(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         slab: data.slab.counters(),
         locks_buffer_bytes: data.locks.lock().memory(),
         report_buffer_bytes: data.report.lock().memory(),
+        watch: data.watch.counters(),
         test_leak_objects: data.test.as_ref().map(TestPaths::leak_count),
     };
     data.status.write(f, &live)
@@ -261,9 +334,55 @@ fn show_report(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Resu
     let empty = report::Report::new();
     let r = state.latest().unwrap_or(&empty);
     match json {
-        true => Display::fmt(&report::Json(r, Reader::current()), f),
+        true => {
+            Display::fmt(&report::Json(r, Reader::current()), f)?;
+            f.write_str("\n")
+        }
         false => Display::fmt(&report::Text(r, Reader::current()), f),
     }
+}
+
+/// The `events` and `events.json` files.
+fn show_events(data: &Data, json: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    // The read fails with ENOMEM when the copy cannot be had.
+    let events = data.watch.copy().map_err(|_| fmt::Error)?;
+    let reader = Reader::current();
+    match json {
+        true => Display::fmt(&watch::Json(&data.watch, &events, reader), f),
+        false => Display::fmt(&watch::Text(&data.watch, &events, reader), f),
+    }
+}
+
+/// The `metrics` file.
+fn show_metrics(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let events = data.watch.copy().map_err(|_| fmt::Error)?;
+    let now = match data.watch.on() {
+        true => data.watch.now(),
+        // With the watch off, the gauges come from the latest report, if any.
+        false => data
+            .report
+            .lock()
+            .latest()
+            .map_or(watch::Now::default(), |r| {
+                let threshold = u64::from(r.stuck_ms) * 1_000_000;
+                watch::Now {
+                    taken_ns: r.taken_ns(),
+                    stuck_cpus: r.stuck.len(),
+                    deadlocks: r.locks.graph.cycles.len(),
+                    blocked_long: r.locks.blocked_at_least(threshold),
+                }
+            }),
+    };
+    let mut suspects = KVec::new();
+    data.slab.suspects(&mut suspects).map_err(|_| fmt::Error)?;
+    let metrics = watch::Metrics {
+        watch: &data.watch,
+        counts: events.counts,
+        dropped: events.dropped,
+        now,
+        suspects: &suspects,
+    };
+    Display::fmt(&metrics, f)
 }
 
 /// The `cpus` and `cpus.json` files.

@@ -23,6 +23,7 @@ mod slab;
 mod status;
 mod testpath;
 mod text;
+mod watch;
 
 module! {
     type: Kintrospect,
@@ -51,6 +52,7 @@ impl kernel::Module for Kintrospect {
             sysrq_key: key,
             tick_ms: params.slab_interval_ms,
             test_files: params.test_paths,
+            watch_ms: params.watch_interval_ms,
         };
         let registration = bridge::Registration::new(files::Data::new(&params)?, config)
             .inspect_err(|e| {

@@ -231,6 +231,14 @@ impl Snapshot {
         }
     }
 
+    /// Threads blocked on a lock for at least `ns`, as far as known.
+    pub(crate) fn blocked_at_least(&self, ns: u64) -> usize {
+        self.tasks()
+            .iter()
+            .filter(|t| t.blocked().is_some() && t.blocked_ns >= ns)
+            .count()
+    }
+
     /// Bytes of this snapshot's buffers.
     pub(crate) fn memory(&self) -> usize {
         self.tasks.len() * core::mem::size_of::<RawTask>()

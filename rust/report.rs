@@ -28,6 +28,7 @@ pub(crate) use format::{
     Text, //
 };
 pub(crate) use join::{
+    may_be_stuck,
     Stuck,
     Waiter, //
 };
@@ -45,7 +46,8 @@ use crate::{
 };
 use kernel::{
     alloc::KVVec,
-    prelude::*, //
+    prelude::*,
+    sync::Arc, //
 };
 
 /// Runnable tasks recorded per report at most; the rest are counted.
@@ -119,7 +121,7 @@ impl Report {
     }
 
     /// Bytes of this report's buffers.
-    fn memory(&self) -> usize {
+    pub(crate) fn memory(&self) -> usize {
         self.cpus.as_ref().map_or(0, |c| {
             c.cpus().count() * core::mem::size_of::<bridge::RawCpu>()
         }) + self.locks.memory()
@@ -127,12 +129,38 @@ impl Report {
     }
 }
 
-/// The latest report, the scratch one the next is built in, and the next sequence number.
+impl Report {
+    /// Builds a report from the CPU snapshot `cpus`, the locks snapshot `locks` and the slab
+    /// state, with CPUs stuck after `stuck_ms`; the task `caller` (taking the report) is never
+    /// stuck. Process context.
+    pub(crate) fn build(
+        cpus: cpus::Snapshot,
+        locks: &locks::Snapshot,
+        slab: &slab::Slab,
+        stuck_ms: u32,
+        caller: i32,
+        seq: u64,
+    ) -> Result<Arc<Self>> {
+        let mut r = Self::new();
+        r.stuck_ms = stuck_ms;
+        r.take(cpus, locks, slab)?;
+        r.join(caller)?;
+        r.seq = seq;
+        Ok(Arc::new(r, GFP_KERNEL)?)
+    }
+
+    /// When its CPU snapshot was taken (0: an empty report).
+    pub(crate) fn taken_ns(&self) -> u64 {
+        self.cpus.as_ref().map_or(0, |c| c.info().taken_ns)
+    }
+}
+
+/// The latest report of the `report` files and the next sequence number.
+///
+/// A report is built whole and then replaces the latest one: a failure keeps the previous
+/// report. Each is shared (an [`Arc`]) with the watch's events that refer to it.
 pub(crate) struct State {
-    report: Report,
-    /// Swapped with `report` only when complete: a failure keeps the previous report.
-    scratch: Report,
-    taken: bool,
+    latest: Option<Arc<Report>>,
     next_seq: u64,
 }
 
@@ -140,16 +168,12 @@ impl State {
     /// No report yet.
     pub(crate) const fn new() -> Self {
         Self {
-            report: Report::new(),
-            scratch: Report::new(),
-            taken: false,
+            latest: None,
             next_seq: 1,
         }
     }
 
-    /// Builds a report from the CPU snapshot `cpus`, the locks snapshot `locks` and the slab
-    /// state, with CPUs stuck after `stuck_ms`; the task `caller` (taking the report) is never
-    /// stuck. Keeps it as the latest; returns the number of stuck CPUs. Process context.
+    /// Builds a report ([`Report::build`]) and keeps it as the latest.
     pub(crate) fn build(
         &mut self,
         cpus: cpus::Snapshot,
@@ -157,27 +181,20 @@ impl State {
         slab: &slab::Slab,
         stuck_ms: u32,
         caller: i32,
-    ) -> Result<usize> {
-        let s = &mut self.scratch;
-        s.stuck_ms = stuck_ms;
-        s.take(cpus, locks, slab)?;
-        s.join(caller)?;
-        s.seq = self.next_seq;
-        core::mem::swap(&mut self.report, &mut self.scratch);
-        // The CPU snapshot copy is not reused: drop the older one now.
-        self.scratch.cpus = None;
-        self.taken = true;
+    ) -> Result<Arc<Report>> {
+        let r = Report::build(cpus, locks, slab, stuck_ms, caller, self.next_seq)?;
+        self.latest = Some(r.clone());
         self.next_seq += 1;
-        Ok(self.report.stuck.len())
+        Ok(r)
     }
 
     /// The latest report.
     pub(crate) fn latest(&self) -> Option<&Report> {
-        self.taken.then_some(&self.report)
+        self.latest.as_deref()
     }
 
-    /// Bytes of the reports' buffers.
+    /// Bytes of the latest report's buffers.
     pub(crate) fn memory(&self) -> usize {
-        self.report.memory() + self.scratch.memory()
+        self.latest.as_ref().map_or(0, |r| r.memory())
     }
 }

@@ -6,7 +6,8 @@
 
 use crate::{
     bridge,
-    slab, //
+    slab,
+    watch, //
 };
 use kernel::fmt;
 
@@ -26,6 +27,7 @@ pub(crate) struct Live {
     pub(crate) slab: slab::Counters,
     pub(crate) locks_buffer_bytes: usize,
     pub(crate) report_buffer_bytes: usize,
+    pub(crate) watch: watch::Counters,
     /// Objects the leak test path keeps (`test_paths=1` only).
     pub(crate) test_leak_objects: Option<u64>,
 }
@@ -63,6 +65,25 @@ impl Status {
         writeln!(f, "slab_samples_skipped_busy: {}", s.skipped_busy)?;
         writeln!(f, "locks_buffer_bytes: {}", live.locks_buffer_bytes)?;
         writeln!(f, "report_buffer_bytes: {}", live.report_buffer_bytes)?;
+        let w = &live.watch;
+        writeln!(f, "watch_interval_ms: {}", w.interval_ms)?;
+        writeln!(f, "watch_events: {}", w.capacity)?;
+        writeln!(f, "watch_events_kept: {}", w.kept)?;
+        writeln!(f, "watch_events_dropped: {}", w.dropped)?;
+        writeln!(f, "watch_events_not_logged: {}", w.unlogged)?;
+        writeln!(f, "watch_samples: {}", w.samples)?;
+        writeln!(f, "watch_samples_busy: {}", w.samples_busy)?;
+        writeln!(f, "watch_samples_failed: {}", w.samples_failed)?;
+        writeln!(f, "watch_hooks_missed: {}", w.hits_dropped)?;
+        let h = w.hooks;
+        writeln!(
+            f,
+            "watch_hooks: hung-task {}, oops {}, panic {}",
+            yes_no(h.hung_task()),
+            yes_no(h.oops()),
+            yes_no(h.panic())
+        )?;
+        writeln!(f, "watch_memory_bytes: {}", w.memory)?;
         match live.test_leak_objects {
             Some(n) => writeln!(f, "test_leak_objects: {n}"),
             None => Ok(()),

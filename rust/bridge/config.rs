@@ -63,6 +63,10 @@ pub(crate) struct Params {
     /// `stuck_ms`: how long on one task in kernel mode makes a CPU stuck in the report,
     /// 1-3600000.
     pub(crate) stuck_ms: u32,
+    /// `watch_interval_ms`: the watch's sampling period, 0 = off, else 100-3600000.
+    pub(crate) watch_interval_ms: u32,
+    /// `watch_events`: the events the watch keeps, 2-[`WATCH_EVENTS_MAX`].
+    pub(crate) watch_events: u32,
     /// `sysrq_key`: the SysRq key.
     pub(crate) sysrq_key: u8,
     /// `test_paths`: whether the test directory exists.
@@ -75,6 +79,8 @@ pub(crate) struct Params {
 pub(crate) const SPIN_MAX_MS: u32 = 15000;
 /// Most slab trend intervals kept per cache.
 pub(crate) const SLAB_TREND_MAX: u32 = 64;
+/// Most events the watch keeps.
+pub(crate) const WATCH_EVENTS_MAX: u32 = 64;
 /// Longest NMI wait of a CPU snapshot.
 pub(crate) const NMI_TIMEOUT_MAX_MS: u32 = 10000;
 
@@ -102,6 +108,10 @@ impl Params {
             p.slab_trend_samples,
         )?;
         check("stuck_ms", p.stuck_ms, 1, 3_600_000)?;
+        if p.watch_interval_ms != 0 {
+            check("watch_interval_ms", p.watch_interval_ms, 100, 3_600_000)?;
+        }
+        check("watch_events", p.watch_events, 2, WATCH_EVENTS_MAX)?;
         Ok(p)
     }
 }

@@ -63,6 +63,8 @@ c_enum! {
         Control = 1,
         /// `KINTROSPECT_SOURCE_SYSRQ`: the SysRq key.
         Sysrq = 2,
+        /// `KINTROSPECT_SOURCE_WATCH`: the watch's periodic sample.
+        Watch = 3,
     }
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The module state handed to the C part, and everything that calls back with it: the debugfs
-//! files, the SysRq key and the periodic tick (`rust/c/registration.c`, `rust/c/debugfs.c`,
-//! `rust/c/sysrq.c`).
+//! files, the SysRq key, the periodic tick and the watch (`rust/c/registration.c`,
+//! `rust/c/debugfs.c`, `rust/c/sysrq.c`, `rust/c/watch.c`).
 //!
 //! One [`Registration`] owns the state and hands C one pointer to it, with callbacks that are
 //! generic over the state's type: this part never names its user.
@@ -84,6 +84,13 @@ pub(crate) trait Handler: Sync + Sized + 'static {
 
     /// One periodic tick.
     fn tick(&self);
+
+    /// One sample of the watch: periodic, or at once after a hook fired.
+    fn watch(&self);
+
+    /// The kernel panics (the watch's panic notifier): atomic, the other CPUs stopped; must
+    /// neither sleep nor allocate nor wait for a lock.
+    fn panic(&self);
 }
 
 /// What a [`Registration`] registers besides the state.
@@ -94,6 +101,8 @@ pub(crate) struct Config {
     pub(crate) tick_ms: u32,
     /// Whether to create the files marked [`FileDef::test`].
     pub(crate) test_files: bool,
+    /// The period of [`Handler::watch`], 0 = never (and no hook).
+    pub(crate) watch_ms: u32,
 }
 
 /// The C callbacks for a handler of type `T` (`struct kintrospect_ops`).
@@ -103,23 +112,27 @@ pub(super) struct Ops {
     write: unsafe extern "C" fn(*const c_void, u32, *const c_char, usize, usize) -> c_int,
     sysrq_deferred: unsafe extern "C" fn(*const c_void),
     tick: unsafe extern "C" fn(*const c_void),
+    watch: unsafe extern "C" fn(*const c_void),
+    panic: unsafe extern "C" fn(*const c_void),
 }
 
 /// The module state, registered with the C part with its files, SysRq key and tick.
 ///
-/// Dropping it removes the files (waiting for reads and writes in progress), stops the tick,
-/// unregisters the SysRq key (waiting for its deferred work) and only then, after [`Drop`],
-/// drops the state: nothing can call back into freed state.
+/// Dropping it removes the files (waiting for reads and writes in progress), detaches the
+/// watch's hooks and stops its sample, stops the tick, unregisters the SysRq key (waiting for
+/// its deferred work) and only then, after [`Drop`], drops the state: nothing can call back
+/// into freed state.
 ///
 /// # Invariants
 ///
 /// `kintrospect_register()` was called with a pointer to `*_data` and [`Self::OPS`]; the files,
-/// the key and the tick exist exactly as `files`, `sysrq` and `tick` say, and all of them are
-/// gone before `_data` is dropped.
+/// the key, the tick and the watch exist exactly as `files`, `sysrq`, `tick` and `watch` say,
+/// and all of them are gone before `_data` is dropped.
 pub(crate) struct Registration<T: Handler> {
     files: bool,
     sysrq: bool,
     tick: bool,
+    watch: bool,
     /// Kept for the C part, which is handed a pointer to it; dropped after [`Drop`].
     _data: Pin<KBox<T>>,
 }
@@ -130,10 +143,13 @@ impl<T: Handler> Registration<T> {
         write: write::<T>,
         sysrq_deferred: sysrq_deferred::<T>,
         tick: tick::<T>,
+        watch: watch::<T>,
+        panic: panic::<T>,
     };
 
-    /// Builds the state and registers it: first what can fail (the SysRq key), then the tick,
-    /// and the files last, so that no file is ever open when loading can still fail.
+    /// Builds the state and registers it: first what can fail (the SysRq key, the watch's
+    /// hooks), then the tick, and the files last, so that no file is ever open when loading
+    /// can still fail.
     ///
     /// The SysRq key fails with `EBUSY` when another handler owns it and `EINVAL` when SysRq
     /// cannot use it.
@@ -150,11 +166,18 @@ impl<T: Handler> Registration<T> {
             files: false,
             sysrq: false,
             tick: false,
+            watch: false,
             _data: data,
         };
         // SAFETY: Process context (module init).
         to_result(unsafe { ffi::kintrospect_sysrq_register(config.sysrq_key) })?;
         this.sysrq = true;
+        if config.watch_ms != 0 {
+            // SAFETY: Process context; the state is registered. A failure detaches what was
+            // attached.
+            to_result(unsafe { ffi::kintrospect_watch_start(config.watch_ms) })?;
+            this.watch = true;
+        }
         if config.tick_ms != 0 {
             // SAFETY: Process context; the state is registered.
             unsafe { ffi::kintrospect_tick_start(config.tick_ms) };
@@ -183,12 +206,16 @@ impl<T: Handler> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant each of these exists when its flag says so (a partial
         // debugfs tree is removed by its creation's failure path). Removal waits for reads and
-        // writes in progress, stopping the tick for a tick in progress, unregistering the key
-        // for its handler and its deferred work: afterwards nothing uses the pointer, and the
+        // writes in progress, stopping the watch for its hooks and a sample in progress,
+        // stopping the tick for a tick in progress, unregistering the key for its handler and
+        // its deferred work: afterwards nothing uses the pointer, and the
         // state is dropped after this function returns.
         unsafe {
             if self.files {
                 ffi::kintrospect_debugfs_remove();
+            }
+            if self.watch {
+                ffi::kintrospect_watch_stop();
             }
             if self.tick {
                 ffi::kintrospect_tick_stop();
@@ -302,4 +329,24 @@ unsafe extern "C" fn sysrq_deferred<T: Handler>(data: *const c_void) {
 unsafe extern "C" fn tick<T: Handler>(data: *const c_void) {
     // SAFETY: By the function's safety requirements.
     unsafe { state::<T>(data) }.tick();
+}
+
+/// One sample of the watch (`kintrospect_ops.watch`).
+///
+/// # Safety
+///
+/// `data` is the pointer a live [`Registration<T>`] registered.
+unsafe extern "C" fn watch<T: Handler>(data: *const c_void) {
+    // SAFETY: By the function's safety requirements.
+    unsafe { state::<T>(data) }.watch();
+}
+
+/// The panic notifier (`kintrospect_ops.panic`).
+///
+/// # Safety
+///
+/// `data` is the pointer a live [`Registration<T>`] registered.
+unsafe extern "C" fn panic<T: Handler>(data: *const c_void) {
+    // SAFETY: By the function's safety requirements.
+    unsafe { state::<T>(data) }.panic();
 }

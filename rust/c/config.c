@@ -56,6 +56,16 @@ module_param(stuck_ms, uint, 0444);
 MODULE_PARM_DESC(stuck_ms,
 		 "The report calls a CPU stuck after this long on one task in kernel mode, 1-3600000 ms (default 1000)");
 
+static unsigned int watch_interval_ms;
+module_param(watch_interval_ms, uint, 0444);
+MODULE_PARM_DESC(watch_interval_ms,
+		 "The watch (flight recorder) samples every this many ms, 0 = off, else 100-3600000 (default 0)");
+
+static unsigned int watch_events = 16;
+module_param(watch_events, uint, 0444);
+MODULE_PARM_DESC(watch_events,
+		 "Events the watch keeps; the oldest is dropped, 2-64 (default 16)");
+
 /* Reads every module parameter into @p. */
 void kintrospect_params_read(struct kintrospect_params *p)
 {
@@ -65,6 +75,8 @@ void kintrospect_params_read(struct kintrospect_params *p)
 	p->slab_trend_samples = slab_trend_samples;
 	p->slab_trend_min_growth = slab_trend_min_growth;
 	p->stuck_ms = stuck_ms;
+	p->watch_interval_ms = watch_interval_ms;
+	p->watch_events = watch_events;
 	p->sysrq_key = sysrq_key[0];
 	p->test_paths = test_paths;
 }
@@ -87,6 +99,7 @@ static const struct kintrospect_feature kintrospect_feature_table[] = {
 	FEATURE("unwinder_orc", CONFIG_UNWINDER_ORC),
 	FEATURE("kallsyms_all", CONFIG_KALLSYMS_ALL),
 	FEATURE("magic_sysrq", CONFIG_MAGIC_SYSRQ),
+	FEATURE("tracepoints", CONFIG_TRACEPOINTS),
 	FEATURE("kunit", CONFIG_KUNIT),
 };
 

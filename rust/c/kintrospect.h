@@ -104,6 +104,7 @@ enum kintrospect_source {
 	KINTROSPECT_SOURCE_NONE = 0,
 	KINTROSPECT_SOURCE_CONTROL = 1,
 	KINTROSPECT_SOURCE_SYSRQ = 2,
+	KINTROSPECT_SOURCE_WATCH = 3,
 };
 
 /*
@@ -242,9 +243,11 @@ struct kintrospect_ops {
 		     size_t len);
 	void (*sysrq_deferred)(const void *data);
 	void (*tick)(const void *data);
+	void (*watch)(const void *data);
+	void (*panic)(const void *data);
 };
 
-static_assert(sizeof(struct kintrospect_ops) == 32);
+static_assert(sizeof(struct kintrospect_ops) == 48);
 
 void kintrospect_register(const void *data, const struct kintrospect_ops *ops);
 void kintrospect_unregister(void);
@@ -253,6 +256,8 @@ int kintrospect_file_write(u32 id, const char *buf, size_t copied, size_t len);
 void kintrospect_sysrq_deferred(void);
 void kintrospect_tick_start(u32 interval_ms);
 void kintrospect_tick_stop(void);
+void kintrospect_watch_deferred(void);
+void kintrospect_watch_panic(void);
 
 /* debugfs.c: the files; their content comes from the Rust side. */
 #define KINTROSPECT_MAX_WRITE	64
@@ -270,6 +275,33 @@ int kintrospect_debugfs_create(const struct kintrospect_file_spec *files,
 			       u32 nr);
 void kintrospect_debugfs_remove(void);
 
+/* watch.c: the watch's periodic sample and its hooks. */
+enum kintrospect_hit_kind {
+	KINTROSPECT_HIT_HUNG_TASK = 1,	/* the hung-task detector reported it */
+	KINTROSPECT_HIT_OOPS = 2,	/* it oopsed */
+};
+
+/* Something a hook saw, for the next sample. */
+struct kintrospect_watch_hit {
+	u64 taken_ns;	/* ktime_get_mono_fast_ns() */
+	u32 kind;	/* enum kintrospect_hit_kind */
+	s32 pid;
+	u32 cpu;	/* where the hook ran */
+	u32 pad;
+	char comm[KINTROSPECT_COMM_LEN];
+};
+
+static_assert(sizeof(struct kintrospect_watch_hit) == 40);
+
+#define KINTROSPECT_HOOK_HUNG_TASK	(1U << 0)
+#define KINTROSPECT_HOOK_OOPS		(1U << 1)
+#define KINTROSPECT_HOOK_PANIC		(1U << 2)
+
+int kintrospect_watch_start(u32 interval_ms);
+void kintrospect_watch_stop(void);
+u32 kintrospect_watch_take(struct kintrospect_watch_hit *out, u32 max, u32 *dropped);
+u32 kintrospect_watch_hooks(void);
+
 /* sysrq.c: the SysRq key. */
 int kintrospect_sysrq_register(u8 key);
 void kintrospect_sysrq_unregister(void);
@@ -282,12 +314,14 @@ struct kintrospect_params {
 	u32 slab_trend_samples;
 	u32 slab_trend_min_growth;
 	u32 stuck_ms;
+	u32 watch_interval_ms;
+	u32 watch_events;
 	u8 sysrq_key;
 	bool test_paths;
 	u16 pad;
 };
 
-static_assert(sizeof(struct kintrospect_params) == 28);
+static_assert(sizeof(struct kintrospect_params) == 36);
 
 /* A kernel debug feature and whether this kernel was built with it. */
 struct kintrospect_feature {

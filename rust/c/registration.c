@@ -2,9 +2,9 @@
 /*
  * The one pointer kintrospect's C part keeps: the Rust side's module state,
  * with the callbacks that receive it back (struct kintrospect_ops). The
- * debugfs files, the SysRq key's deferred work and the periodic tick all
- * reach the Rust side through here, and nothing else in the C part keeps a
- * copy of the pointer.
+ * debugfs files, the SysRq key's deferred work, the periodic tick and the
+ * watch all reach the Rust side through here, and nothing else in the C
+ * part keeps a copy of the pointer.
  *
  * The Rust side (rust/bridge/registration.rs) sets the pointer before it
  * registers anything that can call back, and clears it only after every
@@ -50,6 +50,16 @@ int kintrospect_file_write(u32 id, const char *buf, size_t copied, size_t len)
 void kintrospect_sysrq_deferred(void)
 {
 	kintrospect_ops->sysrq_deferred(kintrospect_data);
+}
+
+void kintrospect_watch_deferred(void)
+{
+	kintrospect_ops->watch(kintrospect_data);
+}
+
+void kintrospect_watch_panic(void)
+{
+	kintrospect_ops->panic(kintrospect_data);
 }
 
 /*

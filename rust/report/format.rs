@@ -226,7 +226,8 @@ impl Text<'_> {
     }
 }
 
-/// The `report.json` file: the same report as one JSON document.
+/// The `report.json` file: the same report as one JSON document (without a newline: the
+/// `events.json` file embeds it).
 pub(crate) struct Json<'a>(pub(crate) &'a Report, pub(crate) Reader);
 
 impl Display for Json<'_> {
@@ -235,7 +236,7 @@ impl Display for Json<'_> {
         let Some(snap) = &r.cpus else {
             return f.write_str(
                 "{\"seq\":0,\"stuck_cpus\":[],\"deadlocks\":[],\"blocked\":[],\
-                 \"slab_suspects\":[]}\n",
+                 \"slab_suspects\":[]}",
             );
         };
         write!(
@@ -314,7 +315,7 @@ impl Display for Json<'_> {
             write_opt(f, d.per_min)?;
             write!(f, ",\"bytes_delta\":{}}}", d.bytes_delta)?;
         }
-        f.write_str("]}\n")
+        f.write_str("]}")
     }
 }
 

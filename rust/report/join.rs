@@ -7,6 +7,7 @@ use super::Report;
 use crate::bridge::{
     LockKind,
     Mode,
+    RawCpu,
     State, //
 };
 use core::ops::Range;
@@ -33,6 +34,13 @@ pub(crate) struct Waiter {
     pub(crate) held: usize,
 }
 
+/// Whether CPU record `c` (in `state` and `mode`) can be stuck: it runs a task in kernel
+/// mode, and that task is not `caller`, the one taking the report. It is stuck once its time
+/// on the CPU ([`RawCpu::on_cpu_ns`]) reaches the threshold.
+pub(crate) fn may_be_stuck(c: &RawCpu, state: State, mode: Mode, caller: i32) -> bool {
+    state == State::Running && mode == Mode::Kernel && c.pid != caller
+}
+
 impl Report {
     /// Joins the copies taken: the stuck CPUs (at least `stuck_ms` on one task in kernel mode,
     /// longest first; `caller`, the task taking the report, is never one), their waiters and
@@ -49,13 +57,12 @@ impl Report {
         };
         let threshold = u64::from(self.stuck_ms) * 1_000_000;
         for (idx, (c, state, mode)) in cpus.cpus().enumerate() {
-            match state {
-                State::NoResponse => {
-                    self.no_response.push(c.cpu, GFP_KERNEL)?;
-                    continue;
-                }
-                State::Running if mode == Mode::Kernel && c.pid != caller => {}
-                _ => continue,
+            if state == State::NoResponse {
+                self.no_response.push(c.cpu, GFP_KERNEL)?;
+                continue;
+            }
+            if !may_be_stuck(c, state, mode, caller) {
+                continue;
             }
             match c.on_cpu_ns() {
                 None => self.maybe.push(idx, GFP_KERNEL)?,

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The watch's hooks (`rust/c/watch.c`): what the hung-task detector and the die notifier saw
+//! since the last sample. The periodic sample itself and the panic notifier call back through
+//! [`Handler`](super::Handler).
+
+use super::*;
+
+/// Hits taken per sample at most (`WATCH_MAX_HITS`); more are counted as dropped.
+pub(crate) const MAX_HITS: usize = 16;
+
+/// What a hook saw (`enum kintrospect_hit_kind`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum HitKind {
+    /// The hung-task detector reported the task.
+    HungTask,
+    /// The task oopsed.
+    Oops,
+}
+
+/// Something a hook saw, for the next sample (`struct kintrospect_watch_hit`).
+#[repr(C)]
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct RawHit {
+    pub(crate) taken_ns: u64,
+    kind: u32,
+    pub(crate) pid: i32,
+    pub(crate) cpu: u32,
+    pad: u32,
+    pub(crate) comm: [u8; COMM_LEN],
+}
+
+const _: () = assert!(core::mem::size_of::<RawHit>() == 40);
+
+impl RawHit {
+    /// What was seen; `None` for a code the C side does not define (never).
+    pub(crate) fn kind(&self) -> Option<HitKind> {
+        match self.kind {
+            1 => Some(HitKind::HungTask),
+            2 => Some(HitKind::Oops),
+            _ => None,
+        }
+    }
+}
+
+/// Takes the hits noted since the last call into `out`; returns how many, and how many were
+/// lost (a hook found the array busy or full). Process context.
+pub(crate) fn take_hits(out: &mut [RawHit; MAX_HITS]) -> (usize, u32) {
+    let mut dropped = 0u32;
+    // SAFETY: `out` is valid for writes of `MAX_HITS` records and `dropped` for one `u32`;
+    // process context.
+    let n = unsafe { ffi::kintrospect_watch_take(out.as_mut_ptr(), MAX_HITS as u32, &mut dropped) };
+    ((n as usize).min(MAX_HITS), dropped)
+}
+
+/// Which hooks the watch has attached.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Hooks(u32);
+
+impl Hooks {
+    /// The hooks attached now (none with the watch off).
+    pub(crate) fn attached() -> Self {
+        // SAFETY: Reads flags; no preconditions.
+        Self(unsafe { ffi::kintrospect_watch_hooks() })
+    }
+
+    /// The hung-task detector's tracepoint (`KINTROSPECT_HOOK_HUNG_TASK`).
+    pub(crate) fn hung_task(self) -> bool {
+        self.0 & 1 != 0
+    }
+
+    /// The die notifier (`KINTROSPECT_HOOK_OOPS`).
+    pub(crate) fn oops(self) -> bool {
+        self.0 & 2 != 0
+    }
+
+    /// The panic notifier (`KINTROSPECT_HOOK_PANIC`).
+    pub(crate) fn panic(self) -> bool {
+        self.0 & 4 != 0
+    }
+}
