@@ -107,19 +107,55 @@ u32 kintrospect_watch_take(struct kintrospect_watch_hit *out, u32 max, u32 *drop
 	return n;
 }
 
+static bool hang_attached, die_registered, panic_registered, started;
+
+#ifdef CONFIG_TRACEPOINTS
+static struct tracepoint *hang_tp;
+
 /* The hung-task detector found @t blocked longer than hung_task_timeout_secs. */
 static void kintrospect_hang_probe(void *data, struct task_struct *t)
 {
 	note_hit(KINTROSPECT_HIT_HUNG_TASK, t);
 }
 
-static struct tracepoint *hang_tp;
-
 static void find_hang_tp(struct tracepoint *tp, void *priv)
 {
 	if (!strcmp(tp->name, "sched_process_hang"))
 		*(struct tracepoint **)priv = tp;
 }
+
+/* Attaches the hung-task probe if the kernel has the tracepoint. */
+static int hang_attach(void)
+{
+	int ret;
+
+	for_each_kernel_tracepoint(find_hang_tp, &hang_tp);
+	if (!hang_tp)
+		return 0;
+	ret = tracepoint_probe_register(hang_tp, (void *)kintrospect_hang_probe, NULL);
+	hang_attached = !ret;
+	return ret;
+}
+
+static void hang_detach(void)
+{
+	if (!hang_attached)
+		return;
+	tracepoint_probe_unregister(hang_tp, (void *)kintrospect_hang_probe, NULL);
+	tracepoint_synchronize_unregister();
+	hang_attached = false;
+}
+#else
+/* No tracepoints (a kernel without CONFIG_TRACEPOINTS): no hung-task events. */
+static int hang_attach(void)
+{
+	return 0;
+}
+
+static void hang_detach(void)
+{
+}
+#endif
 
 static int kintrospect_die(struct notifier_block *nb, unsigned long val, void *data)
 {
@@ -142,8 +178,6 @@ static struct notifier_block panic_nb = {
 	.notifier_call = kintrospect_panic,
 };
 
-static bool hang_attached, die_registered, panic_registered, started;
-
 /**
  * kintrospect_watch_start() - start sampling every @interval_ms and attach the hooks
  * @interval_ms: the period, non-zero
@@ -157,13 +191,9 @@ int kintrospect_watch_start(u32 interval_ms)
 {
 	int ret;
 
-	for_each_kernel_tracepoint(find_hang_tp, &hang_tp);
-	if (hang_tp) {
-		ret = tracepoint_probe_register(hang_tp, (void *)kintrospect_hang_probe, NULL);
-		if (ret)
-			goto fail;
-		hang_attached = true;
-	}
+	ret = hang_attach();
+	if (ret)
+		goto fail;
 	ret = register_die_notifier(&die_nb);
 	if (ret)
 		goto fail;
@@ -191,11 +221,8 @@ void kintrospect_watch_stop(void)
 		atomic_notifier_chain_unregister(&panic_notifier_list, &panic_nb);
 	if (die_registered)
 		unregister_die_notifier(&die_nb);
-	if (hang_attached) {
-		tracepoint_probe_unregister(hang_tp, (void *)kintrospect_hang_probe, NULL);
-		tracepoint_synchronize_unregister();
-	}
-	panic_registered = die_registered = hang_attached = false;
+	hang_detach();
+	panic_registered = die_registered = false;
 	/* No hook can queue the irq_work now; it may still be pending. */
 	irq_work_sync(&watch_kick);
 	if (started)
