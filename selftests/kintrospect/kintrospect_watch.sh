@@ -168,6 +168,9 @@ sed 's/^/# /' "$KI/events" | head -n 40
 e=$(event_idx stuck-cpu pid $holder)
 ki_check "item 4: it is one incident, updated ($(event_field $e updates) updates), not one event per sample" \
 	[ "$(event_field $e updates)" -ge 2 -a "$(event_idx stuck-cpu cpu $HOLD_CPU | wc -w)" -eq 1 ]
+# The waiter may have been seen waiting before it spun for stuck_ms: its own
+# event can come a sample or a few later.
+wait_events '[ "$(event_idx stuck-cpu pid $spinner | wc -w)" -ge 1 ]' 10
 ki_check "item 4: the waiter's CPU $WAIT_CPU is one stuck-cpu event too (pid $spinner)" \
 	[ "$(event_idx stuck-cpu pid $spinner | wc -w)" -eq 1 ]
 cat "$KI/metrics" > "$KI_TMP/metrics"
