@@ -277,12 +277,14 @@ impl Io {
         sample::merge(&self.first, &mut self.next, &self.prev)
     }
 
-    /// Numbers `self.next`, records it in the trend, and keeps it as the sample before the
-    /// next one.
-    fn record(&mut self) -> Result {
+    /// Numbers `self.next`, records it in the trend if it `feeds_trend`, and keeps it as the
+    /// sample before the next one.
+    fn record(&mut self, feeds_trend: bool) -> Result {
         self.seq += 1;
         self.next.seq = self.seq;
-        self.trend.record(self.next.taken_ns, &self.next.caches)?;
+        if feeds_trend {
+            self.trend.record(self.next.taken_ns, &self.next.caches)?;
+        }
         self.prev.copy_from(&self.next)
     }
 
@@ -374,7 +376,8 @@ impl Slab {
         };
         {
             let guard = SlabIoGuard::lock_killable()?;
-            take_baseline(&mut io, &guard)?;
+            // The first value of every cache's trend.
+            take_baseline(&mut io, &guard, true)?;
             publish_baseline(&io, &mut state);
         }
         Ok(pin_init!(Self {
@@ -389,7 +392,7 @@ impl Slab {
     pub(crate) fn baseline(&self) -> Result {
         let guard = SlabIoGuard::lock_killable()?;
         let mut io = self.io.lock();
-        take_baseline(&mut io, &guard)?;
+        take_baseline(&mut io, &guard, self.params.interval_ms == 0)?;
         // The new baseline is published with the old state cleared, in one go.
         publish_baseline(&io, &mut self.state.lock());
         Ok(())
@@ -416,7 +419,10 @@ impl Slab {
             io.sites_ns = Some(now);
         }
         io.take(&guard)?;
-        io.record()?;
+        // With periodic sampling, the trend's intervals are the periodic ones: a sample asked
+        // for in between (a report taken twice, the SysRq key) would cut an interval in two and
+        // turn a steady grower's suspect verdict off. Without it, every sample is an interval.
+        io.record(caller == Caller::Periodic || self.params.interval_ms == 0)?;
         io.rank()?;
         let sites = if sites {
             Some(sites::read(
@@ -518,10 +524,10 @@ pub(crate) struct Counters {
     pub(crate) skipped_busy: u64,
 }
 
-/// Takes a sample with `io` and makes it the baseline.
-fn take_baseline(io: &mut Io, guard: &SlabIoGuard) -> Result {
+/// Takes a sample with `io` and makes it the baseline; it is a trend value if `feeds_trend`.
+fn take_baseline(io: &mut Io, guard: &SlabIoGuard, feeds_trend: bool) -> Result {
     io.take(guard)?;
-    io.record()?;
+    io.record(feeds_trend)?;
     io.baseline.copy_from(&io.next)
 }
 

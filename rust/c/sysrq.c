@@ -6,8 +6,15 @@
  * off: kintrospect_cpus_capture() never sleeps and never allocates. It logs
  * one summary line and queues a work item for what needs process context
  * (the locks report); the snapshots are read from debugfs.
+ *
+ * A key pressed while another CPU snapshot is being taken (a control write,
+ * a watch sample) is not lost: the handler cannot wait, so the work item
+ * takes the key's snapshot, waiting for the one in progress.
  */
+#include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/hardirq.h>
+#include <linux/jiffies.h>
 #include <linux/printk.h>
 #include <linux/workqueue.h>
 #include <linux/string.h>
@@ -16,11 +23,48 @@
 
 #include "kintrospect.h"
 
+/*
+ * How long the work item waits for the snapshots in progress: more than one
+ * snapshot can take (nmi_timeout_ms is at most 10000).
+ */
+#define SYSRQ_CAPTURE_WAIT_MS	12000
+
 static u8 sysrq_key;
+/* The handler found a snapshot in progress: the work item takes the key's. */
+static atomic_t sysrq_capture_pending = ATOMIC_INIT(0);
+
+static void log_snapshot(void)
+{
+	struct kintrospect_cpus_info info;
+
+	kintrospect_cpus_header(&info);
+	pr_info("kintrospect: snapshot %llu of %u CPUs (%u no-response) taken by sysrq in %llu us, see /sys/kernel/debug/kintrospect/cpus\n",
+		info.seq, info.nr_cpus, info.nr_no_response,
+		info.duration_ns / NSEC_PER_USEC);
+}
+
+/* The key's snapshot, from the work item: sleeps while another is taken. */
+static void capture_deferred(void)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(SYSRQ_CAPTURE_WAIT_MS);
+	int ret;
+
+	while ((ret = kintrospect_cpus_capture(KINTROSPECT_SOURCE_SYSRQ)) == -EBUSY &&
+	       time_before(jiffies, end))
+		usleep_range(500, 1000);
+	if (ret) {
+		pr_info("kintrospect: snapshot by sysrq skipped: snapshots kept being taken for %u ms\n",
+			SYSRQ_CAPTURE_WAIT_MS);
+		return;
+	}
+	log_snapshot();
+}
 
 /* The parts of a SysRq snapshot that must sleep: locks (and slab) reports. */
 static void kintrospect_sysrq_work_fn(struct work_struct *work)
 {
+	if (atomic_xchg(&sysrq_capture_pending, 0))
+		capture_deferred();
 	kintrospect_sysrq_deferred();
 }
 
@@ -30,7 +74,6 @@ static char sysrq_help[] = "kintrospect-snapshot(?)";
 
 static void kintrospect_sysrq_handler(u8 key)
 {
-	struct kintrospect_cpus_info info;
 	int ret;
 
 	/*
@@ -44,13 +87,11 @@ static void kintrospect_sysrq_handler(u8 key)
 	}
 	ret = kintrospect_cpus_capture(KINTROSPECT_SOURCE_SYSRQ);
 	if (ret) {
-		pr_info("kintrospect: a snapshot is already being taken, key ignored\n");
-		return;
+		pr_info("kintrospect: a snapshot is being taken: the key's follows from a work item\n");
+		atomic_set(&sysrq_capture_pending, 1);
+	} else {
+		log_snapshot();
 	}
-	kintrospect_cpus_header(&info);
-	pr_info("kintrospect: snapshot %llu of %u CPUs (%u no-response) taken by sysrq in %llu us, see /sys/kernel/debug/kintrospect/cpus\n",
-		info.seq, info.nr_cpus, info.nr_no_response,
-		info.duration_ns / NSEC_PER_USEC);
 	/* Unbound: not behind a CPU that is stuck with preemption off. */
 	queue_work(system_dfl_wq, &kintrospect_sysrq_work);
 }

@@ -113,12 +113,21 @@ wait $holder
 addr=$(awk '$3 == "sysrq_key_table_lock" { print $1; exit }' /proc/kallsyms)
 lockup=$(modinfo test_lockup | sed -n 's/^filename: *//p')
 # insmod, not modprobe: test_lockup's init ends with EAGAIN, which modprobe retries.
-taskset -c $HOLD_CPU insmod "$lockup" lock_spinlock_ptr=0x"$addr" time_secs=6 state=R 2>/dev/null &
-ins=$!
-ki_wait_cpus '[ "$(ki_cpu_field $HOLD_CPU pid)" = $ins ] &&
-	[ -n "$(ki_cpu_held_field $HOLD_CPU sysrq_key_table_lock kind)" ] &&
-	[ "$(ki_cpu_field $HOLD_CPU on_cpu_ns)" != null ]'
-ki_check "issue 9 item 1: CPU $HOLD_CPU runs test_lockup's insmod ($ins) holding sysrq_key_table_lock" [ $? -eq 0 ]
+# Its hold is an mdelay(), which under TCG has ended after 0.7 s instead of
+# 6 (the delay calibration of a loaded host): a hold too short for two
+# snapshots is tried again, 3 times at most.
+tries=0
+while [ $tries -lt 3 ]; do
+	taskset -c $HOLD_CPU insmod "$lockup" lock_spinlock_ptr=0x"$addr" time_secs=6 state=R 2>/dev/null &
+	ins=$!
+	ki_wait_cpus '[ "$(ki_cpu_field $HOLD_CPU pid)" = $ins ] &&
+		[ -n "$(ki_cpu_held_field $HOLD_CPU sysrq_key_table_lock kind)" ] &&
+		[ "$(ki_cpu_field $HOLD_CPU on_cpu_ns)" != null ]' && break
+	wait $ins
+	tries=$((tries + 1))
+done
+ki_check "issue 9 item 1: CPU $HOLD_CPU runs test_lockup's insmod ($ins) holding sysrq_key_table_lock ($tries retries)" \
+	[ $tries -lt 3 ]
 grep "^\.cpus\[$HOLD_CPU\]\.\(pid\|comm\|lockdep\|held\|waits_for\|on_cpu\|frames\)" "$KI_TMP/cpus.flat" | sed 's/^/# /'
 lockup_ok() {
 	[ "$(ki_cpu_held_field $HOLD_CPU sysrq_key_table_lock kind)" = '"spinlock"' ] &&

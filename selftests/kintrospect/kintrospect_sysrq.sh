@@ -3,17 +3,19 @@
 #
 # The SysRq key: /proc/sysrq-trigger and a real key press (QEMU's sendkey,
 # through the VM runner's vm-sendkey) each take a snapshot with source
-# "sysrq" of every CPU and log one summary line; a key that is already taken
-# refuses the load with a clear message.
+# "sysrq" of every CPU and log one summary line; a key pressed while other
+# snapshots are being taken (control writers on every other CPU) is not
+# lost: each press gets its snapshot; a key that is already taken refuses
+# the load with a clear message.
 
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
 [ -w /proc/sysrq-trigger ] || { ktap_skip_all "no /proc/sysrq-trigger (CONFIG_MAGIC_SYSRQ)"; exit "$KSFT_SKIP"; }
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 old_sysrq=$(cat /proc/sys/kernel/sysrq)
-trap 'echo "$old_sysrq" > /proc/sys/kernel/sysrq; modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+trap 'kill $writers 2>/dev/null; wait; echo "$old_sysrq" > /proc/sys/kernel/sysrq; modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
 echo 1 > /proc/sys/kernel/sysrq
 
 ki_load
@@ -70,6 +72,41 @@ if command -v vm-sendkey >/dev/null; then
 else
 	ktap_test_skip "a key press alt-sysrq-x: no vm-sendkey (not running under scripts/vm)"
 fi
+
+# --- Pressed while snapshots are being taken: before, the handler found the
+# capture busy and dropped the key ("key ignored"). Writers on every CPU but
+# 0 take CPU snapshots back to back; this shell, on CPU 0, presses the key 8
+# times, each after the previous one's snapshot was logged.
+taskset -p -c 0 $$ >/dev/null
+sysrq_lines() {
+	dmesg | grep -c "kintrospect: snapshot [0-9]* of $nr CPUs .* taken by sysrq in "
+}
+writers=
+cpu=1
+while [ $cpu -lt "$nr" ]; do
+	taskset -c $cpu sh -c "while :; do echo 'snapshot cpus' > $KI/control; done" 2>/dev/null &
+	writers="$writers $!"
+	cpu=$((cpu + 1))
+done
+sleep 1
+base=$(sysrq_lines)
+press=0
+while [ $press -lt 8 ]; do
+	echo x > /proc/sysrq-trigger
+	press=$((press + 1))
+	i=0
+	while [ "$(sysrq_lines)" -lt $((base + press)) ] && [ $i -lt 10 ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+done
+got=$(($(sysrq_lines) - base))
+kill $writers 2>/dev/null
+wait $writers 2>/dev/null
+writers=
+busy=$(dmesg | grep -c "the key's follows from a work item")
+ki_check "8 presses while $((nr - 1)) writers take snapshots: 8 snapshots by sysrq ($got; $busy found one in progress), none ignored" \
+	[ "$got" -eq 8 -a -z "$(dmesg | grep 'key ignored')" ]
 
 # 'l' belongs to the kernel's show-backtrace-all-active-cpus.
 ki_unload
