@@ -13,7 +13,9 @@
  * answer as "no-response". It then symbolises every frame and names every
  * held lock into the snapshot's own preallocated text, so that a snapshot
  * read later still names code that has been freed since (a
- * module's init code, an unloaded module). The finished snapshot is
+ * module's init code, an unloaded module); names that cannot change - those
+ * of the kernel image and of kintrospect's own code - are kept across
+ * snapshots in a small cache (see symbol_cache). The finished snapshot is
  * published by a pointer swap under a raw spinlock; readers copy it out one
  * CPU at a time under that lock and start again if a newer one was
  * published meanwhile, so they never see a torn one.
@@ -51,10 +53,12 @@
 #include <linux/cpumask.h>
 #include <linux/debug_locks.h>
 #include <linux/delay.h>
+#include <linux/hash.h>
 #include <linux/kallsyms.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
+#include <linux/module.h>
 #include <linux/nmi.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
@@ -78,6 +82,9 @@
 
 /* Readers start again this often when newer snapshots keep coming. */
 #define COPY_TRIES	8
+
+/* Entries of the symbol cache (a power of two). */
+#define SYMBOL_CACHE_BITS	8
 
 /* One entry of the interrupted task's lockdep held-lock stack. */
 struct nmi_held {
@@ -124,7 +131,20 @@ struct nmi_slot {
 	struct nmi_sample sample;
 } ____cacheline_aligned;
 
+/*
+ * A frame's name as symbolise_frame() wrote it, for an address whose name
+ * cannot change while kintrospect is loaded (symbol_cacheable()).
+ */
+struct symbol_cache_entry {
+	u64 addr;		/* 0: empty */
+	bool ip;		/* named as an interrupted ip (%pS), else %pB */
+	bool resolved;
+	char text[KINTROSPECT_SYMBOL_LEN];
+};
+
 static struct nmi_slot *slots;
+/* Direct-mapped by address; only the capture in progress uses it. */
+static struct symbol_cache_entry *symbol_cache;
 static struct kintrospect_cpu *snap_work;
 static struct kintrospect_cpu *snap_pub;
 static struct kintrospect_cpus_info info_pub;
@@ -422,23 +442,35 @@ static void put_sample(struct kintrospect_cpu *c, const struct nmi_sample *s)
 }
 
 /*
- * Names frame @i of @c into c->symbols[i]: an interrupted ip as %pS, a
- * return address as %pB (looked up one byte earlier, so that a call to a
- * noreturn function names its caller). A name too long for the record keeps
- * its start and all of "+off/size [module]". A frame kallsyms cannot name
- * (%pS prints the raw "0x...") is marked unresolved with no text: whether
- * its address may be shown depends on the reader (kptr_restrict).
+ * Whether the name of @addr cannot change while kintrospect is loaded: it is
+ * in the kernel image (whose symbols are fixed; its init code is freed
+ * after boot, and nothing runs there again) or in kintrospect's own core
+ * text. Other modules may unload and their addresses be reused, as may
+ * BPF programs' and trampolines' (all of them above MODULES_VADDR): those
+ * are named afresh every time.
  */
-static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
+static bool symbol_cacheable(u64 addr)
+{
+	return (addr >= __START_KERNEL_map && addr < MODULES_VADDR) ||
+	       within_module_mem_type(addr, THIS_MODULE, MOD_TEXT);
+}
+
+/*
+ * Names @addr into @out (KINTROSPECT_SYMBOL_LEN bytes): an interrupted ip as
+ * %pS, a return address as %pB (looked up one byte earlier, so that a call
+ * to a noreturn function names its caller). A name too long for the record
+ * keeps its start and all of "+off/size [module]". Returns false, with no
+ * text, when kallsyms cannot name it (%pS prints the raw "0x...").
+ */
+static bool symbol_text(char *out, u64 addr, bool ip)
 {
 	static const char ellipsis[] = "...";
 	const size_t room = KINTROSPECT_SYMBOL_LEN - 1;
-	char *out = c->symbols[i];
 	const char *plus;
 	size_t len, head, tail;
 
 	len = scnprintf(capture_symbol, sizeof(capture_symbol),
-			ip ? "%pS" : "%pB", (void *)(unsigned long)c->frames[i]);
+			ip ? "%pS" : "%pB", (void *)(unsigned long)addr);
 	if (!len || str_has_prefix(capture_symbol, "0x")) {
 		out[0] = '\0';
 		return false;
@@ -458,6 +490,38 @@ static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
 	       tail);
 	out[room] = '\0';
 	return true;
+}
+
+/*
+ * Names frame @i of @c into c->symbols[i] (see symbol_text()), from the
+ * symbol cache when it has the address: a kallsyms lookup is most of a
+ * capture's time, and most frames (idle loops, system call entry, the
+ * capture's own path) are the same from one snapshot to the next. A frame
+ * that cannot be named is marked unresolved by the caller, with no text:
+ * whether its address may be shown depends on the reader (kptr_restrict).
+ */
+static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
+{
+	u64 addr = c->frames[i];
+	struct symbol_cache_entry *e = NULL;
+	char *out = c->symbols[i];
+	bool resolved;
+
+	if (symbol_cacheable(addr)) {
+		e = &symbol_cache[hash_64(addr, SYMBOL_CACHE_BITS)];
+		if (e->addr == addr && e->ip == ip) {
+			memcpy(out, e->text, KINTROSPECT_SYMBOL_LEN);
+			return e->resolved;
+		}
+	}
+	resolved = symbol_text(out, addr, ip);
+	if (e) {
+		e->addr = addr;
+		e->ip = ip;
+		e->resolved = resolved;
+		memcpy(e->text, out, KINTROSPECT_SYMBOL_LEN);
+	}
+	return resolved;
 }
 
 /*
@@ -654,10 +718,11 @@ u32 kintrospect_cpus_nr_slots(void)
 	return nr_slots;
 }
 
-/* Bytes allocated for snapshots: NMI slots plus two snapshot buffers. */
+/* Bytes allocated for snapshots: NMI slots, two snapshot buffers, the symbol cache. */
 size_t kintrospect_cpus_memory(void)
 {
-	return nr_slots * (sizeof(struct nmi_slot) + 2 * sizeof(struct kintrospect_cpu));
+	return nr_slots * (sizeof(struct nmi_slot) + 2 * sizeof(struct kintrospect_cpu)) +
+	       (sizeof(*symbol_cache) << SYMBOL_CACHE_BITS);
 }
 
 /*
@@ -680,9 +745,11 @@ static void free_buffers(void)
 	kvfree(snap_work);
 	kvfree(snap_pub);
 	kvfree(slots);
+	kvfree(symbol_cache);
 	snap_work = NULL;
 	snap_pub = NULL;
 	slots = NULL;
+	symbol_cache = NULL;
 }
 
 int kintrospect_cpus_init(u32 timeout_ms)
@@ -694,7 +761,8 @@ int kintrospect_cpus_init(u32 timeout_ms)
 	slots = kvcalloc(nr_slots, sizeof(*slots), GFP_KERNEL);
 	snap_work = kvcalloc(nr_slots, sizeof(*snap_work), GFP_KERNEL);
 	snap_pub = kvcalloc(nr_slots, sizeof(*snap_pub), GFP_KERNEL);
-	if (!slots || !snap_work || !snap_pub) {
+	symbol_cache = kvcalloc(1 << SYMBOL_CACHE_BITS, sizeof(*symbol_cache), GFP_KERNEL);
+	if (!slots || !snap_work || !snap_pub || !symbol_cache) {
 		ret = -ENOMEM;
 		goto err;
 	}
