@@ -131,16 +131,25 @@ struct nmi_slot {
 	struct nmi_sample sample;
 } ____cacheline_aligned;
 
+/* How a cached name was written. */
+enum symbol_kind {
+	SYMBOL_RETURN,		/* a return address: symbol_text(), %pB */
+	SYMBOL_IP,		/* an interrupted ip: symbol_text(), %pS */
+	SYMBOL_SITE,		/* a held lock's acquire site: %pB, truncated */
+};
+
 /*
- * A frame's name as symbolise_frame() wrote it, for an address whose name
- * cannot change while kintrospect is loaded (symbol_cacheable()).
+ * A name as symbolise_frame() or symbolise_site() wrote it, for an address
+ * whose name cannot change while kintrospect is loaded (symbol_cacheable()).
  */
 struct symbol_cache_entry {
 	u64 addr;		/* 0: empty */
-	bool ip;		/* named as an interrupted ip (%pS), else %pB */
+	u32 kind;		/* enum symbol_kind */
 	bool resolved;
 	char text[KINTROSPECT_SYMBOL_LEN];
 };
+
+static_assert(KINTROSPECT_SITE_LEN <= KINTROSPECT_SYMBOL_LEN);
 
 static struct nmi_slot *slots;
 /* Direct-mapped by address; only the capture in progress uses it. */
@@ -493,35 +502,75 @@ static bool symbol_text(char *out, u64 addr, bool ip)
 }
 
 /*
+ * The symbol cache's entry for @addr named as @kind: hit (true) when it holds
+ * that name, else the entry to fill (NULL when @addr may not be cached). A
+ * kallsyms lookup is most of a capture's time, and most addresses (idle
+ * loops, system call entry, the capture's own path and locks) are the same
+ * from one snapshot to the next.
+ */
+static bool symbol_cached(u64 addr, enum symbol_kind kind,
+			  struct symbol_cache_entry **e)
+{
+	*e = NULL;
+	if (!symbol_cacheable(addr))
+		return false;
+	*e = &symbol_cache[hash_64(addr ^ kind, SYMBOL_CACHE_BITS)];
+	return (*e)->addr == addr && (*e)->kind == kind;
+}
+
+static void symbol_cache_fill(struct symbol_cache_entry *e, u64 addr,
+			      enum symbol_kind kind, bool resolved,
+			      const char *text, size_t len)
+{
+	e->addr = addr;
+	e->kind = kind;
+	e->resolved = resolved;
+	memcpy(e->text, text, len);
+}
+
+/*
  * Names frame @i of @c into c->symbols[i] (see symbol_text()), from the
- * symbol cache when it has the address: a kallsyms lookup is most of a
- * capture's time, and most frames (idle loops, system call entry, the
- * capture's own path) are the same from one snapshot to the next. A frame
- * that cannot be named is marked unresolved by the caller, with no text:
- * whether its address may be shown depends on the reader (kptr_restrict).
+ * symbol cache when it has the address. A frame that cannot be named is
+ * marked unresolved by the caller, with no text: whether its address may be
+ * shown depends on the reader (kptr_restrict).
  */
 static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
 {
+	enum symbol_kind kind = ip ? SYMBOL_IP : SYMBOL_RETURN;
 	u64 addr = c->frames[i];
-	struct symbol_cache_entry *e = NULL;
+	struct symbol_cache_entry *e;
 	char *out = c->symbols[i];
 	bool resolved;
 
-	if (symbol_cacheable(addr)) {
-		e = &symbol_cache[hash_64(addr, SYMBOL_CACHE_BITS)];
-		if (e->addr == addr && e->ip == ip) {
-			memcpy(out, e->text, KINTROSPECT_SYMBOL_LEN);
-			return e->resolved;
-		}
+	if (symbol_cached(addr, kind, &e)) {
+		memcpy(out, e->text, KINTROSPECT_SYMBOL_LEN);
+		return e->resolved;
 	}
 	resolved = symbol_text(out, addr, ip);
-	if (e) {
-		e->addr = addr;
-		e->ip = ip;
-		e->resolved = resolved;
-		memcpy(e->text, out, KINTROSPECT_SYMBOL_LEN);
-	}
+	if (e)
+		symbol_cache_fill(e, addr, kind, resolved, out, KINTROSPECT_SYMBOL_LEN);
 	return resolved;
+}
+
+/* Names the acquire site of @h as %pB, from the symbol cache when it has it. */
+static void symbolise_site(struct kintrospect_held *h)
+{
+	struct symbol_cache_entry *e;
+	u32 flags = 0;
+
+	if (symbol_cached(h->acquire_ip, SYMBOL_SITE, &e)) {
+		memcpy(h->site, e->text, sizeof(h->site));
+		if (!e->resolved)
+			h->flags |= KINTROSPECT_LOCK_F_SITE_UNRESOLVED;
+		return;
+	}
+	kintrospect_symbol_name(h->site, sizeof(h->site), "%pB", h->acquire_ip,
+				&flags, KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
+	h->flags |= flags;
+	if (e)
+		symbol_cache_fill(e, h->acquire_ip, SYMBOL_SITE,
+				  !(flags & KINTROSPECT_LOCK_F_SITE_UNRESOLVED),
+				  h->site, sizeof(h->site));
 }
 
 /*
@@ -544,8 +593,7 @@ static void symbolise(struct kintrospect_cpu *c)
 		kintrospect_lock_name(h->name, sizeof(h->name),
 				      kintrospect_map_name((void *)(unsigned long)h->lock_addr),
 				      (void *)(unsigned long)h->lock_addr, &h->flags);
-		kintrospect_symbol_name(h->site, sizeof(h->site), "%pB", h->acquire_ip,
-					&h->flags, KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
+		symbolise_site(h);
 	}
 }
 

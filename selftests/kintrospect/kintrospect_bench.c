@@ -13,9 +13,9 @@
  *                                  the log holds every online CPU's backtrace
  *   kintrospect_bench sysrq-x N    N times: echo x > /proc/sysrq-trigger
  *   kintrospect_bench locks N T    with T extra sleeping threads: N writes of
- *                                  "snapshot locks", then N times SysRq-d
+ *                                  "snapshot locks" and N times SysRq-d
  *                                  (echo d > /proc/sysrq-trigger until the log
- *                                  holds the whole list)
+ *                                  holds the whole list), alternating
  *   kintrospect_bench slab N       N writes of "snapshot slab": one in-kernel
  *                                  slabinfo sample ranked against the baseline
  *   kintrospect_bench slabinfo N   N times what userspace would do for the
@@ -200,45 +200,61 @@ static void start_sleepers(int n)
 	}
 }
 
-/* Locks snapshots against SysRq-d with @threads extra sleeping threads. */
+/* One SysRq-d: its time in us, with its log bytes added to @bytes; < 0 on timeout. */
+static double sysrq_d(int fd, long *bytes)
+{
+	double start;
+	int hits;
+
+	kmsg_drain(fd, NULL, NULL);
+	start = now_us();
+	write_str("/proc/sysrq-trigger", "d");
+	/* debug_show_all_locks() ends its list with a line of '='. */
+	for (hits = 0; !hits; ) {
+		*bytes += kmsg_drain(fd, "=============================================", &hits);
+		if (now_us() - start > 60e6) {
+			fprintf(stderr, "kintrospect_bench: sysrq-d: no end of list in 60 s\n");
+			return -1;
+		}
+	}
+	return now_us() - start;
+}
+
+/*
+ * Locks snapshots against SysRq-d with @threads extra sleeping threads,
+ * alternating (after one of each to warm up), so that both walk the
+ * threads in the same state: under TCG the first walks over new threads are
+ * much slower than the next ones.
+ */
 static int bench_locks(int n, int threads, int fd, double *t)
 {
-	long bytes = 0;
-	int i, hits;
+	double *d = calloc(n, sizeof(*d));
+	long bytes = 0, dbytes = 0, warm = 0;
+	int i;
 	char what[64];
 
 	start_sleepers(threads);
-	for (i = 0; i < n; i++) {
-		double start = now_us();
-
-		write_str(KI "control", "snapshot locks");
-		t[i] = now_us() - start;
-		bytes += kmsg_drain(fd, NULL, NULL);
-	}
-	snprintf(what, sizeof(what), "locks threads=%d", threads);
-	report(what, "us", t, n);
-	printf("locks threads=%d: log_bytes_per_op=%ld\n", threads, bytes / n);
-
-	bytes = 0;
+	write_str(KI "control", "snapshot locks");
+	if (sysrq_d(fd, &warm) < 0)
+		return 1;
 	for (i = 0; i < n; i++) {
 		double start;
 
 		kmsg_drain(fd, NULL, NULL);
 		start = now_us();
-		write_str("/proc/sysrq-trigger", "d");
-		/* debug_show_all_locks() ends its list with a line of '='. */
-		for (hits = 0; !hits; ) {
-			bytes += kmsg_drain(fd, "=============================================", &hits);
-			if (now_us() - start > 60e6) {
-				fprintf(stderr, "kintrospect_bench: sysrq-d: no end of list in 60 s\n");
-				return 1;
-			}
-		}
+		write_str(KI "control", "snapshot locks");
 		t[i] = now_us() - start;
+		bytes += kmsg_drain(fd, NULL, NULL);
+		d[i] = sysrq_d(fd, &dbytes);
+		if (d[i] < 0)
+			return 1;
 	}
-	snprintf(what, sizeof(what), "sysrq-d threads=%d", threads);
+	snprintf(what, sizeof(what), "locks threads=%d", threads);
 	report(what, "us", t, n);
-	printf("sysrq-d threads=%d: log_bytes_per_op=%ld\n", threads, bytes / n);
+	printf("locks threads=%d: log_bytes_per_op=%ld\n", threads, bytes / n);
+	snprintf(what, sizeof(what), "sysrq-d threads=%d", threads);
+	report(what, "us", d, n);
+	printf("sysrq-d threads=%d: log_bytes_per_op=%ld\n", threads, dbytes / n);
 	return 0;
 }
 
