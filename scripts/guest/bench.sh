@@ -38,8 +38,8 @@ fi
 # Idle overhead first, on a quiet machine: 1,000,000 getppid() and 10,000
 # ping-pong round trips (a few seconds each under TCG: several watch
 # intervals) with kintrospect not loaded, loaded, and with the watch on,
-# rotating, 5 rounds.
-$B idle 5 1000000 10000 | sed "s/^/BENCH /"
+# rotating, 7 rounds.
+$B idle 7 1000000 10000 | sed "s/^/BENCH /"
 # From a CPU getting stuck to its watch event, at the documented stuck_ms.
 $B stuck 5 1000 | sed "s/^/BENCH /"
 modprobe kintrospect || exit 1

@@ -675,8 +675,10 @@ int main(int argc, char **argv)
 			nh += handler_times(h + nh, hc + nh, n * 64 - nh);
 		}
 		report("snapshot", "us", t, n);
-		report("snapshot handler_per_cpu", "ns", h, nh);
-		/* The same per CPU: the calling CPU captures itself, the others by NMI. */
+		/*
+		 * Per CPU first (report() sorts what it is given): the calling
+		 * CPU captures itself, the others by NMI.
+		 */
 		for (c = 0; c < online_cpus(); c++) {
 			double *hcpu = calloc(n + 1, sizeof(*hcpu));
 			int k = 0;
@@ -689,6 +691,7 @@ int main(int argc, char **argv)
 			report(what, "ns", hcpu, k);
 			free(hcpu);
 		}
+		report("snapshot handler_per_cpu", "ns", h, nh);
 	} else if (!strcmp(argv[1], "slab") || !strcmp(argv[1], "slabinfo")) {
 		int kernel = !strcmp(argv[1], "slab");
 
