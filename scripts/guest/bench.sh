@@ -19,6 +19,8 @@ too_long_ki=0
 too_long_all=0
 count_too_long() {
 	dmesg -c > /tmp/dmesg.part
+	# Kept in the bench logs, with their durations.
+	grep 'took too long' /tmp/dmesg.part | sed 's/^/too long: /'
 	too_long_ki=$((too_long_ki + $(grep -c 'kintrospect_nmi_handler.* took too long' /tmp/dmesg.part)))
 	too_long_all=$((too_long_all + $(grep -c 'took too long' /tmp/dmesg.part)))
 }
