@@ -31,37 +31,54 @@ static int kintrospect_seq_show(struct seq_file *m, void *v)
  * would succeed (try_module_get() refuses only a module that is going), and
  * if init then failed the module would be freed under the open file, whose
  * release calls into it (full_proxy_release()): no file may be open when
- * init can still fail.
+ * init can still fail. Only an open for reading gets a seq_file: a write
+ * (a control command) then costs no allocation, and finds the file's id in
+ * the inode.
  */
 static int kintrospect_open(struct inode *inode, struct file *file)
 {
 	if (READ_ONCE(THIS_MODULE->state) != MODULE_STATE_LIVE)
 		return -EAGAIN;
+	if (!(file->f_mode & FMODE_READ))
+		return 0;
 	return single_open(file, kintrospect_seq_show, inode->i_private);
 }
 
 static ssize_t kintrospect_write(struct file *file, const char __user *ubuf,
 				 size_t len, loff_t *ppos)
 {
-	struct seq_file *m = file->private_data;
 	char buf[KINTROSPECT_MAX_WRITE];
 	size_t copied = min(len, sizeof(buf));
 	int ret;
 
 	if (copy_from_user(buf, ubuf, copied))
 		return -EFAULT;
-	ret = kintrospect_file_write((u32)(unsigned long)m->private, buf, copied,
-				len);
+	ret = kintrospect_file_write((u32)(unsigned long)file_inode(file)->i_private,
+				     buf, copied, len);
 	return ret ? ret : len;
+}
+
+static loff_t kintrospect_llseek(struct file *file, loff_t offset, int whence)
+{
+	if (!file->private_data)
+		return noop_llseek(file, offset, whence);
+	return seq_lseek(file, offset, whence);
+}
+
+static int kintrospect_release(struct inode *inode, struct file *file)
+{
+	if (!file->private_data)
+		return 0;
+	return single_release(inode, file);
 }
 
 static const struct file_operations kintrospect_fops = {
 	.owner = THIS_MODULE,
 	.open = kintrospect_open,
 	.read = seq_read,
-	.llseek = seq_lseek,
+	.llseek = kintrospect_llseek,
 	.write = kintrospect_write,
-	.release = single_release,
+	.release = kintrospect_release,
 };
 
 /**

@@ -13,7 +13,9 @@
  * answer as "no-response". It then symbolises every frame and names every
  * held lock into the snapshot's own preallocated text, so that a snapshot
  * read later still names code that has been freed since (a
- * module's init code, an unloaded module). The finished snapshot is
+ * module's init code, an unloaded module); names that cannot change - those
+ * of the kernel image and of kintrospect's own code - are kept across
+ * snapshots in a small cache (see symbol_cache). The finished snapshot is
  * published by a pointer swap under a raw spinlock; readers copy it out one
  * CPU at a time under that lock and start again if a newer one was
  * published meanwhile, so they never see a torn one.
@@ -51,10 +53,12 @@
 #include <linux/cpumask.h>
 #include <linux/debug_locks.h>
 #include <linux/delay.h>
+#include <linux/hash.h>
 #include <linux/kallsyms.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
+#include <linux/module.h>
 #include <linux/nmi.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
@@ -78,6 +82,9 @@
 
 /* Readers start again this often when newer snapshots keep coming. */
 #define COPY_TRIES	8
+
+/* Entries of the symbol cache (a power of two). */
+#define SYMBOL_CACHE_BITS	8
 
 /* One entry of the interrupted task's lockdep held-lock stack. */
 struct nmi_held {
@@ -124,7 +131,29 @@ struct nmi_slot {
 	struct nmi_sample sample;
 } ____cacheline_aligned;
 
+/* How a cached name was written. */
+enum symbol_kind {
+	SYMBOL_RETURN,		/* a return address: symbol_text(), %pB */
+	SYMBOL_IP,		/* an interrupted ip: symbol_text(), %pS */
+	SYMBOL_SITE,		/* a held lock's acquire site: %pB, truncated */
+};
+
+/*
+ * A name as symbolise_frame() or symbolise_site() wrote it, for an address
+ * whose name cannot change while kintrospect is loaded (symbol_cacheable()).
+ */
+struct symbol_cache_entry {
+	u64 addr;		/* 0: empty */
+	u32 kind;		/* enum symbol_kind */
+	bool resolved;
+	char text[KINTROSPECT_SYMBOL_LEN];
+};
+
+static_assert(KINTROSPECT_SITE_LEN <= KINTROSPECT_SYMBOL_LEN);
+
 static struct nmi_slot *slots;
+/* Direct-mapped by address; only the capture in progress uses it. */
+static struct symbol_cache_entry *symbol_cache;
 static struct kintrospect_cpu *snap_work;
 static struct kintrospect_cpu *snap_pub;
 static struct kintrospect_cpus_info info_pub;
@@ -422,23 +451,35 @@ static void put_sample(struct kintrospect_cpu *c, const struct nmi_sample *s)
 }
 
 /*
- * Names frame @i of @c into c->symbols[i]: an interrupted ip as %pS, a
- * return address as %pB (looked up one byte earlier, so that a call to a
- * noreturn function names its caller). A name too long for the record keeps
- * its start and all of "+off/size [module]". A frame kallsyms cannot name
- * (%pS prints the raw "0x...") is marked unresolved with no text: whether
- * its address may be shown depends on the reader (kptr_restrict).
+ * Whether the name of @addr cannot change while kintrospect is loaded: it is
+ * in the kernel image (whose symbols are fixed; its init code is freed
+ * after boot, and nothing runs there again) or in kintrospect's own core
+ * text. Other modules may unload and their addresses be reused, as may
+ * BPF programs' and trampolines' (all of them above MODULES_VADDR): those
+ * are named afresh every time.
  */
-static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
+static bool symbol_cacheable(u64 addr)
+{
+	return (addr >= __START_KERNEL_map && addr < MODULES_VADDR) ||
+	       within_module_mem_type(addr, THIS_MODULE, MOD_TEXT);
+}
+
+/*
+ * Names @addr into @out (KINTROSPECT_SYMBOL_LEN bytes): an interrupted ip as
+ * %pS, a return address as %pB (looked up one byte earlier, so that a call
+ * to a noreturn function names its caller). A name too long for the record
+ * keeps its start and all of "+off/size [module]". Returns false, with no
+ * text, when kallsyms cannot name it (%pS prints the raw "0x...").
+ */
+static bool symbol_text(char *out, u64 addr, bool ip)
 {
 	static const char ellipsis[] = "...";
 	const size_t room = KINTROSPECT_SYMBOL_LEN - 1;
-	char *out = c->symbols[i];
 	const char *plus;
 	size_t len, head, tail;
 
 	len = scnprintf(capture_symbol, sizeof(capture_symbol),
-			ip ? "%pS" : "%pB", (void *)(unsigned long)c->frames[i]);
+			ip ? "%pS" : "%pB", (void *)(unsigned long)addr);
 	if (!len || str_has_prefix(capture_symbol, "0x")) {
 		out[0] = '\0';
 		return false;
@@ -461,6 +502,78 @@ static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
 }
 
 /*
+ * The symbol cache's entry for @addr named as @kind: hit (true) when it holds
+ * that name, else the entry to fill (NULL when @addr may not be cached). A
+ * kallsyms lookup is most of a capture's time, and most addresses (idle
+ * loops, system call entry, the capture's own path and locks) are the same
+ * from one snapshot to the next.
+ */
+static bool symbol_cached(u64 addr, enum symbol_kind kind,
+			  struct symbol_cache_entry **e)
+{
+	*e = NULL;
+	if (!symbol_cacheable(addr))
+		return false;
+	*e = &symbol_cache[hash_64(addr ^ kind, SYMBOL_CACHE_BITS)];
+	return (*e)->addr == addr && (*e)->kind == kind;
+}
+
+static void symbol_cache_fill(struct symbol_cache_entry *e, u64 addr,
+			      enum symbol_kind kind, bool resolved,
+			      const char *text, size_t len)
+{
+	e->addr = addr;
+	e->kind = kind;
+	e->resolved = resolved;
+	memcpy(e->text, text, len);
+}
+
+/*
+ * Names frame @i of @c into c->symbols[i] (see symbol_text()), from the
+ * symbol cache when it has the address. A frame that cannot be named is
+ * marked unresolved by the caller, with no text: whether its address may be
+ * shown depends on the reader (kptr_restrict).
+ */
+static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
+{
+	enum symbol_kind kind = ip ? SYMBOL_IP : SYMBOL_RETURN;
+	u64 addr = c->frames[i];
+	struct symbol_cache_entry *e;
+	char *out = c->symbols[i];
+	bool resolved;
+
+	if (symbol_cached(addr, kind, &e)) {
+		memcpy(out, e->text, KINTROSPECT_SYMBOL_LEN);
+		return e->resolved;
+	}
+	resolved = symbol_text(out, addr, ip);
+	if (e)
+		symbol_cache_fill(e, addr, kind, resolved, out, KINTROSPECT_SYMBOL_LEN);
+	return resolved;
+}
+
+/* Names the acquire site of @h as %pB, from the symbol cache when it has it. */
+static void symbolise_site(struct kintrospect_held *h)
+{
+	struct symbol_cache_entry *e;
+	u32 flags = 0;
+
+	if (symbol_cached(h->acquire_ip, SYMBOL_SITE, &e)) {
+		memcpy(h->site, e->text, sizeof(h->site));
+		if (!e->resolved)
+			h->flags |= KINTROSPECT_LOCK_F_SITE_UNRESOLVED;
+		return;
+	}
+	kintrospect_symbol_name(h->site, sizeof(h->site), "%pB", h->acquire_ip,
+				&flags, KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
+	h->flags |= flags;
+	if (e)
+		symbol_cache_fill(e, h->acquire_ip, SYMBOL_SITE,
+				  !(flags & KINTROSPECT_LOCK_F_SITE_UNRESOLVED),
+				  h->site, sizeof(h->site));
+}
+
+/*
  * Names every frame of @c, and its held locks: the name lockdep's map has
  * now (read fault-safe: the lock was held at the NMI, moments ago), else the
  * lock's symbol; the acquire site as %pB. What has no symbol is flagged, as
@@ -480,8 +593,7 @@ static void symbolise(struct kintrospect_cpu *c)
 		kintrospect_lock_name(h->name, sizeof(h->name),
 				      kintrospect_map_name((void *)(unsigned long)h->lock_addr),
 				      (void *)(unsigned long)h->lock_addr, &h->flags);
-		kintrospect_symbol_name(h->site, sizeof(h->site), "%pB", h->acquire_ip,
-					&h->flags, KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
+		symbolise_site(h);
 	}
 }
 
@@ -654,10 +766,11 @@ u32 kintrospect_cpus_nr_slots(void)
 	return nr_slots;
 }
 
-/* Bytes allocated for snapshots: NMI slots plus two snapshot buffers. */
+/* Bytes allocated for snapshots: NMI slots, two snapshot buffers, the symbol cache. */
 size_t kintrospect_cpus_memory(void)
 {
-	return nr_slots * (sizeof(struct nmi_slot) + 2 * sizeof(struct kintrospect_cpu));
+	return nr_slots * (sizeof(struct nmi_slot) + 2 * sizeof(struct kintrospect_cpu)) +
+	       (sizeof(*symbol_cache) << SYMBOL_CACHE_BITS);
 }
 
 /*
@@ -680,9 +793,11 @@ static void free_buffers(void)
 	kvfree(snap_work);
 	kvfree(snap_pub);
 	kvfree(slots);
+	kvfree(symbol_cache);
 	snap_work = NULL;
 	snap_pub = NULL;
 	slots = NULL;
+	symbol_cache = NULL;
 }
 
 int kintrospect_cpus_init(u32 timeout_ms)
@@ -694,7 +809,8 @@ int kintrospect_cpus_init(u32 timeout_ms)
 	slots = kvcalloc(nr_slots, sizeof(*slots), GFP_KERNEL);
 	snap_work = kvcalloc(nr_slots, sizeof(*snap_work), GFP_KERNEL);
 	snap_pub = kvcalloc(nr_slots, sizeof(*snap_pub), GFP_KERNEL);
-	if (!slots || !snap_work || !snap_pub) {
+	symbol_cache = kvcalloc(1 << SYMBOL_CACHE_BITS, sizeof(*symbol_cache), GFP_KERNEL);
+	if (!slots || !snap_work || !snap_pub || !symbol_cache) {
 		ret = -ENOMEM;
 		goto err;
 	}
