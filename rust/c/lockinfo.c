@@ -10,6 +10,7 @@
  */
 #include <linux/debug_locks.h>
 #include <linux/hung_task.h>
+#include <linux/kallsyms.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
@@ -200,19 +201,67 @@ static void copy_name(char *dst, size_t len, const char *src)
 }
 
 /*
- * Formats @addr with @fmt ("%ps" or "%pB") into @dst. When kallsyms has no
- * symbol for it, printk prints the raw address: then @dst is left empty and
- * @unresolved is added to @flags, so that the reader's kptr_restrict rights
- * decide later whether the address may be shown.
+ * Formats @addr as @fmt (%ps, %pS or %pB) into @dst (@len bytes),
+ * through @scratch (KSYM_SYMBOL_LEN bytes: the whole text). A text too long
+ * for @dst keeps its start, "..." and all of its tail ("+off/size [module]",
+ * or " [module]"), so that a long Rust name is still read back (its start,
+ * see demangle.rs) with its offset and module. Returns false, with @dst
+ * empty, when kallsyms has no symbol for @addr: printk prints the raw
+ * "0x..." then.
  */
-void kintrospect_symbol_name(char *dst, size_t len, const char *fmt,
-			     unsigned long addr, u32 *flags, u32 unresolved)
+bool kintrospect_symbol_text(char *dst, size_t len, char *scratch,
+			     enum kintrospect_symbol_fmt fmt, unsigned long addr)
 {
-	snprintf(dst, len, fmt, (void *)addr);
-	if (!dst[0] || !strncmp(dst, "0x", 2)) {
-		dst[0] = '\0';
-		*flags |= unresolved;
+	static const char ellipsis[] = "...";
+	const size_t room = len - 1, dots = sizeof(ellipsis) - 1;
+	const char *from;
+	size_t n, head, tail;
+
+	switch (fmt) {
+	case KINTROSPECT_SYM_NAME:
+		n = scnprintf(scratch, KSYM_SYMBOL_LEN, "%ps", (void *)addr);
+		break;
+	case KINTROSPECT_SYM_IP:
+		n = scnprintf(scratch, KSYM_SYMBOL_LEN, "%pS", (void *)addr);
+		break;
+	default:
+		n = scnprintf(scratch, KSYM_SYMBOL_LEN, "%pB", (void *)addr);
+		break;
 	}
+	if (!n || str_has_prefix(scratch, "0x")) {
+		dst[0] = '\0';
+		return false;
+	}
+	if (n <= room) {
+		memcpy(dst, scratch, n + 1);
+		return true;
+	}
+	from = strrchr(scratch, '+');
+	if (!from)
+		from = strstr(scratch, " [");
+	tail = from ? n - (from - scratch) : 0;
+	if (tail > room / 2)
+		tail = 0;
+	head = room - tail - dots;
+	memcpy(dst, scratch, head);
+	memcpy(dst + head, ellipsis, dots);
+	memcpy(dst + head + dots, scratch + n - tail, tail);
+	dst[room] = '\0';
+	return true;
+}
+
+/*
+ * Names @addr as kintrospect_symbol_text() does. When kallsyms has no symbol
+ * for it, @dst is left empty and @unresolved is added to @flags, so that the
+ * reader's kptr_restrict rights decide later whether the address may be
+ * shown.
+ */
+void kintrospect_symbol_name(char *dst, size_t len, char *scratch,
+			     enum kintrospect_symbol_fmt fmt, unsigned long addr,
+			     u32 *flags, u32 unresolved)
+{
+	if (!kintrospect_symbol_text(dst, len, scratch, fmt, addr))
+		*flags |= unresolved;
 }
 
 /*
@@ -220,14 +269,15 @@ void kintrospect_symbol_name(char *dst, size_t len, const char *fmt,
  * symbol of the lock's address ("lockname [module]"), as lockdep itself names
  * a class by its key's symbol.
  */
-void kintrospect_lock_name(char *dst, size_t len, const char *lockdep_name,
-			   const void *lock, u32 *flags)
+void kintrospect_lock_name(char *dst, size_t len, char *scratch,
+			   const char *lockdep_name, const void *lock, u32 *flags)
 {
 	if (lockdep_name) {
 		copy_name(dst, len, lockdep_name);
 		return;
 	}
-	kintrospect_symbol_name(dst, len, "%ps", (unsigned long)lock, flags,
+	kintrospect_symbol_name(dst, len, scratch, KINTROSPECT_SYM_NAME,
+				(unsigned long)lock, flags,
 				KINTROSPECT_LOCK_F_UNRESOLVED);
 	if (dst[0])
 		*flags |= KINTROSPECT_LOCK_F_ADDR_NAME;

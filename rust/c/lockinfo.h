@@ -41,10 +41,22 @@ u32 kintrospect_lock_kind(bool is_spin, u8 wait_type);
 u32 kintrospect_blocked_lock(struct task_struct *p, const void **lock);
 const struct lockdep_map *kintrospect_lock_map(u32 kind, const void *lock);
 
-/* Naming: process context, or the snapshot trigger (atomic, never NMI). */
-void kintrospect_symbol_name(char *dst, size_t len, const char *fmt,
-			     unsigned long addr, u32 *flags, u32 unresolved);
-void kintrospect_lock_name(char *dst, size_t len, const char *lockdep_name,
-			   const void *lock, u32 *flags);
+/*
+ * Naming: process context, or the snapshot trigger (atomic, never NMI).
+ * @scratch is KSYM_SYMBOL_LEN bytes that only the caller uses meanwhile.
+ */
+enum kintrospect_symbol_fmt {
+	KINTROSPECT_SYM_NAME,		/* %ps: "name [module]" */
+	KINTROSPECT_SYM_IP,		/* %pS: an interrupted ip */
+	KINTROSPECT_SYM_RETURN,		/* %pB: a return address, a call site */
+};
+
+bool kintrospect_symbol_text(char *dst, size_t len, char *scratch,
+			     enum kintrospect_symbol_fmt fmt, unsigned long addr);
+void kintrospect_symbol_name(char *dst, size_t len, char *scratch,
+			     enum kintrospect_symbol_fmt fmt, unsigned long addr,
+			     u32 *flags, u32 unresolved);
+void kintrospect_lock_name(char *dst, size_t len, char *scratch,
+			   const char *lockdep_name, const void *lock, u32 *flags);
 
 #endif /* KINTROSPECT_LOCKINFO_H */

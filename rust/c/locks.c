@@ -36,6 +36,7 @@
  */
 #include <linux/bsearch.h>
 #include <linux/debug_locks.h>
+#include <linux/kallsyms.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -61,6 +62,10 @@
 #define RWSEM_OWNER_FLAGS	0x03UL
 /* kernel/locking/rwsem.c: the owner is (was) a reader; "just a hint". */
 #define RWSEM_READER_OWNED	(1UL << 0)
+
+/* A symbol's whole text, before it is cut to fit a record: one walk at a time. */
+static DEFINE_MUTEX(collect_mutex);
+static char collect_symbol[KSYM_SYMBOL_LEN];
 
 /* What a sleeping thread waits for, from its blocked_on and blocker records. */
 struct blocked_rec {
@@ -132,7 +137,8 @@ static const struct lockdep_map *blocked_on(struct task_struct *p,
 	if (r.hint)
 		t->blocked_flags |= KINTROSPECT_LOCK_F_OWNER_HINT;
 	kintrospect_lock_name(t->blocked_name, sizeof(t->blocked_name),
-			      kintrospect_map_name(r.map), r.lock, &t->blocked_flags);
+			      collect_symbol, kintrospect_map_name(r.map), r.lock,
+			      &t->blocked_flags);
 	return r.map;
 }
 
@@ -202,7 +208,8 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 				if (s.magic_bad)
 					t->blocked_flags |= KINTROSPECT_LOCK_F_MAGIC_BAD;
 				kintrospect_lock_name(t->blocked_name,
-						      sizeof(t->blocked_name), map.name,
+						      sizeof(t->blocked_name),
+						      collect_symbol, map.name,
 						      hl.instance, &t->blocked_flags);
 			}
 			continue;
@@ -226,11 +233,12 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		if (hl.holdtime_stamp && now > hl.holdtime_stamp)
 			h->held_ns = now - hl.holdtime_stamp;
 #endif
-		kintrospect_lock_name(h->name, sizeof(h->name), map.name, hl.instance,
-				      &h->flags);
+		kintrospect_lock_name(h->name, sizeof(h->name), collect_symbol,
+				      map.name, hl.instance, &h->flags);
 		/* Now: a module that unloads, or init code, has no name later. */
-		kintrospect_symbol_name(h->site, sizeof(h->site), "%pB", hl.acquire_ip,
-					&h->flags, KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
+		kintrospect_symbol_name(h->site, sizeof(h->site), collect_symbol,
+					KINTROSPECT_SYM_RETURN, hl.acquire_ip, &h->flags,
+					KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
 		n++;
 	}
 #endif
@@ -374,6 +382,7 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 	info->lockdep_off = frozen;
 	info->taken_ns = ktime_get_ns();
 
+	mutex_lock(&collect_mutex);
 	rcu_read_lock();
 	for_each_process_thread(g, p) {
 		struct kintrospect_task t;
@@ -415,6 +424,7 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 		info->held_dropped += dropped;
 	}
 	rcu_read_unlock();
+	mutex_unlock(&collect_mutex);
 
 	resolve_owners(tasks, nt);
 	info->nr_tasks = nt;

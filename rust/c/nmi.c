@@ -468,37 +468,15 @@ static bool symbol_cacheable(u64 addr)
  * Names @addr into @out (KINTROSPECT_SYMBOL_LEN bytes): an interrupted ip as
  * %pS, a return address as %pB (looked up one byte earlier, so that a call
  * to a noreturn function names its caller). A name too long for the record
- * keeps its start and all of "+off/size [module]". Returns false, with no
- * text, when kallsyms cannot name it (%pS prints the raw "0x...").
+ * keeps its start and all of "+off/size [module]"
+ * (kintrospect_symbol_text()). Returns false, with no text, when kallsyms
+ * cannot name it.
  */
 static bool symbol_text(char *out, u64 addr, bool ip)
 {
-	static const char ellipsis[] = "...";
-	const size_t room = KINTROSPECT_SYMBOL_LEN - 1;
-	const char *plus;
-	size_t len, head, tail;
-
-	len = scnprintf(capture_symbol, sizeof(capture_symbol),
-			ip ? "%pS" : "%pB", (void *)(unsigned long)addr);
-	if (!len || str_has_prefix(capture_symbol, "0x")) {
-		out[0] = '\0';
-		return false;
-	}
-	if (len <= room) {
-		memcpy(out, capture_symbol, len + 1);
-		return true;
-	}
-	plus = strrchr(capture_symbol, '+');
-	tail = plus ? len - (plus - capture_symbol) : 0;
-	if (tail > room / 2)
-		tail = 0;
-	head = room - tail - (sizeof(ellipsis) - 1);
-	memcpy(out, capture_symbol, head);
-	memcpy(out + head, ellipsis, sizeof(ellipsis) - 1);
-	memcpy(out + head + sizeof(ellipsis) - 1, capture_symbol + len - tail,
-	       tail);
-	out[room] = '\0';
-	return true;
+	return kintrospect_symbol_text(out, KINTROSPECT_SYMBOL_LEN, capture_symbol,
+				       ip ? KINTROSPECT_SYM_IP : KINTROSPECT_SYM_RETURN,
+				       addr);
 }
 
 /*
@@ -564,8 +542,10 @@ static void symbolise_site(struct kintrospect_held *h)
 			h->flags |= KINTROSPECT_LOCK_F_SITE_UNRESOLVED;
 		return;
 	}
-	kintrospect_symbol_name(h->site, sizeof(h->site), "%pB", h->acquire_ip,
-				&flags, KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
+	kintrospect_symbol_name(h->site, sizeof(h->site), capture_symbol,
+				KINTROSPECT_SYM_RETURN,
+				h->acquire_ip, &flags,
+				KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
 	h->flags |= flags;
 	if (e)
 		symbol_cache_fill(e, h->acquire_ip, SYMBOL_SITE,
@@ -590,7 +570,7 @@ static void symbolise(struct kintrospect_cpu *c)
 			c->unresolved |= BIT_ULL(i);
 	for (i = 0; i < c->nr_held; i++) {
 		h = &c->held[i];
-		kintrospect_lock_name(h->name, sizeof(h->name),
+		kintrospect_lock_name(h->name, sizeof(h->name), capture_symbol,
 				      kintrospect_map_name((void *)(unsigned long)h->lock_addr),
 				      (void *)(unsigned long)h->lock_addr, &h->flags);
 		symbolise_site(h);
