@@ -63,7 +63,10 @@ ki_wait_locks holds
 ki_check "test_lockup's modprobe ($lockup) is listed holding the inode's i_rwsem" [ $? -eq 0 ]
 ( echo x >> "$f" ) &
 writer=$!
-ki_wait_locks '[ "$(ki_lock_field $writer blocked_on.kind)" = "\"rwsem-write\"" ]'
+# Until it waits for the file's i_rwsem: the forked shell may be caught
+# waiting briefly on another lock before it opens the file.
+ki_wait_locks '[ "$(ki_lock_field $writer blocked_on.kind)" = "\"rwsem-write\"" ] &&
+	ki_lock_field $writer blocked_on.name | grep -q i_mutex_key'
 ki_check "a writer ($writer) to the file is reported waiting for it (rwsem-write)" [ $? -eq 0 ]
 grep "^\.tasks\[$(ki_lock_task $lockup)\]\.\|^\.tasks\[$(ki_lock_task $writer)\]\." \
 	"$KI_TMP/locks.flat" | sed 's/^/# /'
