@@ -183,7 +183,9 @@ fn write_sites(f: &mut fmt::Formatter<'_>, sites: Option<&Sites>, latest: u64) -
             Found::Sites(list) => {
                 f.write_char('\n')?;
                 for site in list.iter() {
-                    writeln!(f, "    {:>9}  {}", site.count, name(site.symbol()))?;
+                    write!(f, "    {:>9}  ", site.count)?;
+                    crate::demangle::write(f, site.symbol())?;
+                    f.write_char('\n')?;
                 }
             }
             Found::TooLarge => writeln!(
@@ -379,7 +381,7 @@ fn json_sites(f: &mut fmt::Formatter<'_>, sites: Option<&Sites>) -> fmt::Result 
                 f.write_fmt(fmt!(
                     "{{\"count\":{},\"site\":{}}}",
                     site.count,
-                    json::Str(site.symbol())
+                    json::Symbol(site.symbol())
                 ))?;
             }
         }
@@ -451,4 +453,75 @@ pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     f.write_str("],\"sites\":")?;
     json_sites(f, s.sites.as_ref())?;
     f.write_str("}\n")
+}
+
+#[cfg(kintrospect_kunit)]
+#[kernel::macros::kunit_tests(kintrospect_slab_format)]
+mod tests {
+    use super::*;
+    use crate::slab::{
+        parse::Site,
+        sites::CacheSites,
+        Name, //
+    };
+    use kernel::str::CString;
+
+    struct SitesText<'a>(&'a Sites);
+
+    impl fmt::Display for SitesText<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_sites(f, Some(self.0), self.0.seq)
+        }
+    }
+
+    struct SitesJson<'a>(&'a Sites);
+
+    impl fmt::Display for SitesJson<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            json_sites(f, Some(self.0))
+        }
+    }
+
+    /// Allocation sites in Rust code read like frames: demangled, with `+off/size [module]`,
+    /// in the text and in the JSON (before, the mangled `_R...` name was shown).
+    #[test]
+    fn demangles_rust_sites() -> Result {
+        let mut list = KVec::new();
+        list.push(
+            Site::new(
+                78,
+                b"_RNvNtCsjsgonXbPYzo_16kintrospect_main5files4spin+0x8a/0xd2",
+                Some(b"[kintrospect]"),
+            ),
+            GFP_KERNEL,
+        )?;
+        list.push(Site::new(5, b"kmem_cache_alloc+0x1/0x2", None), GFP_KERNEL)?;
+        let mut caches = KVec::new();
+        caches.push(
+            CacheSites {
+                name: Name::new(b"kmalloc-96").0,
+                num_objs: 714,
+                found: Found::Sites(list),
+            },
+            GFP_KERNEL,
+        )?;
+        let sites = Sites {
+            seq: 3,
+            taken_ns: 10_586_000_000,
+            caches,
+            allocinfo: None,
+        };
+        let text = CString::try_from_fmt(fmt!("{}", SitesText(&sites)))?;
+        let text = text.to_bytes();
+        let want: &[u8] =
+            b"  kmalloc-96:\n           78  kintrospect_main::files::spin+0x8a/0xd2 [kintrospect]\n\
+              \x20           5  kmem_cache_alloc+0x1/0x2\n";
+        assert!(text.windows(want.len()).any(|w| w == want));
+        let json = CString::try_from_fmt(fmt!("{}", SitesJson(&sites)))?;
+        let want: &[u8] = b"\"sites\":[{\"count\":78,\"site\":\"kintrospect_main::files::spin\
+                            +0x8a/0xd2 [kintrospect]\"},{\"count\":5,\"site\":\
+                            \"kmem_cache_alloc+0x1/0x2\"}]";
+        assert!(json.to_bytes().windows(want.len()).any(|w| w == want));
+        Ok(())
+    }
 }

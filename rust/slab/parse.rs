@@ -158,16 +158,35 @@ pub(crate) struct Site {
 }
 
 impl Site {
-    /// A site named `symbol`, followed by ` module` if given (cut at [`SITE_LEN`] bytes), with
-    /// `count` objects.
+    /// A site named `symbol`, followed by ` module` if given, with `count` objects. A site too
+    /// long for [`SITE_LEN`] bytes keeps the start of its name, `...` and all of its
+    /// `+off/size [module]`, as `rust/c/lockinfo.c` keeps frames and lock sites, so that a long
+    /// Rust name is still demangled (its start) with its offset and module; anything else is
+    /// cut at the end.
     pub(crate) fn new(count: u64, symbol: &[u8], module: Option<&[u8]>) -> Self {
+        const DOTS: &[u8] = b"...";
+        let sep = module.map_or(&b""[..], |_| b" ");
+        let module = module.unwrap_or(b"");
+        let whole = symbol.len() + sep.len() + module.len();
+        let tail_at = symbol
+            .iter()
+            .rposition(|&b| b == b'+')
+            .filter(|&at| whole > SITE_LEN && whole - at <= SITE_LEN / 2);
+        let parts = match tail_at {
+            Some(at) => {
+                let head = SITE_LEN - (whole - at) - DOTS.len();
+                [
+                    symbol.get(..head).unwrap_or(b""),
+                    DOTS,
+                    symbol.get(at..).unwrap_or(b""),
+                    sep,
+                    module,
+                ]
+            }
+            None => [symbol, sep, module, b"", b""],
+        };
         let mut s = [0u8; SITE_LEN];
         let mut n = 0;
-        let parts = [
-            symbol,
-            module.map_or(&b""[..], |_| b" "),
-            module.unwrap_or(b""),
-        ];
         for &b in parts.iter().flat_map(|p| p.iter()) {
             let Some(d) = s.get_mut(n) else {
                 break;
@@ -361,6 +380,31 @@ mod tests {
         assert_eq!((top[1].count, top[1].symbol()), (50, &b"b+0x1/0x2"[..]));
         assert_eq!((top[2].count, top[2].symbol()), (13, &b"c+0x1/0x2"[..]));
         Ok(())
+    }
+
+    /// A Rust site too long for a record keeps the start of its name, "..." and its offset
+    /// and module, which the demangler reads back; before, the end was cut and the name could
+    /// not be read (nor its offset and module seen).
+    #[test]
+    fn cuts_a_long_site_in_its_name() {
+        let name = b"_RNvMs0_NtNtCsl7L7n58I0Vr_6kernel5alloc4kvecINtB5_3VecppE7reserveINtNtCsjsgo_\
+                     16kintrospect_main4slab6Sample0E0Cs1234567890_16kintrospect_main\
+                     NtNtCsjsgonXbPYzo_16kintrospect_main4slab5Cache";
+        let mut symbol = [0u8; 256];
+        symbol[..name.len()].copy_from_slice(name);
+        let tail = b"+0x8a/0xd2";
+        symbol[name.len()..name.len() + tail.len()].copy_from_slice(tail);
+        let symbol = &symbol[..name.len() + tail.len()];
+        let site = Site::new(7, symbol, Some(b"[kintrospect]"));
+        let got = site.symbol();
+        assert_eq!(got.len(), SITE_LEN);
+        assert!(got.starts_with(&name[..40]));
+        assert!(got.ends_with(b"...+0x8a/0xd2 [kintrospect]"));
+        // A short site is kept whole, and a long one without an offset is cut at the end.
+        let short = Site::new(1, b"f+0x1/0x2", Some(b"[m]"));
+        assert_eq!(short.symbol(), b"f+0x1/0x2 [m]");
+        let plain = Site::new(1, &[b'x'; 300], None);
+        assert_eq!(plain.symbol(), &[b'x'; SITE_LEN][..]);
     }
 
     #[test]
