@@ -278,7 +278,11 @@ mod ffi {
         pub(super) fn kintrospect_params_read(params: *mut config::Params);
         pub(super) fn kintrospect_features(nr: *mut u32) -> *const config::Feature;
         pub(super) fn kintrospect_kernel_release() -> *const c_char;
-        pub(super) fn kintrospect_test_spin(irqoff: bool, timeout_ms: u32) -> c_int;
+        pub(super) fn kintrospect_test_spin(
+            irqoff: bool,
+            timeout_ms: u32,
+            irqoff_ns: *mut u64,
+        ) -> c_int;
         pub(super) fn kintrospect_test_spin_limit(irqoff: bool, timeout_ms: u32) -> u32;
         pub(super) fn kintrospect_test_abba(b_first: bool, timeout_ms: u32) -> c_int;
         pub(super) fn kintrospect_test_init();

@@ -47,12 +47,21 @@ impl TestPaths {
     }
 }
 
-/// Spins in a read of `test/spin` or `test/spin_irqoff` and says how it ended.
+/// Spins in a read of `test/spin` or `test/spin_irqoff` and says how it ended (and, with
+/// interrupts off, for how long they were off, waiting for the lock included).
 pub(crate) fn spin(t: &TestPaths, irqoff: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match t.path.spin(irqoff, t.spin_timeout_ms) {
-        SpinEnd::Released => writeln!(f, "released"),
-        SpinEnd::TimedOut(ms) => writeln!(f, "timed out after {ms} ms"),
+    let spin = t.path.spin(irqoff, t.spin_timeout_ms);
+    match spin.end {
+        SpinEnd::Released => writeln!(f, "released")?,
+        SpinEnd::TimedOut(ms) => writeln!(f, "timed out after {ms} ms")?,
+        SpinEnd::ForIrqoffWaiter(ms) => {
+            writeln!(f, "ended early: an irqs-off waiter allows at most {ms} ms")?
+        }
     }
+    if irqoff {
+        writeln!(f, "interrupts off for {} ms", spin.irqoff_ns / 1_000_000)?;
+    }
+    Ok(())
 }
 
 /// Deadlocks in a read of `test/abba_a` or `test/abba_b` until killed.

@@ -10,6 +10,15 @@ pub(crate) enum SpinEnd {
     Released,
     /// Its bound elapsed: `spin_timeout_ms`, with interrupts off at most 8 s; in ms.
     TimedOut(u32),
+    /// A reader waiting for the lock with interrupts off ended it, by that reader's bound
+    /// (interrupts off at most this long, in ms).
+    ForIrqoffWaiter(u32),
+}
+
+/// A test spin's end, and how long it kept interrupts off (ns; 0 with interrupts on).
+pub(crate) struct Spin {
+    pub(crate) end: SpinEnd,
+    pub(crate) irqoff_ns: u64,
 }
 
 /// The spin-forever test path.
@@ -35,13 +44,20 @@ impl TestPath {
     }
 
     /// Spins with the test spinlock held (and interrupts off if `irqoff`) until released.
-    pub(crate) fn spin(&self, irqoff: bool, timeout_ms: u32) -> SpinEnd {
-        // SAFETY: Process context (a debugfs read); the spin is bounded by `timeout_ms`.
-        match unsafe { ffi::kintrospect_test_spin(irqoff, timeout_ms) } {
+    pub(crate) fn spin(&self, irqoff: bool, timeout_ms: u32) -> Spin {
+        let mut irqoff_ns = 0;
+        // SAFETY: Process context (a debugfs read); the spin is bounded by `timeout_ms`;
+        // `irqoff_ns` is valid for a write.
+        let end = match unsafe { ffi::kintrospect_test_spin(irqoff, timeout_ms, &mut irqoff_ns) } {
             0 => SpinEnd::Released,
             // SAFETY: No preconditions.
+            e if e == EBUSY.to_errno() => SpinEnd::ForIrqoffWaiter(unsafe {
+                ffi::kintrospect_test_spin_limit(true, u32::MAX)
+            }),
+            // SAFETY: No preconditions.
             _ => SpinEnd::TimedOut(unsafe { ffi::kintrospect_test_spin_limit(irqoff, timeout_ms) }),
-        }
+        };
+        Spin { end, irqoff_ns }
     }
 
     /// Ends every running spin.

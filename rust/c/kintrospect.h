@@ -391,7 +391,7 @@ u64 kintrospect_leak_count(void);
 #define KINTROSPECT_SPIN_IRQOFF_MAX_MS	8000	/* below the hard-lockup threshold */
 
 u32 kintrospect_test_spin_limit(bool irqoff, u32 timeout_ms);
-int kintrospect_test_spin(bool irqoff, u32 timeout_ms);
+int kintrospect_test_spin(bool irqoff, u32 timeout_ms, u64 *irqoff_ns);
 int kintrospect_test_abba(bool b_first, u32 timeout_ms);
 void kintrospect_test_init(void);
 void kintrospect_test_release(void);

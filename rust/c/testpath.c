@@ -24,10 +24,42 @@ static DEFINE_SPINLOCK(kintrospect_test_lock);
 /* Bumped by every release: a spin ends when it changes. */
 static atomic_t release_gen = ATOMIC_INIT(0);
 
-/* Kept out of line so that snapshots name it. */
+/*
+ * A reader waiting for the lock with interrupts off waits as long as the
+ * holder spins: the earliest end such a waiter allows (its own bound) ends
+ * any holder's spin then, so that interrupts stay off at most
+ * KINTROSPECT_SPIN_IRQOFF_MAX_MS on the waiter's CPU too. U64_MAX while no
+ * reader waits with interrupts off.
+ */
+static DEFINE_RAW_SPINLOCK(irqoff_wait_lock);
+static unsigned int irqoff_waiters;
+static u64 irqoff_wait_until = U64_MAX;
+
+static void irqoff_wait_begin(u64 until)
+{
+	raw_spin_lock(&irqoff_wait_lock);
+	irqoff_waiters++;
+	WRITE_ONCE(irqoff_wait_until, min(irqoff_wait_until, until));
+	raw_spin_unlock(&irqoff_wait_lock);
+}
+
+static void irqoff_wait_end(void)
+{
+	raw_spin_lock(&irqoff_wait_lock);
+	if (!--irqoff_waiters)
+		WRITE_ONCE(irqoff_wait_until, U64_MAX);
+	raw_spin_unlock(&irqoff_wait_lock);
+}
+
+/*
+ * Kept out of line so that snapshots name it. Returns 0 when released,
+ * -ETIMEDOUT at @deadline, -EBUSY when a reader waiting with interrupts off
+ * ended it first.
+ */
 static noinline int kintrospect_test_spin_loop(int gen, u64 deadline)
 {
 	unsigned int i = 0;
+	u64 now;
 
 	while (atomic_read(&release_gen) == gen) {
 		/*
@@ -35,8 +67,13 @@ static noinline int kintrospect_test_spin_loop(int gen, u64 deadline)
 		 * (sched_clock()); doing it rarely means a snapshot nearly
 		 * always finds the loop itself, at preempt_count 1.
 		 */
-		if (!(++i % 1024) && local_clock() >= deadline)
-			return -ETIMEDOUT;
+		if (!(++i % 1024)) {
+			now = local_clock();
+			if (now >= deadline)
+				return -ETIMEDOUT;
+			if (now >= READ_ONCE(irqoff_wait_until))
+				return -EBUSY;
+		}
 		cpu_relax();
 	}
 	return 0;
@@ -63,23 +100,33 @@ u32 kintrospect_test_spin_limit(bool irqoff, u32 timeout_ms)
  * @irqoff: also disable interrupts
  * @timeout_ms: the spin ends by itself after this long (with @irqoff, at
  *	most KINTROSPECT_SPIN_IRQOFF_MAX_MS)
+ * @irqoff_ns: with @irqoff, how long interrupts were off (waiting for the
+ *	lock and spinning); else 0
  *
- * A second caller spins on the lock itself until the first one is done.
+ * A second caller spins on the lock itself until the first one is done. One
+ * waiting with interrupts off ends the holder's spin by its own bound, so
+ * that its interrupts too are off at most KINTROSPECT_SPIN_IRQOFF_MAX_MS.
  *
- * Return: 0 when released, -ETIMEDOUT when the timeout ended it.
+ * Return: 0 when released, -ETIMEDOUT when the timeout ended it, -EBUSY when
+ * a reader waiting with interrupts off did.
  */
-int kintrospect_test_spin(bool irqoff, u32 timeout_ms)
+int kintrospect_test_spin(bool irqoff, u32 timeout_ms, u64 *irqoff_ns)
 {
 	int gen = atomic_read(&release_gen);
-	u64 deadline = local_clock() +
+	u64 start = local_clock();
+	u64 deadline = start +
 		       (u64)kintrospect_test_spin_limit(irqoff, timeout_ms) * NSEC_PER_MSEC;
 	unsigned long flags;
 	int ret;
 
+	*irqoff_ns = 0;
 	if (irqoff) {
+		irqoff_wait_begin(deadline);
 		spin_lock_irqsave(&kintrospect_test_lock, flags);
+		irqoff_wait_end();
 		ret = kintrospect_test_spin_loop(gen, deadline);
 		spin_unlock_irqrestore(&kintrospect_test_lock, flags);
+		*irqoff_ns = local_clock() - start;
 	} else {
 		spin_lock(&kintrospect_test_lock);
 		ret = kintrospect_test_spin_loop(gen, deadline);

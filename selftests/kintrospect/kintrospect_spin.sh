@@ -5,13 +5,15 @@
 # with interrupts off, on its own CPU. /proc/PID/stack cannot show it (the
 # task is running on another CPU); an NMI snapshot names the spin function,
 # the task, kernel mode and the interrupt state. The spin ends on release
-# and on its timeout; unload is refused (never hangs) while a spin runs.
+# and on its timeout; unload is refused (never hangs) while a spin runs. A
+# reader waiting for the lock with interrupts off ends the holder's spin by
+# its own bound, so that no CPU keeps interrupts off longer than 8 s.
 
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
 ktap_print_header
-ktap_set_plan 14
+ktap_set_plan 16
 cleanup() {
 	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
 	wait
@@ -21,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 nr=$(ki_nr_online)
-[ "$nr" -ge 2 ] || { ktap_skip_all "needs at least 2 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+[ "$nr" -ge 3 ] || { ktap_skip_all "needs at least 3 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
 SPIN_CPU=$((nr - 1))
 # This shell and what it starts stay off the spinning CPU: a CPU spinning with
 # interrupts off runs no timer queued on it (sleep, read -t).
@@ -45,7 +47,7 @@ wait_spinning() {
 
 # Starts a reader of test/$1 pinned to SPIN_CPU; its pid in $spid.
 start_spinner() {
-	taskset -c "$SPIN_CPU" dd if="$KI/test/$1" of="$KI_TMP/$1.out" bs=64 count=1 2>/dev/null &
+	taskset -c "$SPIN_CPU" dd if="$KI/test/$1" of="$KI_TMP/$1.out" bs=256 count=1 2>/dev/null &
 	spid=$!
 }
 
@@ -131,6 +133,29 @@ start_spinner spin_irqoff
 ki_wait_gone "$spid" 30 && grep -q '^timed out after 8000 ms$' "$KI_TMP/spin_irqoff.out"
 ki_check "L6: an irqs-off spin nobody releases ends after 8000 ms, not spin_timeout_ms=15000" [ $? -eq 0 ]
 sed 's/^/# /' "$KI_TMP/spin_irqoff.out"
+
+# L6: a reader waiting for the lock with interrupts off waits as long as the
+# holder spins. Before, a holder with spin_timeout_ms=15000 kept the waiter's
+# CPU with interrupts off for 15 s, above the hard-lockup threshold; now the
+# waiter's own bound (8000 ms) ends the holder's spin, and the waiter says how
+# long its interrupts were off, waiting included (the kernel's local_clock).
+WAIT_CPU=$((nr - 2))
+start_spinner spin
+wait_spinning "$SPIN_CPU" "$spid"
+holder=$spid
+taskset -c "$WAIT_CPU" dd if="$KI/test/spin_irqoff" of="$KI_TMP/waiter.out" bs=256 count=1 2>/dev/null &
+waiter=$!
+ki_wait_gone "$waiter" 30
+ki_wait_gone "$holder" 30
+sed 's/^/# waiter: /' "$KI_TMP/waiter.out"
+sed 's/^/# holder: /' "$KI_TMP/spin.out"
+irqoff_ms=$(sed -n 's/^interrupts off for \([0-9]*\) ms$/\1/p' "$KI_TMP/waiter.out")
+waiter_ok() {
+	[ -n "$irqoff_ms" ] && [ "$irqoff_ms" -le 8500 ]
+}
+ki_check "L6: a reader waiting with interrupts off had them off ${irqoff_ms:-?} ms, at most its 8000 ms bound, not the holder's 15000" waiter_ok
+grep -q '^ended early: an irqs-off waiter allows at most 8000 ms$' "$KI_TMP/spin.out"
+ki_check "L6: the holder's spin was ended for that reader, and says so" [ $? -eq 0 ]
 ki_unload
 modprobe kintrospect test_paths=1 spin_timeout_ms=30000 2>/dev/null
 rc=$?
