@@ -300,29 +300,33 @@ static s32 lookup_pid(const struct ptr_pid *map, u32 n, unsigned long ptr)
  * owner usually holds locks, so it was recorded), then, for owners still
  * unknown, against a second walk of the thread list. An owner that is not
  * found (exited, or never a task) gets pid -1.
+ *
+ * Return: 0, or -ENOMEM: then no owner is known, and a report built on that
+ * would show no edge - a deadlock as none - so the snapshot must fail.
  */
-static void resolve_owners(struct kintrospect_task *tasks, u32 nr)
+static int resolve_owners(struct kintrospect_task *tasks, u32 nr)
 {
 	struct ptr_pid *map = kvmalloc_array(max(nr, 1U), sizeof(*map), GFP_KERNEL);
 	struct task_struct *g, *p;
 	u32 i, n = 0, missing = 0;
 
-	for (i = 0; map && i < nr; i++) {
+	if (!map)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
 		map[i].ptr = tasks[i].self;
 		map[i].pid = tasks[i].pid;
 	}
-	if (map)
-		sort(map, nr, sizeof(*map), cmp_ptr_pid, NULL);
+	sort(map, nr, sizeof(*map), cmp_ptr_pid, NULL);
 	for (i = 0; i < nr; i++) {
 		tasks[i].blocked_owner_pid = -1;
-		if (map && tasks[i].blocked_owner) {
+		if (tasks[i].blocked_owner) {
 			tasks[i].blocked_owner_pid = lookup_pid(map, nr, tasks[i].blocked_owner);
 			if (tasks[i].blocked_owner_pid < 0)
 				missing++;
 		}
 	}
 
-	if (missing && map) {
+	if (missing) {
 		/* Reuse the map for the owners still unknown. */
 		for (i = 0; i < nr; i++)
 			if (tasks[i].blocked_owner && tasks[i].blocked_owner_pid < 0)
@@ -347,6 +351,7 @@ static void resolve_owners(struct kintrospect_task *tasks, u32 nr)
 	}
 
 	kvfree(map);
+	return 0;
 }
 
 /**
@@ -361,7 +366,8 @@ static void resolve_owners(struct kintrospect_task *tasks, u32 nr)
  * A thread or lock that does not fit is counted in @info (tasks_dropped,
  * held_dropped), so that the caller can retry with more room.
  *
- * Return: 0. Process context; sleeps (allocates).
+ * Return: 0, or -ENOMEM when the owners could not be resolved (the records
+ * are then not to be reported). Process context; sleeps (allocates).
  */
 int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 			      struct kintrospect_held *held, u32 max_held,
@@ -426,10 +432,9 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 	rcu_read_unlock();
 	mutex_unlock(&collect_mutex);
 
-	resolve_owners(tasks, nt);
 	info->nr_tasks = nt;
 	info->nr_held = nh;
-	return 0;
+	return resolve_owners(tasks, nt);
 }
 
 /* Whether live thread @p still waits as @t recorded it. */

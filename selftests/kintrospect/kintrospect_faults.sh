@@ -26,7 +26,7 @@ done
 [ -e "$DBG/failslab/require-start" ] ||
 	{ ktap_skip_all "no stack filter (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER)"; exit "$KSFT_SKIP"; }
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 10
 # The x86-64 module area (MODULES_VADDR to MODULES_END, KASLR or not).
 MOD_START=0xffffffffa0000000
 MOD_END=0xffffffffff000000
@@ -143,6 +143,32 @@ done
 ki_check "L2: a snapshot that cannot allocate fails and keeps the previous report; one that needs nothing succeeds" \
 	[ $bad -eq 0 ]
 ki_check "fault injection reached the snapshots ($errors of 3 failed)" [ $errors -gt 0 ]
+
+# L2: the owners of the locks waited for are found with one more allocation
+# (resolve_owners()). When it failed, every owner became unknown and the
+# snapshot still succeeded, with no edge: a deadlock reported as none, over
+# the good report. Now that snapshot fails and the report with the cycle stays.
+cat "$KI/test/abba_a" > /dev/null 2>&1 &
+abba_a=$!
+cat "$KI/test/abba_b" > /dev/null 2>&1 &
+abba_b=$!
+ki_wait_locks 'grep -q "^\.cycles#=1$" "$KI_TMP/locks.flat"'
+found=$?
+fail 100
+failing_write "snapshot locks" "$KI/control" 2>"$KI_TMP/err"
+rc=$?
+fail 0
+cat "$KI/locks.json" > "$KI_TMP/abba.json"
+"$KI_JSON" "$KI_TMP/abba.json" > "$KI_TMP/abba.flat"
+ktap_print_msg "snapshot locks during the ABBA deadlock, allocations failing: exit $rc $(cat "$KI_TMP/err")"
+grep '^\.cycles' "$KI_TMP/abba.flat" | sed 's/^/# /'
+kill -9 $abba_a $abba_b 2>/dev/null
+wait $abba_a $abba_b 2>/dev/null
+cycle_kept() {
+	[ $found -eq 0 ] && grep -q '^\.cycles#=1$' "$KI_TMP/abba.flat"
+}
+ki_check "L2: with allocations failing, the ABBA deadlock is still reported (no false 'no deadlock')" \
+	cycle_kept
 
 # A CPU snapshot allocates nothing: it succeeds even now.
 before=$(seq_of "$KI_TMP/cpus.before")
