@@ -17,7 +17,7 @@
 
 ki_require
 ktap_print_header
-ktap_set_plan 19
+ktap_set_plan 20
 trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
 
 LEAK=kintrospect_leak
@@ -137,6 +137,15 @@ ki_check "H3: a second 'snapshot slab sites' right after is refused (EAGAIN)" [ 
 # right after it must agree exactly on its line.
 echo 'snapshot slab' > "$KI/control"
 slab_json
+# L4: the sites read with one sample are shown stamped with it once a later
+# sample has replaced it, never as the latest sample's.
+sites_stamped() {
+	[ "$(slab_top sites.seq)" = $(( $(slab_top seq) - 1 )) ] &&
+		grep -q '^allocation sites (snapshot slab sites with sample [0-9]* at [0-9.]* s, not the latest sample;' \
+			"$KI/slab_delta"
+}
+ki_check "L4: after a later 'snapshot slab' the sites keep their sample (seq - 1) and say 'not the latest sample'" \
+	sites_stamped
 grep "^$LEAK " /proc/slabinfo > "$KI_TMP/slabinfo"
 read -r _ active num objsize _ < "$KI_TMP/slabinfo"
 ki_check "the sample agrees with /proc/slabinfo on $LEAK ($active $num $objsize)" \
