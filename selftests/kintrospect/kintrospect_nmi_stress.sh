@@ -7,7 +7,10 @@
 # when it comes (never reported as "NMI received for unknown reason" /
 # "Dazed and confused"), its data must not be credited to a later snapshot,
 # and unload must wait for the NMIs still on their way. Before the fix, 5000
-# snapshots here logged 60 unknown NMIs.
+# snapshots here logged 60 unknown NMIs. And the other way round: an NMI
+# kintrospect did not send (injected by the host, as a platform or a BMC
+# does) is never claimed, right after hundreds of its own on that CPU: the
+# kernel reports it as unknown, as it would without kintrospect.
 
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
@@ -16,7 +19,7 @@ UNKNOWN='NMI received for unknown reason'
 
 ki_require
 ktap_print_header
-ktap_set_plan 4
+ktap_set_plan 5
 # The kernel's threshold for "NMI handler took too long" (1 ms by default).
 LONGEST=/sys/kernel/debug/x86/nmi_longest_ns
 old_longest=$(cat $LONGEST 2>/dev/null)
@@ -82,6 +85,34 @@ ki_check "$NR_SNAPSHOTS snapshots with nmi_timeout_ms=1 and busy CPUs all taken 
 ki_check "H2: every answer in the snapshots read was captured after its snapshot started ($stale not)" \
 	[ "$stale" -eq 0 ]
 
+# M3: a foreign NMI, once kintrospect's own have all arrived. QMP inject-nmi
+# reaches CPU 0 (the monitor's CPU), which answers no snapshot this shell
+# takes (the caller's CPU is captured directly): 500 snapshots are taken from
+# another CPU first, so that CPU 0 has just answered NMIs of kintrospect's.
+# The lines the foreign NMI makes are bracketed in the log for
+# kintrospect_kernel_log.sh.
+injected=0
+if command -v vm-nmi >/dev/null; then
+	taskset -c $((nr - 1)) sh -c 'for i in $(seq 1 500); do
+		echo "snapshot cpus" > "$1/control" || exit 1
+	done' snapshots "$KI"
+	ok=$?
+	sleep 1
+	echo "kintrospect_selftest: foreign NMI begin" > /dev/kmsg
+	n0=$(dmesg | grep -cE "$UNKNOWN")
+	vm-nmi
+	sleep 1
+	n1=$(dmesg | grep -cE "$UNKNOWN")
+	echo "kintrospect_selftest: foreign NMI end" > /dev/kmsg
+	injected=$((n1 - n0))
+	dmesg | grep -E "$UNKNOWN" | tail -n "$injected" | sed 's/^/# /'
+	on0=$(dmesg | grep -E "$UNKNOWN" | tail -n "$injected" | grep -c ' on CPU 0\.')
+	ki_check "M3: after 500 snapshots answered by CPU 0, a foreign NMI there is left to the kernel ($injected unknown, $on0 on CPU 0)" \
+		[ $ok -eq 0 -a "$injected" -eq 1 -a "$on0" -eq 1 ]
+else
+	ktap_test_skip "M3: no vm-nmi here to inject a foreign NMI (scripts/vm provides it)"
+fi
+
 ki_unload
 ki_check "unload after the snapshots is clean" [ $? -eq 0 -a ! -e "$KI" ]
 
@@ -89,7 +120,7 @@ ki_check "unload after the snapshots is clean" [ $? -eq 0 -a ! -e "$KI" ]
 sleep 1
 dmesg | grep -E "$UNKNOWN" | sed 's/^/# /' | tail -n 5
 after=$(dmesg | grep -cE "$UNKNOWN")
-ki_check "H2/M3: no unknown NMI during the snapshots and after unload ($((after - before)) seen)" \
-	[ "$after" -eq "$before" ]
+ki_check "H2/M3: no unknown NMI during the snapshots and after unload ($((after - before - injected)) seen)" \
+	[ "$after" -eq $((before + injected)) ]
 
 ktap_finished
