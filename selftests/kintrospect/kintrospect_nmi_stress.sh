@@ -105,8 +105,9 @@ if command -v vm-nmi >/dev/null; then
 	n1=$(dmesg | grep -cE "$UNKNOWN")
 	echo "kintrospect_selftest: foreign NMI end" > /dev/kmsg
 	injected=$((n1 - n0))
-	dmesg | grep -E "$UNKNOWN" | tail -n "$injected" | sed 's/^/# /'
-	on0=$(dmesg | grep -E "$UNKNOWN" | tail -n "$injected" | grep -c ' on CPU 0\.')
+	dmesg | grep -E "$UNKNOWN" | tail -n "$injected" > "$KI_TMP/foreign"
+	sed 's/^/# /' "$KI_TMP/foreign"
+	on0=$(grep -c ' on CPU 0\.' "$KI_TMP/foreign")
 	ki_check "M3: after 500 snapshots answered by CPU 0, a foreign NMI there is left to the kernel ($injected unknown, $on0 on CPU 0)" \
 		[ $ok -eq 0 -a "$injected" -eq 1 -a "$on0" -eq 1 ]
 else

@@ -45,9 +45,10 @@ wait_spinning() {
 	return 1
 }
 
-# Starts a reader of test/$1 pinned to SPIN_CPU; its pid in $spid.
+# Starts a reader of test/$1 pinned to CPU $2 (default SPIN_CPU), writing
+# what it read to $KI_TMP/$1.out; its pid in $spid.
 start_spinner() {
-	taskset -c "$SPIN_CPU" dd if="$KI/test/$1" of="$KI_TMP/$1.out" bs=256 count=1 2>/dev/null &
+	taskset -c "${2:-$SPIN_CPU}" dd if="$KI/test/$1" of="$KI_TMP/$1.out" bs=256 count=1 2>/dev/null &
 	spid=$!
 }
 
@@ -143,13 +144,13 @@ WAIT_CPU=$((nr - 2))
 start_spinner spin
 wait_spinning "$SPIN_CPU" "$spid"
 holder=$spid
-taskset -c "$WAIT_CPU" dd if="$KI/test/spin_irqoff" of="$KI_TMP/waiter.out" bs=256 count=1 2>/dev/null &
-waiter=$!
+start_spinner spin_irqoff "$WAIT_CPU"
+waiter=$spid
 ki_wait_gone "$waiter" 30
 ki_wait_gone "$holder" 30
-sed 's/^/# waiter: /' "$KI_TMP/waiter.out"
+sed 's/^/# waiter: /' "$KI_TMP/spin_irqoff.out"
 sed 's/^/# holder: /' "$KI_TMP/spin.out"
-irqoff_ms=$(sed -n 's/^interrupts off for \([0-9]*\) ms$/\1/p' "$KI_TMP/waiter.out")
+irqoff_ms=$(sed -n 's/^interrupts off for \([0-9]*\) ms$/\1/p' "$KI_TMP/spin_irqoff.out")
 waiter_ok() {
 	[ -n "$irqoff_ms" ] && [ "$irqoff_ms" -le 8500 ]
 }
