@@ -354,6 +354,59 @@ static int resolve_owners(struct kintrospect_task *tasks, u32 nr)
 	return 0;
 }
 
+/* Where kintrospect_locks_collect() records, and how much room is left. */
+struct collect_state {
+	struct kintrospect_task *tasks;
+	struct kintrospect_held *held;
+	u32 max_tasks, max_held, nt, nh;
+	bool frozen;
+	struct kintrospect_locks_info *info;
+};
+
+/*
+ * Records thread @p, which holds_or_waits(). Out of line: the walk itself
+ * stays as tight as lockdep's own debug_show_all_locks() (its per-thread
+ * cost is the cost of a snapshot with many threads), and only the few
+ * threads recorded pay for their record (zeroed on the stack: auto-var
+ * init).
+ */
+static noinline void record_thread(struct task_struct *p, struct collect_state *c)
+{
+	struct kintrospect_task t;
+	const struct lockdep_map *waited;
+	u32 dropped = 0, n;
+
+	memset(&t, 0, sizeof(t));
+	t.blocked_owner_cpu = -1;
+	waited = blocked_on(p, &t);
+	if (c->nt == c->max_tasks) {
+		c->info->tasks_dropped++;
+		return;
+	}
+	n = held_locks(p, c->nt, waited, &t, c->frozen, c->held + c->nh,
+		       c->max_held - c->nh, &dropped);
+	if (!n && t.blocked_kind == KINTROSPECT_LOCK_NONE) {
+		/* A holder whose every lock was dropped is a dropped thread. */
+		if (dropped) {
+			c->info->tasks_dropped++;
+			c->info->held_dropped += dropped;
+		}
+		return;
+	}
+	t.self = (unsigned long)p;
+	t.pid = p->pid;
+	t.tgid = p->tgid;
+	t.cpu = task_cpu(p);
+	t.state = task_state_to_char(p);
+	t.nr_held = n;
+	t.held_dropped = dropped;
+	memcpy(t.comm, p->comm, sizeof(t.comm));
+	t.comm[sizeof(t.comm) - 1] = '\0';
+	c->tasks[c->nt++] = t;
+	c->nh += n;
+	c->info->held_dropped += dropped;
+}
+
 /**
  * kintrospect_locks_collect() - record who holds and who waits for locks
  * @tasks: room for @max_tasks thread records (threads with no lock and not
@@ -373,9 +426,12 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 			      struct kintrospect_held *held, u32 max_held,
 			      struct kintrospect_locks_info *info)
 {
+	struct collect_state c = {
+		.tasks = tasks, .held = held,
+		.max_tasks = max_tasks, .max_held = max_held, .info = info,
+	};
 	struct task_struct *g, *p;
-	u32 nt = 0, nh = 0;
-	bool frozen;
+	u32 nr_threads = 0;
 
 	memset(info, 0, sizeof(*info));
 	info->lockdep = IS_ENABLED(CONFIG_LOCKDEP);
@@ -384,57 +440,25 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 	 * overflow, debug_locks_off()), lock_acquire() and lock_release()
 	 * return early: every held-lock stack is frozen as it was then.
 	 */
-	frozen = info->lockdep && !READ_ONCE(debug_locks);
-	info->lockdep_off = frozen;
+	c.frozen = info->lockdep && !READ_ONCE(debug_locks);
+	info->lockdep_off = c.frozen;
 	info->taken_ns = ktime_get_ns();
 
 	mutex_lock(&collect_mutex);
 	rcu_read_lock();
 	for_each_process_thread(g, p) {
-		struct kintrospect_task t;
-		const struct lockdep_map *waited;
-		u32 dropped = 0, n;
-
-		info->nr_threads++;
+		nr_threads++;
 		/* Most threads neither hold nor wait for a lock: look no further. */
-		if (!holds_or_waits(p))
-			continue;
-		memset(&t, 0, sizeof(t));
-		t.blocked_owner_cpu = -1;
-		waited = blocked_on(p, &t);
-		if (nt == max_tasks) {
-			info->tasks_dropped++;
-			continue;
-		}
-		n = held_locks(p, nt, waited, &t, frozen, held + nh, max_held - nh,
-			       &dropped);
-		if (!n && t.blocked_kind == KINTROSPECT_LOCK_NONE) {
-			/* A holder whose every lock was dropped is a dropped thread. */
-			if (dropped) {
-				info->tasks_dropped++;
-				info->held_dropped += dropped;
-			}
-			continue;
-		}
-		t.self = (unsigned long)p;
-		t.pid = p->pid;
-		t.tgid = p->tgid;
-		t.cpu = task_cpu(p);
-		t.state = task_state_to_char(p);
-		t.nr_held = n;
-		t.held_dropped = dropped;
-		memcpy(t.comm, p->comm, sizeof(t.comm));
-		t.comm[sizeof(t.comm) - 1] = '\0';
-		tasks[nt++] = t;
-		nh += n;
-		info->held_dropped += dropped;
+		if (unlikely(holds_or_waits(p)))
+			record_thread(p, &c);
 	}
 	rcu_read_unlock();
 	mutex_unlock(&collect_mutex);
 
-	info->nr_tasks = nt;
-	info->nr_held = nh;
-	return resolve_owners(tasks, nt);
+	info->nr_threads = nr_threads;
+	info->nr_tasks = c.nt;
+	info->nr_held = c.nh;
+	return resolve_owners(tasks, c.nt);
 }
 
 /* Whether live thread @p still waits as @t recorded it. */
