@@ -10,8 +10,9 @@
  * entries of the interrupted task's lockdep held-lock stack (fill_held():
  * the one moment a running task's locks can be read reliably). The trigger
  * waits for the answers with a bound and reports the CPUs that did not
- * answer as "no-response". It then symbolises every frame and names every
- * held lock into the snapshot's own preallocated text, so that a snapshot
+ * answer as "no-response". As each answer arrives (its own first, while the
+ * NMIs are on their way), it symbolises the CPU's frames and names its held
+ * locks into the snapshot's own preallocated text, so that a snapshot
  * read later still names code that has been freed since (a
  * module's init code, an unloaded module); names that cannot change - those
  * of the kernel image and of kintrospect's own code - are kept across
@@ -597,6 +598,24 @@ static void carry_on_cpu(struct kintrospect_cpu *c, const struct kintrospect_cpu
 		c->on_cpu_since_ns = prev->on_cpu_since_ns;
 }
 
+/*
+ * Turns @cpu's answer @s into its record of the snapshot being taken, and
+ * names its frames and locks now: the code may be gone when the snapshot is
+ * read. The previous snapshot is still snap_pub: only a capture (this one)
+ * replaces it. A CPU without an answer (offline, no response) keeps what
+ * clear_cpu() gave it: nothing to carry over or to name.
+ */
+static void finish_cpu(int cpu, const struct nmi_sample *s)
+{
+	struct kintrospect_cpu *c = &snap_work[cpu];
+
+	put_sample(c, s);
+	carry_on_cpu(c, &snap_pub[cpu]);
+	if (c->state == KINTROSPECT_CPU_RUNNING || c->state == KINTROSPECT_CPU_IDLE)
+		symbolise(c);
+	touch_nmi_watchdog();
+}
+
 /**
  * kintrospect_cpus_capture() - take a snapshot of every CPU
  * @source: enum kintrospect_source, recorded in the snapshot
@@ -609,7 +628,6 @@ static void carry_on_cpu(struct kintrospect_cpu *c, const struct kintrospect_cpu
  */
 int kintrospect_cpus_capture(u32 source)
 {
-	struct kintrospect_cpu *c;
 	unsigned long flags;
 	u32 no_response = 0;
 	u64 round, taken, start, deadline;
@@ -642,17 +660,18 @@ int kintrospect_cpus_capture(u32 source)
 	if (!cpumask_empty(&capture_ipi))
 		__apic_send_IPI_mask(&capture_ipi, NMI_VECTOR);
 
+	/* Each CPU is finished while the others' NMIs are still on their way. */
 	start = local_clock();
 	fill_cpu(&capture_sample, NULL);
 	capture_sample.handler_ns = local_clock() - start;
-	put_sample(&snap_work[self], &capture_sample);
+	finish_cpu(self, &capture_sample);
 
 	deadline = start + (u64)capture_timeout_ms * NSEC_PER_MSEC;
 	for (;;) {
 		for_each_cpu(cpu, &capture_waiting) {
 			if (!take_answer(cpu, round, &capture_sample))
 				continue;
-			put_sample(&snap_work[cpu], &capture_sample);
+			finish_cpu(cpu, &capture_sample);
 			__cpumask_clear_cpu(cpu, &capture_waiting);
 		}
 		if (cpumask_empty(&capture_waiting) || local_clock() >= deadline)
@@ -662,20 +681,6 @@ int kintrospect_cpus_capture(u32 source)
 	for_each_cpu(cpu, &capture_waiting) {
 		snap_work[cpu].state = KINTROSPECT_CPU_NO_RESPONSE;
 		no_response++;
-	}
-
-	/*
-	 * Names the frames and locks now: the code may be gone when the
-	 * snapshot is read. The previous snapshot is still snap_pub: only a
-	 * capture (this one) replaces it.
-	 */
-	for (cpu = 0; cpu < nr_slots; cpu++) {
-		c = &snap_work[cpu];
-		carry_on_cpu(c, &snap_pub[cpu]);
-		if (c->state == KINTROSPECT_CPU_RUNNING ||
-		    c->state == KINTROSPECT_CPU_IDLE)
-			symbolise(c);
-		touch_nmi_watchdog();
 	}
 
 	raw_spin_lock_irqsave(&pub_lock, flags);
