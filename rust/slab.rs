@@ -210,7 +210,8 @@ impl Io {
     }
 
     /// Takes a sample into `self.next`: a reading, a flush of the caches that have sheaves,
-    /// a second reading, merged with the sample before (see [`sample`]). Not numbered yet.
+    /// a second reading (only after a flush), merged with the sample before (see [`sample`]).
+    /// Not numbered yet.
     fn take(&mut self, io: &SlabIoGuard) -> Result {
         read_slabinfo(&self.files, &mut self.buf, &mut self.first)?;
         let mut sheaves = KVec::with_capacity(self.first.caches.len(), GFP_KERNEL)?;
@@ -261,7 +262,13 @@ impl Io {
             self.flushed.push((Name::new(name).0, *s), GFP_KERNEL)?;
         }
 
-        read_slabinfo(&self.files, &mut self.buf, &mut self.next)?;
+        if nr == 0 {
+            // Nothing to flush (no cache has sheaves, as with slab_debug=U, or none may be
+            // flushed): a second reading would only repeat the first.
+            self.next.copy_from(&self.first)?;
+        } else {
+            read_slabinfo(&self.files, &mut self.buf, &mut self.next)?;
+        }
         self.next.precision = precision;
         for c in self.next.caches.iter_mut() {
             let sheaves = self
