@@ -66,14 +66,20 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static void write_str(const char *path, const char *s)
+/* Writes @s to @fd, opened from @path (< 0: the open failed); exits on failure. */
+static void write_fd(int fd, const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY);
-
 	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s)) {
 		fprintf(stderr, "kintrospect_bench: write %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
+}
+
+static void write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+
+	write_fd(fd, path, s);
 	close(fd);
 }
 
@@ -89,10 +95,7 @@ static void trigger(int *fd, const char *path, const char *s)
 {
 	if (*fd < 0)
 		*fd = open(path, O_WRONLY);
-	if (*fd < 0 || write(*fd, s, strlen(s)) != (ssize_t)strlen(s)) {
-		fprintf(stderr, "kintrospect_bench: write %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
+	write_fd(*fd, path, s);
 }
 
 /* A command to kintrospect's control file. */
