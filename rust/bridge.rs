@@ -62,15 +62,19 @@ pub(crate) struct RawCpu {
     pub(crate) nr_switches: u64,
     /// The task's `start_time`: with its pid, its identity.
     pub(crate) start_time: u64,
-    /// `taken_ns` of the first snapshot that found the same task on this CPU with the same
-    /// switch count; equal to `taken_ns` when this snapshot is the first.
+    /// `taken_ns` of the first of the snapshots that all found the same task on this CPU in
+    /// kernel mode with the same switch count and user time; equal to `taken_ns` when this
+    /// snapshot is the first.
     pub(crate) on_cpu_since_ns: u64,
+    /// The task's user (and guest) time at the NMI, in ns.
+    pub(crate) utime: u64,
     /// What `held` is (`enum kintrospect_cpu_lockdep`).
     pub(crate) lockdep: u32,
     pub(crate) nr_held: u32,
     /// Entries of the lockdep stack deeper than [`CPU_MAX_HELD`], not kept.
     pub(crate) held_dropped: u32,
-    pub(crate) pad: u32,
+    /// The interrupt level the NMI interrupted (`enum kintrospect_context`).
+    pub(crate) context: u32,
     /// The task's lockdep held-lock stack at the NMI, innermost last, named by the trigger.
     pub(crate) held: [RawHeld; CPU_MAX_HELD],
 }
@@ -213,7 +217,7 @@ struct FileSpec {
 }
 
 // The C side asserts the same sizes.
-const _: () = assert!(core::mem::size_of::<RawCpu>() == 10704);
+const _: () = assert!(core::mem::size_of::<RawCpu>() == 10712);
 // One bit per frame in `interrupted` and `unresolved`.
 const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
@@ -253,6 +257,7 @@ mod ffi {
             dropped: *mut u32,
         ) -> u32;
         pub(super) fn kintrospect_watch_hooks() -> u32;
+        pub(super) fn kintrospect_watch_cadence(out: *mut watch::Cadence);
         pub(super) fn kintrospect_debugfs_create(files: *const FileSpec, nr: u32) -> c_int;
         pub(super) fn kintrospect_debugfs_remove();
         pub(super) fn kintrospect_sysrq_register(key: u8) -> c_int;
@@ -340,6 +345,7 @@ pub(crate) use nmi::{
     nr_cpu_slots,
     raw_addresses_allowed,
     snapshot_memory,
+    Context,
     CpuLockdep,
     Mode,
     Nmi,
@@ -374,6 +380,7 @@ pub(crate) use testpath::{
 };
 pub(crate) use watch::{
     take_hits,
+    Cadence,
     HitKind,
     Hooks,
     RawHit,

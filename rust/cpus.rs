@@ -11,6 +11,7 @@
 use crate::{
     bridge::{
         self,
+        Context,
         CpuLockdep,
         Mode,
         RawCpu,
@@ -67,6 +68,17 @@ impl Mode {
     }
 }
 
+impl Context {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Context::Task => "task",
+            Context::Softirq => "softirq",
+            Context::Irq => "irq",
+            Context::Nmi => "nmi",
+        }
+    }
+}
+
 impl CpuLockdep {
     fn name(self) -> &'static str {
         match self {
@@ -78,8 +90,14 @@ impl CpuLockdep {
 }
 
 impl RawCpu {
-    /// How long the CPU has been on its task, at least: since the first snapshot that found
-    /// the same task there with the same switch count; `None` when this one is the first.
+    /// The interrupt level the NMI interrupted (a code the C side does not define: task).
+    pub(crate) fn context(&self) -> Context {
+        Context::try_from(self.context).unwrap_or(Context::Task)
+    }
+
+    /// How long the task has been in the kernel on its CPU, at least: since the first of the
+    /// snapshots that all found it there in kernel mode, with the same switch count and user
+    /// time; `None` when this one is the first.
     pub(crate) fn on_cpu_ns(&self) -> Option<u64> {
         (self.on_cpu_since_ns < self.taken_ns).then(|| self.taken_ns - self.on_cpu_since_ns)
     }
@@ -187,11 +205,11 @@ pub(crate) fn write_on_cpu(f: &mut impl Write, c: &RawCpu) -> fmt::Result {
     match c.on_cpu_ns() {
         Some(ns) => write!(
             f,
-            "on CPU for at least {}.{:03} s",
+            "in the kernel for at least {}.{:03} s",
             ns / 1_000_000_000,
             ns / 1_000_000 % 1_000
         ),
-        None => f.write_str("on CPU for ? (first seen there by this snapshot)"),
+        None => f.write_str("in the kernel for ? (first seen so by this snapshot)"),
     }
 }
 
@@ -318,8 +336,9 @@ impl fmt::Display for Text<'_> {
             write_comm(f, &c.comm)?;
             write!(
                 f,
-                " mode {} irqs {} preempt_count {:#x}, ",
+                " mode {} context {} irqs {} preempt_count {:#x}, ",
                 mode.name(),
+                c.context().name(),
                 if c.irqs_disabled != 0 { "off" } else { "on" },
                 c.preempt_count
             )?;
@@ -369,9 +388,10 @@ impl fmt::Display for Json<'_> {
             Display::fmt(&json::Str(comm_bytes(&c.comm)), f)?;
             write!(
                 f,
-                ",\"mode\":\"{}\",\"irqs_disabled\":{},\"preempt_count\":{},\
-                 \"taken_ns\":{},\"handler_ns\":{}",
+                ",\"mode\":\"{}\",\"context\":\"{}\",\"irqs_disabled\":{},\
+                 \"preempt_count\":{},\"taken_ns\":{},\"handler_ns\":{}",
                 mode.name(),
+                c.context().name(),
                 json::bool_str(c.irqs_disabled != 0),
                 c.preempt_count,
                 c.taken_ns,
@@ -501,8 +521,8 @@ mod tests {
         assert_eq!(
             text(&snap, false)?.to_str()?,
             "snapshot 7 by sysrq at 5.000000123 s: 4 CPUs in 1.234 ms, 1 no-response\n\
-             \nCPU 0: pid 100 tgid 100 comm spinner mode kernel irqs off preempt_count 0x1, \
-             on CPU for ? (first seen there by this snapshot)\n\
+             \nCPU 0: pid 100 tgid 100 comm spinner mode kernel context task irqs off \
+             preempt_count 0x1, in the kernel for ? (first seen so by this snapshot)\n\
              \x20 ip_fn+0x1/0x10\n\
              \x20 caller+0x2/0x20 [mod]\n\
              \nCPU 1: idle at pv_native_safe_halt+0x16/0x20\n\
@@ -551,8 +571,8 @@ mod tests {
             json(&snap, false)?.to_str()?,
             "{\"seq\":7,\"source\":\"sysrq\",\"taken_ns\":5000000123,\"duration_ns\":1234567,\
              \"cpus\":[{\"cpu\":0,\"state\":\"running\",\"pid\":100,\"tgid\":100,\
-             \"comm\":\"a\\\"b\\\\\\u0001\",\"mode\":\"kernel\",\"irqs_disabled\":true,\
-             \"preempt_count\":1,\"taken_ns\":0,\"handler_ns\":0,\"on_cpu_ns\":null,\
+             \"comm\":\"a\\\"b\\\\\\u0001\",\"mode\":\"kernel\",\"context\":\"task\",\
+             \"irqs_disabled\":true,\"preempt_count\":1,\"taken_ns\":0,\"handler_ns\":0,\"on_cpu_ns\":null,\
              \"frames\":[\"ip_fn+0x1/0x10\",\"we\\\"ird\"],\"lockdep\":\"none\",\"held\":[],\
              \"held_dropped\":0,\"waits_for\":null},\
              {\"cpu\":1,\"state\":\"no-response\",\"frames\":[]}]}\n"
@@ -644,7 +664,7 @@ mod tests {
         let t = text(&snap, false)?;
         let t = t.to_str()?;
         assert!(t.contains(
-            "preempt_count 0x1, on CPU for at least 2.500 s\n\
+            "preempt_count 0x1, in the kernel for at least 2.500 s\n\
              \x20 kintrospect_test_spin_loop+0x1/0x10 [kintrospect]\n\
              \x20 holds outer (spinlock, write) acquired at f+0x1/0x2\n\
              \x20 holds kintrospect_test_lock (spinlock, write) acquired at \
@@ -652,7 +672,7 @@ mod tests {
              \x20 ... 3 more held locks not kept (outermost)\n"
         ));
         assert!(t.contains(
-            "on CPU for ? (first seen there by this snapshot)\n\
+            "in the kernel for ? (first seen so by this snapshot)\n\
              \x20 waits for kintrospect_test_lock (spinlock) asked at \
              kintrospect_test_spin+0x3c/0x90 [kintrospect], 1.500 ms ago\n"
         ));

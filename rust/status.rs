@@ -75,6 +75,27 @@ impl Status {
         writeln!(f, "watch_samples_busy: {}", w.samples_busy)?;
         writeln!(f, "watch_samples_failed: {}", w.samples_failed)?;
         writeln!(f, "watch_hooks_missed: {}", w.hits_dropped)?;
+        let c = &w.cadence;
+        writeln!(
+            f,
+            "watch_samples_late: {} (started more than {} ms after the previous one)",
+            c.late,
+            c.late_after_ns / 1_000_000
+        )?;
+        writeln!(
+            f,
+            "watch_samples_rescued: {} (started by a backup timer: a CPU ran no timer)",
+            c.rescued
+        )?;
+        writeln!(f, "watch_longest_gap_ms: {}", c.longest_gap_ns / 1_000_000)?;
+        match c.last_ns {
+            0 => writeln!(f, "watch_last_sample_ms_ago: none")?,
+            t => writeln!(
+                f,
+                "watch_last_sample_ms_ago: {}",
+                bridge::now_ns().saturating_sub(t) / 1_000_000
+            )?,
+        }
         let h = w.hooks;
         writeln!(
             f,

@@ -7,7 +7,8 @@
 //! report ([`Report`]) when something is wrong. What is wrong becomes an **event**, which keeps
 //! that report:
 //!
-//! - `stuck-cpu`: a CPU has been on one task in kernel mode for `stuck_ms`;
+//! - `stuck-cpu`: a CPU has been in the kernel on one task (no switch, no user time) for
+//!   `stuck_ms`;
 //! - `hung-task`: the hung-task detector reported a task (its `sched_process_hang`
 //!   tracepoint, which makes the watch sample at once);
 //! - `deadlock`: a locks snapshot confirmed a cycle;
@@ -28,6 +29,7 @@
 use crate::{
     bridge::{
         self,
+        Cadence,
         HitKind,
         Hooks,
         RawHit, //
@@ -496,6 +498,7 @@ impl Watch {
             samples_failed: self.samples_failed.load(Ordering::Relaxed),
             hits_dropped: self.hits_dropped.load(Ordering::Relaxed),
             hooks: Hooks::attached(),
+            cadence: Cadence::read(),
             memory: ring.events.iter().map(Event::memory).sum::<usize>()
                 + ring.events.capacity() * core::mem::size_of::<Event>(),
         }
@@ -534,6 +537,7 @@ pub(crate) struct Counters {
     pub(crate) samples_failed: u64,
     pub(crate) hits_dropped: u64,
     pub(crate) hooks: Hooks,
+    pub(crate) cadence: Cadence,
     pub(crate) memory: usize,
 }
 
@@ -691,6 +695,34 @@ impl Display for Metrics<'_> {
             "kintrospect_watch_samples_total {}",
             w.samples.load(Ordering::Relaxed)
         )?;
+        let c = Cadence::read();
+        f.write_str(
+            "# HELP kintrospect_watch_samples_late_total Samples that started more than the \
+             interval and half as much again after the previous one (the watch fell behind).\n\
+             # TYPE kintrospect_watch_samples_late_total counter\n",
+        )?;
+        writeln!(f, "kintrospect_watch_samples_late_total {}", c.late)?;
+        f.write_str(
+            "# HELP kintrospect_watch_samples_rescued_total Samples started by a backup timer \
+             because the CPU of the primary one ran no timer (interrupts off).\n\
+             # TYPE kintrospect_watch_samples_rescued_total counter\n",
+        )?;
+        writeln!(f, "kintrospect_watch_samples_rescued_total {}", c.rescued)?;
+        gauge(
+            f,
+            "watch_longest_gap_milliseconds",
+            "The longest time from the end of a sample to the start of the next.",
+            c.longest_gap_ns / 1_000_000,
+        )?;
+        gauge(
+            f,
+            "watch_last_sample_age_milliseconds",
+            "Time since the latest sample ended; 0: none yet.",
+            match c.last_ns {
+                0 => 0,
+                t => bridge::now_ns().saturating_sub(t) / 1_000_000,
+            },
+        )?;
         f.write_str(
             "# HELP kintrospect_events_total Events the watch recorded, by kind (an incident \
              counts once however long it lasts).\n\
@@ -714,7 +746,7 @@ impl Display for Metrics<'_> {
         gauge(
             f,
             "stuck_cpus",
-            "CPUs on one task in kernel mode for at least stuck_ms.",
+            "CPUs in the kernel on one task (no switch, no user time) for at least stuck_ms.",
             now.stuck_cpus as u64,
         )?;
         gauge(

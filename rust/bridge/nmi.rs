@@ -55,6 +55,20 @@ c_enum! {
 }
 
 c_enum! {
+    /// The interrupt level the NMI interrupted (`enum kintrospect_context`).
+    Context {
+        /// `KINTROSPECT_CONTEXT_TASK`: no interrupt.
+        Task = 0,
+        /// `KINTROSPECT_CONTEXT_SOFTIRQ`: serving a softirq.
+        Softirq = 1,
+        /// `KINTROSPECT_CONTEXT_IRQ`: a hard interrupt.
+        Irq = 2,
+        /// `KINTROSPECT_CONTEXT_NMI`.
+        Nmi = 3,
+    }
+}
+
+c_enum! {
     /// Who asked for a snapshot (`enum kintrospect_source`).
     Source {
         /// `KINTROSPECT_SOURCE_NONE`: no snapshot taken yet.

@@ -53,6 +53,35 @@ pub(crate) fn take_hits(out: &mut [RawHit; MAX_HITS]) -> (usize, u32) {
     ((n as usize).min(MAX_HITS), dropped)
 }
 
+/// How the watch kept its cadence (`struct kintrospect_watch_cadence`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Cadence {
+    /// `ktime_get_mono_fast_ns()` at the end of the latest sample; 0: none yet.
+    pub(crate) last_ns: u64,
+    /// The longest time from the end of a sample to the start of the next.
+    pub(crate) longest_gap_ns: u64,
+    /// Samples that started more than [`Cadence::late_after_ns`] after the previous one.
+    pub(crate) late: u64,
+    /// Samples a backup timer started: the CPU of the primary one ran no timer.
+    pub(crate) rescued: u64,
+    /// The interval and half as much again.
+    pub(crate) late_after_ns: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<Cadence>() == 40);
+
+impl Cadence {
+    /// The counts now (all zero with the watch off).
+    pub(crate) fn read() -> Self {
+        let mut c = Self::default();
+        // SAFETY: `c` is valid for writes of one record; the C side only reads its own
+        // counters.
+        unsafe { ffi::kintrospect_watch_cadence(&mut c) };
+        c
+    }
+}
+
 /// Which hooks the watch has attached.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Hooks(u32);

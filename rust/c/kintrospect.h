@@ -82,11 +82,22 @@ enum kintrospect_cpu_state {
 	KINTROSPECT_CPU_NO_RESPONSE = 3,
 };
 
-/* The context the NMI interrupted. */
+/*
+ * Where the CPU's task was when the NMI came, under any interrupt the NMI
+ * interrupted: a user loop caught in the timer interrupt is still USER.
+ */
 enum kintrospect_mode {
 	KINTROSPECT_MODE_KERNEL = 0,
 	KINTROSPECT_MODE_USER = 1,
-	KINTROSPECT_MODE_IDLE = 2,
+	KINTROSPECT_MODE_IDLE = 2,	/* the idle task, in an interrupt or not */
+};
+
+/* The interrupt level the NMI interrupted (from its preempt count). */
+enum kintrospect_context {
+	KINTROSPECT_CONTEXT_TASK = 0,
+	KINTROSPECT_CONTEXT_SOFTIRQ = 1,	/* serving a softirq */
+	KINTROSPECT_CONTEXT_IRQ = 2,		/* a hard interrupt */
+	KINTROSPECT_CONTEXT_NMI = 3,
 };
 
 /* What a CPU record says of lockdep's held-lock stack. */
@@ -133,24 +144,27 @@ struct kintrospect_cpu {
 	/* NUL-terminated; empty for an unresolved frame */
 	char symbols[KINTROSPECT_MAX_FRAMES][KINTROSPECT_SYMBOL_LEN];
 	/*
-	 * How long the task has been on the CPU: nvcsw + nivcsw of the task
-	 * and its start_time (with pid, its identity) at the NMI; the
-	 * taken_ns of the first snapshot that found the same task on this
-	 * CPU with the same switch count (== taken_ns: this is the first).
+	 * How long the task has been in the kernel on the CPU: nvcsw + nivcsw
+	 * and utime of the task and its start_time (with pid, its identity)
+	 * at the NMI; the taken_ns of the first snapshot of a run of
+	 * snapshots that all found the same task there in kernel mode, with
+	 * the same switch count and user time (== taken_ns: this is the
+	 * first).
 	 */
 	u64 nr_switches;
 	u64 start_time;
 	u64 on_cpu_since_ns;
+	u64 utime;		/* the task's user (and guest) time, ns */
 	/* The task's lockdep held-lock stack at the NMI, named by the trigger. */
 	u32 lockdep;		/* enum kintrospect_cpu_lockdep */
 	u32 nr_held;
 	u32 held_dropped;	/* deeper than KINTROSPECT_CPU_MAX_HELD */
-	u32 pad;
+	u32 context;		/* enum kintrospect_context */
 	struct kintrospect_held held[KINTROSPECT_CPU_MAX_HELD];	/* task unused */
 };
 
 static_assert(KINTROSPECT_MAX_FRAMES <= 64);	/* bits of interrupted, unresolved */
-static_assert(sizeof(struct kintrospect_cpu) == 10704);
+static_assert(sizeof(struct kintrospect_cpu) == 10712);
 
 /* A whole CPU snapshot's header. */
 struct kintrospect_cpus_info {
@@ -297,10 +311,22 @@ static_assert(sizeof(struct kintrospect_watch_hit) == 40);
 #define KINTROSPECT_HOOK_OOPS		(1U << 1)
 #define KINTROSPECT_HOOK_PANIC		(1U << 2)
 
+/* How the watch kept its cadence (watch.c). */
+struct kintrospect_watch_cadence {
+	u64 last_ns;		/* ktime_get_mono_fast_ns() at the latest sample's end; 0: none */
+	u64 longest_gap_ns;	/* longest time from a sample's end to the next one's start */
+	u64 late;		/* samples that started more than late_after_ns after the previous */
+	u64 rescued;		/* samples a backup timer started: the primary's CPU ran no timer */
+	u64 late_after_ns;	/* the interval and half as much again */
+};
+
+static_assert(sizeof(struct kintrospect_watch_cadence) == 40);
+
 int kintrospect_watch_start(u32 interval_ms);
 void kintrospect_watch_stop(void);
 u32 kintrospect_watch_take(struct kintrospect_watch_hit *out, u32 max, u32 *dropped);
 u32 kintrospect_watch_hooks(void);
+void kintrospect_watch_cadence(struct kintrospect_watch_cadence *out);
 
 /* sysrq.c: the SysRq key. */
 int kintrospect_sysrq_register(u8 key);

@@ -26,11 +26,18 @@
  *   got   NMIs the CPU's handler claimed.
  * The handler claims an NMI iff it can increment got while got != sent (a
  * cmpxchg loop), so every NMI kintrospect sent is claimed exactly once,
- * however late it comes, and no other NMI is ever claimed: the handler
- * returns NMI_DONE for those. A CPU that still has one of our NMIs on its
- * way (got != sent) is not sent another: that one answers the new round. So
- * at most one of our NMIs per CPU is ever in flight, and two of ours can
- * never be merged into one delivery (which would leave got behind sent).
+ * however late it comes, and any other NMI is left to the kernel
+ * (NMI_DONE) - except one that arrives on a CPU between our sent++ and our
+ * own NMI: that one is claimed in its place, and ours then reaches the
+ * kernel as unknown (or is swallowed as a back-to-back NMI). The window is
+ * one IPI wide: each CPU's IPI is sent right after its count
+ * (request_round()). The kernel's own nmi_cpu_backtrace() has the same
+ * window. A CPU that still has one of our NMIs on its way (got != sent) is
+ * not sent another: that one answers the new round, and the round does not
+ * wait for it. So at most one of our NMIs per CPU is ever in flight, and
+ * two of ours can never be merged into one delivery (which would leave got
+ * behind sent). Each NMI on its way pins the module, so rmmod refuses
+ * (EBUSY) rather than unregister the handler under it.
  *
  * Rounds: the trigger writes the round number into the slot before it
  * increments sent; the handler reads it after claiming and tags its data
@@ -42,9 +49,10 @@
  * it with a check, so a late handler rewriting the slot is never torn.
  *
  * An offline CPU drops NMIs before any handler runs: what it had not taken
- * is written off when a round finds it offline. At unload, the handler is
- * unregistered only once got == sent on every online CPU, or after a
- * bounded wait (with a warning).
+ * is written off when a round finds it offline. At unload (no NMI is on
+ * its way then: each pins the module), the handler is unregistered once
+ * got == sent on every online CPU, or after a bounded wait (with a
+ * warning).
  *
  * The model is the kernel's own nmi_cpu_backtrace() (lib/nmi_backtrace.c),
  * with the output going into memory instead of the console.
@@ -68,7 +76,9 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include <asm/apic.h>
+#include <asm/irq_regs.h>
 #include <asm/nmi.h>
 #include <asm/unwind.h>
 
@@ -112,12 +122,14 @@ struct nmi_sample {
 	s32 tgid;
 	u32 state;
 	u32 mode;
+	u32 context;
 	u32 irqs_disabled;
 	u32 preempt_count;
 	u32 nr_frames;
 	char comm[KINTROSPECT_COMM_LEN];
 	u64 nr_switches;
 	u64 start_time;
+	u64 utime;
 	u32 lockdep;		/* enum kintrospect_cpu_lockdep */
 	u32 nr_held;
 	u32 held_dropped;
@@ -157,6 +169,8 @@ static struct nmi_slot *slots;
 static struct symbol_cache_entry *symbol_cache;
 static struct kintrospect_cpu *snap_work;
 static struct kintrospect_cpu *snap_pub;
+/* One no-op work item per CPU, to see whether it can schedule (probe_held()). */
+static struct work_struct *probes;
 static struct kintrospect_cpus_info info_pub;
 static DEFINE_RAW_SPINLOCK(pub_lock);
 static atomic_t capture_busy = ATOMIC_INIT(0);
@@ -165,8 +179,8 @@ static u32 nr_slots;
 static u64 capture_round;
 
 /* Only the capture in progress (capture_busy) uses these. */
-static cpumask_t capture_ipi;		/* CPUs sent an NMI this round */
-static cpumask_t capture_waiting;	/* CPUs whose answer is awaited */
+static cpumask_t capture_waiting;	/* CPUs sent an NMI this round, not answered yet */
+static cpumask_t capture_stale;		/* CPUs whose NMI of an earlier round is still out */
 static struct nmi_sample capture_sample;
 static char capture_symbol[KSYM_SYMBOL_LEN];
 
@@ -183,6 +197,18 @@ static u32 interrupted_preempt_count(void)
 	if (IS_ENABLED(CONFIG_PREEMPT_COUNT) && !IS_ENABLED(CONFIG_PREEMPT_RCU))
 		pc -= PREEMPT_OFFSET;
 	return pc;
+}
+
+/* The interrupt level of a context with preempt count @pc. */
+static u32 context_of(u32 pc)
+{
+	if (pc & NMI_MASK)
+		return KINTROSPECT_CONTEXT_NMI;
+	if (pc & HARDIRQ_MASK)
+		return KINTROSPECT_CONTEXT_IRQ;
+	if (pc & SOFTIRQ_OFFSET)
+		return KINTROSPECT_CONTEXT_SOFTIRQ;
+	return KINTROSPECT_CONTEXT_TASK;
 }
 
 /*
@@ -245,13 +271,26 @@ static void fill_held(struct nmi_sample *s, struct task_struct *p)
 }
 
 /*
- * Fills @s from the current CPU; @regs is the interrupted context or NULL.
- * Cheap enough for NMI context: registers, the task, its held locks (a
- * bounded read) and one bounded unwind.
+ * Fills @s from the current CPU: @regs is the interrupted context and @pc
+ * its preempt count, or NULL and the caller's own. Cheap enough for NMI
+ * context: registers, the task, its held locks (a bounded read) and one
+ * bounded unwind.
+ *
+ * The mode is the task's, under any interrupt the NMI interrupted: user
+ * when @regs are user mode, or when the NMI interrupted an interrupt (hard
+ * or soft) that interrupted user mode - a user loop caught in the timer
+ * interrupt is still in user mode. The unwind tells: it crosses the entry
+ * registers of that interrupt, user mode with orig_ax -1 (every entry but
+ * a system call's sets it so; a system call's is its number, and a task in
+ * one is in the kernel). The idle task is idle, in an interrupt or not (its
+ * CPU is busy then: RUNNING). The context says which interrupt level the
+ * NMI interrupted.
  */
-static void fill_cpu(struct nmi_sample *s, struct pt_regs *regs)
+static void fill_cpu(struct nmi_sample *s, struct pt_regs *regs, u32 pc)
 {
 	struct task_struct *p = current;
+	bool user = regs && user_mode(regs);
+	bool in_intr = pc & (HARDIRQ_MASK | SOFTIRQ_OFFSET);
 	struct unwind_state state;
 	unsigned long addr;
 	u32 n = 0;
@@ -263,6 +302,7 @@ static void fill_cpu(struct nmi_sample *s, struct pt_regs *regs)
 	s->comm[sizeof(s->comm) - 1] = '\0';
 	s->nr_switches = READ_ONCE(p->nvcsw) + READ_ONCE(p->nivcsw);
 	s->start_time = p->start_time;
+	s->utime = READ_ONCE(p->utime);
 	s->lockdep = KINTROSPECT_CPU_LOCKDEP_NONE;
 	s->nr_held = 0;
 	s->held_dropped = 0;
@@ -273,30 +313,22 @@ static void fill_cpu(struct nmi_sample *s, struct pt_regs *regs)
 		s->sp = regs->sp;
 		s->flags = regs->flags;
 		s->irqs_disabled = !(regs->flags & X86_EFLAGS_IF);
-		s->preempt_count = interrupted_preempt_count();
 	} else {
 		s->ip = _THIS_IP_;
 		s->sp = current_stack_pointer;
 		s->flags = native_save_fl();
 		s->irqs_disabled = irqs_disabled();
-		s->preempt_count = preempt_count();
 	}
-
+	s->preempt_count = pc;
+	s->context = context_of(pc);
 	/* The idle task in an interrupt is a busy CPU, not an idle one. */
-	if (is_idle_task(p) &&
-	    !(s->preempt_count & (HARDIRQ_MASK | SOFTIRQ_OFFSET | NMI_MASK))) {
-		s->state = KINTROSPECT_CPU_IDLE;
-		s->mode = KINTROSPECT_MODE_IDLE;
-	} else {
-		s->state = KINTROSPECT_CPU_RUNNING;
-		s->mode = regs && user_mode(regs) ? KINTROSPECT_MODE_USER :
-						    KINTROSPECT_MODE_KERNEL;
-	}
+	s->state = is_idle_task(p) && s->context == KINTROSPECT_CONTEXT_TASK ?
+		   KINTROSPECT_CPU_IDLE : KINTROSPECT_CPU_RUNNING;
 
 	s->nr_frames = 0;
 	s->interrupted = 0;
-	if (regs && user_mode(regs))
-		return;
+	if (user)
+		goto mode;
 
 	/*
 	 * As arch_stack_walk(): the ip first (frames[0] is never a return
@@ -309,16 +341,46 @@ static void fill_cpu(struct nmi_sample *s, struct pt_regs *regs)
 	for (unwind_start(&state, p, regs, NULL);
 	     !unwind_done(&state) && n < KINTROSPECT_MAX_FRAMES;
 	     unwind_next_frame(&state)) {
+		struct pt_regs *entry = unwind_get_entry_regs(&state, NULL);
+
+		/* The end of the kernel stack: user mode below. */
+		if (entry && user_mode(entry)) {
+			user = in_intr && (long)entry->orig_ax == -1;
+			break;
+		}
 		addr = unwind_get_return_address(&state);
 		if (!addr)
 			break;
 		if (n == 1 && addr == s->ip)
 			continue;
-		if (unwind_get_entry_regs(&state, NULL))
+		if (entry)
 			s->interrupted |= BIT_ULL(n);
 		s->frames[n++] = addr;
 	}
 	s->nr_frames = n;
+mode:
+	if (is_idle_task(p))
+		s->mode = KINTROSPECT_MODE_IDLE;
+	else
+		s->mode = user ? KINTROSPECT_MODE_USER : KINTROSPECT_MODE_KERNEL;
+}
+
+/*
+ * The calling CPU's own record: in a hard interrupt (the SysRq key from the
+ * keyboard), the context that interrupt interrupted, from its registers
+ * (get_irq_regs()): its mode, ip and frames, and the interrupt bits of its
+ * preempt count (its preempt-disable depth cannot be told from here: 0).
+ * Otherwise (a write to control, the watch's work) the caller itself.
+ */
+static void fill_self(struct nmi_sample *s)
+{
+	struct pt_regs *regs = in_hardirq() ? get_irq_regs() : NULL;
+
+	if (regs)
+		fill_cpu(s, regs, (preempt_count() & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_MASK)) -
+			 HARDIRQ_OFFSET);
+	else
+		fill_cpu(s, NULL, preempt_count());
 }
 
 static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
@@ -338,15 +400,27 @@ static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
 	smp_wmb();
 	/* Ordered after the claim, which saw the sent written after round. */
 	s->sample.round = READ_ONCE(s->round);
-	fill_cpu(&s->sample, regs);
+	fill_cpu(&s->sample, regs, interrupted_preempt_count());
 	s->sample.handler_ns = local_clock() - start;
 	smp_store_release(&s->seq, s->seq + 1);
+	/*
+	 * The NMI's pin (request_round()): unload's synchronize_rcu() in
+	 * unregister_nmi_handler() waits for the rest of this handler.
+	 */
+	module_put(THIS_MODULE);
 	return NMI_HANDLED;
 }
 
 /*
- * Asks @cpu for round @round. Returns whether it needs an NMI: not when one
- * of ours is still on its way to it, which then answers this round.
+ * Asks @cpu for round @round and sends it an NMI, right after counting it
+ * sent: from that count until the NMI arrives, a foreign NMI on @cpu would
+ * be claimed as ours (and ours then be unknown to the kernel), so the
+ * window is kept to one IPI. Returns false, sending nothing, when one of
+ * ours is still on its way to @cpu since an earlier round: that one
+ * answers this round, if it ever arrives.
+ *
+ * Every NMI on its way pins the module (the handler unpins it): rmmod
+ * cannot unregister the handler under it, which would make it unknown.
  */
 static bool request_round(int cpu, u64 round)
 {
@@ -360,17 +434,28 @@ static bool request_round(int cpu, u64 round)
 	smp_mb();
 	if (atomic_read(&s->got) != atomic_read(&s->sent))
 		return false;
+	__module_get(THIS_MODULE);
 	atomic_inc(&s->sent);
+	/* Orders sent before the IPI, like nmi_trigger_cpumask_backtrace(). */
+	smp_mb__after_atomic();
+	__apic_send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
 	return true;
 }
 
 /*
  * An offline CPU drops every NMI before any handler runs (exc_nmi()), so an
- * NMI of ours it had not taken when it went offline will never be claimed.
+ * NMI of ours it had not taken when it went offline will never be claimed:
+ * it is written off, and its pin dropped.
  */
 static void forget_dropped(int cpu)
 {
-	atomic_set(&slots[cpu].got, atomic_read(&slots[cpu].sent));
+	struct nmi_slot *s = &slots[cpu];
+	int got = atomic_read(&s->got);
+
+	while (got != atomic_read(&s->sent)) {
+		if (atomic_try_cmpxchg(&s->got, &got, got + 1))
+			module_put(THIS_MODULE);
+	}
 }
 
 /* Copies @cpu's answer to @round into @out; false if it is not there (yet). */
@@ -401,6 +486,7 @@ static void clear_cpu(struct kintrospect_cpu *c, u32 cpu)
 	c->cpu = cpu;
 	c->state = KINTROSPECT_CPU_OFFLINE;
 	c->mode = KINTROSPECT_MODE_KERNEL;
+	c->context = KINTROSPECT_CONTEXT_TASK;
 	c->irqs_disabled = 0;
 	c->preempt_count = 0;
 	c->nr_frames = 0;
@@ -408,6 +494,7 @@ static void clear_cpu(struct kintrospect_cpu *c, u32 cpu)
 	c->nr_switches = 0;
 	c->start_time = 0;
 	c->on_cpu_since_ns = 0;
+	c->utime = 0;
 	c->lockdep = KINTROSPECT_CPU_LOCKDEP_NONE;
 	c->nr_held = 0;
 	c->held_dropped = 0;
@@ -430,11 +517,13 @@ static void put_sample(struct kintrospect_cpu *c, const struct nmi_sample *s)
 	c->tgid = s->tgid;
 	c->state = s->state;
 	c->mode = s->mode;
+	c->context = s->context;
 	c->irqs_disabled = s->irqs_disabled;
 	c->preempt_count = s->preempt_count;
 	memcpy(c->comm, s->comm, sizeof(c->comm));
 	c->nr_switches = s->nr_switches;
 	c->start_time = s->start_time;
+	c->utime = s->utime;
 	c->lockdep = s->lockdep;
 	c->nr_held = min_t(u32, s->nr_held, KINTROSPECT_CPU_MAX_HELD);
 	c->held_dropped = s->held_dropped;
@@ -579,22 +668,47 @@ static void symbolise(struct kintrospect_cpu *c)
 }
 
 /*
- * How long @c's CPU has been on its task, carried over from the previous
- * snapshot @prev of the same CPU: the same task (pid and start time) with
- * the same number of context switches has not left the CPU since @prev saw
- * it (a switch to another task and back counts one). So the task has been
- * there since at least the first snapshot that saw it so: a lower bound, as
- * precise as the snapshots are frequent. The first snapshot to see it
- * leaves since == taken: unknown.
+ * Whether @c's task could have been switched out at the NMI: the kernel
+ * preempts kernel code (preempt=full, lazy or RT) and the task was in none
+ * of preempt-disabled, bottom-half-disabled, interrupt or interrupts-off
+ * code. Under preempt=none or voluntary no kernel code is preemptible.
+ */
+static bool could_schedule(const struct kintrospect_cpu *c)
+{
+	return preempt_model_preemptible() && !c->irqs_disabled &&
+	       !(c->preempt_count & (PREEMPT_MASK | SOFTIRQ_MASK | HARDIRQ_MASK | NMI_MASK));
+}
+
+/* Whether @c's task was in the kernel, where the CPU could not schedule. */
+static bool held_in_kernel(const struct kintrospect_cpu *c)
+{
+	return c->state == KINTROSPECT_CPU_RUNNING && c->mode == KINTROSPECT_MODE_KERNEL &&
+	       !could_schedule(c);
+}
+
+/*
+ * How long @c's task has been held in the kernel on its CPU, carried over
+ * from the previous snapshot @prev of the same CPU - stuck as the
+ * soft-lockup detector means it: the CPU did not schedule, and could not.
+ * Both snapshots found the same task (pid and start time) in kernel mode
+ * where it could not be switched out (could_schedule()), with the same
+ * number of context switches (a switch to another task and back counts
+ * one) and the same user time (it grows by the tick, and by guest time for
+ * a vCPU thread, whenever the task runs in user mode or a guest). So the
+ * task has been held there since at least the first snapshot of the run: a
+ * lower bound, as precise as the snapshots are frequent. The first snapshot
+ * to see it so leaves since == taken: unknown. The idle task, a task in user
+ * mode and a task that could have been preempted are never carried: a busy
+ * CPU that simply has nothing else to run is not stuck.
  */
 static void carry_on_cpu(struct kintrospect_cpu *c, const struct kintrospect_cpu *prev)
 {
 	c->on_cpu_since_ns = c->taken_ns;
-	if (c->state != KINTROSPECT_CPU_RUNNING && c->state != KINTROSPECT_CPU_IDLE)
+	if (!held_in_kernel(c) || !held_in_kernel(prev))
 		return;
-	if ((prev->state == KINTROSPECT_CPU_RUNNING || prev->state == KINTROSPECT_CPU_IDLE) &&
-	    prev->pid == c->pid && prev->start_time == c->start_time &&
-	    prev->nr_switches == c->nr_switches && prev->on_cpu_since_ns <= c->taken_ns)
+	if (prev->pid == c->pid && prev->start_time == c->start_time &&
+	    prev->nr_switches == c->nr_switches && prev->utime == c->utime &&
+	    prev->on_cpu_since_ns <= c->taken_ns)
 		c->on_cpu_since_ns = prev->on_cpu_since_ns;
 }
 
@@ -616,13 +730,52 @@ static void finish_cpu(int cpu, const struct nmi_sample *s)
 	touch_nmi_watchdog();
 }
 
+/* Runs on a probed CPU: that it ran at all is the point (probe_held()). */
+static void kintrospect_probe_fn(struct work_struct *work)
+{
+}
+
+/*
+ * Gives every CPU whose task this snapshot found held in the kernel
+ * (held_in_kernel()) a reason to schedule, as the soft-lockup detector's
+ * stopper does: a no-op work item of high priority bound to it. A CPU that
+ * can schedule runs it, switching its task out, so the next snapshot finds
+ * a new switch count and does not carry the time over: a busy task that
+ * merely has the CPU to itself (a process doing system calls back to back)
+ * is not stuck. A stuck CPU cannot run it: the item waits, queued once.
+ * Idle CPUs and tasks in user mode are never probed; the caller's own CPU
+ * neither.
+ */
+static void probe_held(int self)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < nr_slots; cpu++)
+		if (cpu != self && held_in_kernel(&snap_work[cpu]))
+			queue_work_on(cpu, system_highpri_wq, &probes[cpu]);
+}
+
+/* Finishes the CPUs of @mask whose answer to @round is there, and clears them. */
+static void take_answers(struct cpumask *mask, u64 round)
+{
+	int cpu;
+
+	for_each_cpu(cpu, mask) {
+		if (!take_answer(cpu, round, &capture_sample))
+			continue;
+		finish_cpu(cpu, &capture_sample);
+		__cpumask_clear_cpu(cpu, mask);
+	}
+}
+
 /**
  * kintrospect_cpus_capture() - take a snapshot of every CPU
  * @source: enum kintrospect_source, recorded in the snapshot
  *
  * Callable from process context and from a SysRq handler (atomic, maybe
  * with interrupts off): it never sleeps and never allocates. Waits at most
- * the configured timeout for the other CPUs, then symbolises the frames.
+ * the configured timeout for the CPUs it sent an NMI, symbolising each as
+ * its answer arrives.
  *
  * Return: 0, or -EBUSY when another snapshot is being taken.
  */
@@ -640,8 +793,8 @@ int kintrospect_cpus_capture(u32 source)
 	self = smp_processor_id();
 	round = ++capture_round;
 	taken = ktime_get_mono_fast_ns();
-	cpumask_clear(&capture_ipi);
 	cpumask_clear(&capture_waiting);
+	cpumask_clear(&capture_stale);
 	for (cpu = 0; cpu < nr_slots; cpu++) {
 		clear_cpu(&snap_work[cpu], cpu);
 		if (cpu == self)
@@ -650,38 +803,37 @@ int kintrospect_cpus_capture(u32 source)
 			forget_dropped(cpu);
 			continue;
 		}
-		__cpumask_set_cpu(cpu, &capture_waiting);
 		if (request_round(cpu, round))
-			__cpumask_set_cpu(cpu, &capture_ipi);
+			__cpumask_set_cpu(cpu, &capture_waiting);
+		else
+			__cpumask_set_cpu(cpu, &capture_stale);
 	}
-
-	/* Orders sent before the IPI, like nmi_trigger_cpumask_backtrace(). */
-	smp_mb();
-	if (!cpumask_empty(&capture_ipi))
-		__apic_send_IPI_mask(&capture_ipi, NMI_VECTOR);
 
 	/* Each CPU is finished while the others' NMIs are still on their way. */
 	start = local_clock();
-	fill_cpu(&capture_sample, NULL);
+	fill_self(&capture_sample);
 	capture_sample.handler_ns = local_clock() - start;
 	finish_cpu(self, &capture_sample);
 
+	/*
+	 * Only the CPUs sent an NMI now are waited for. One that has not taken
+	 * an earlier one (NMIs blocked: stuck in an NMI handler, say) was
+	 * waited for then: its answer is taken if it comes meanwhile, but it
+	 * does not make every later round wait the whole timeout.
+	 */
 	deadline = start + (u64)capture_timeout_ms * NSEC_PER_MSEC;
 	for (;;) {
-		for_each_cpu(cpu, &capture_waiting) {
-			if (!take_answer(cpu, round, &capture_sample))
-				continue;
-			finish_cpu(cpu, &capture_sample);
-			__cpumask_clear_cpu(cpu, &capture_waiting);
-		}
+		take_answers(&capture_waiting, round);
+		take_answers(&capture_stale, round);
 		if (cpumask_empty(&capture_waiting) || local_clock() >= deadline)
 			break;
 		udelay(2);
 	}
-	for_each_cpu(cpu, &capture_waiting) {
+	for_each_cpu_or(cpu, &capture_waiting, &capture_stale) {
 		snap_work[cpu].state = KINTROSPECT_CPU_NO_RESPONSE;
 		no_response++;
 	}
+	probe_held(self);
 
 	raw_spin_lock_irqsave(&pub_lock, flags);
 	swap(snap_work, snap_pub);
@@ -775,6 +927,8 @@ bool kintrospect_raw_addresses(void)
 
 static void free_buffers(void)
 {
+	kvfree(probes);
+	probes = NULL;
 	kvfree(snap_work);
 	kvfree(snap_pub);
 	kvfree(slots);
@@ -787,7 +941,7 @@ static void free_buffers(void)
 
 int kintrospect_cpus_init(u32 timeout_ms)
 {
-	int ret;
+	int ret, cpu;
 
 	nr_slots = nr_cpu_ids;
 	capture_timeout_ms = clamp(timeout_ms, 1U, 10000U);
@@ -795,10 +949,13 @@ int kintrospect_cpus_init(u32 timeout_ms)
 	snap_work = kvcalloc(nr_slots, sizeof(*snap_work), GFP_KERNEL);
 	snap_pub = kvcalloc(nr_slots, sizeof(*snap_pub), GFP_KERNEL);
 	symbol_cache = kvcalloc(1 << SYMBOL_CACHE_BITS, sizeof(*symbol_cache), GFP_KERNEL);
-	if (!slots || !snap_work || !snap_pub || !symbol_cache) {
+	probes = kvcalloc(nr_slots, sizeof(*probes), GFP_KERNEL);
+	if (!slots || !snap_work || !snap_pub || !symbol_cache || !probes) {
 		ret = -ENOMEM;
 		goto err;
 	}
+	for (cpu = 0; cpu < nr_slots; cpu++)
+		INIT_WORK(&probes[cpu], kintrospect_probe_fn);
 	ret = register_nmi_handler(NMI_LOCAL, kintrospect_nmi_handler, 0,
 				   KINTROSPECT_NMI_NAME);
 	if (ret)
@@ -824,6 +981,7 @@ static u32 nr_unsettled(void)
 void kintrospect_cpus_exit(void)
 {
 	u32 waited = 0, unsettled;
+	int cpu;
 
 	/*
 	 * No capture runs any more: an NMI that arrived with no handler
@@ -838,5 +996,8 @@ void kintrospect_cpus_exit(void)
 			unsettled, EXIT_SETTLE_MS);
 	/* Waits for running handlers (synchronize_rcu()). */
 	unregister_nmi_handler(NMI_LOCAL, KINTROSPECT_NMI_NAME);
+	/* A probe still queued on a stuck CPU is taken off its queue. */
+	for (cpu = 0; cpu < nr_slots; cpu++)
+		cancel_work_sync(&probes[cpu]);
 	free_buffers();
 }

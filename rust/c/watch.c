@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The watch (the flight recorder's sampler): a periodic work item, and the
- * hooks that make it sample at once - the hung-task detector's
+ * The watch (the flight recorder's sampler): a work item run every
+ * interval by timers, and the hooks that make it sample at once - the hung-task detector's
  * sched_process_hang tracepoint, the die notifier (an oops) - and the panic
  * notifier. What a sample does and what an event holds is the Rust side's
  * (rust/watch.rs), reached through registration.c.
@@ -16,10 +16,28 @@
  *
  * sched_process_hang is not exported; like LTTng, the probe is attached by
  * finding the tracepoint with for_each_kernel_tracepoint().
+ *
+ * The cadence must survive the incident it records. A timer fires only on
+ * the CPU it was queued on, and a CPU spinning with interrupts off runs none
+ * of its timers: a delayed work whose timer sat on the CPU that then locked
+ * up would never sample again. So each sample, at its end, arms one timer
+ * per online CPU: the one on its own CPU (the primary) for the interval,
+ * the others (backups) for the interval and half as much again. Whichever
+ * fires first queues the sample; a backup that finds a sample started since
+ * it was armed does nothing. Healthy, a sample re-arms them all before any
+ * backup expires, so backups cost a timer re-queue per CPU per sample and
+ * never run. Whenever a CPU answers no timer, the next sample is late by
+ * half an interval at most, started by a backup ("rescued"); samples that
+ * start late for any reason are counted too (kintrospect_watch_cadence()).
+ * Nothing in a sample waits for every CPU: the NMI round waits for each CPU
+ * at most nmi_timeout_ms (and not again for one that did not answer), the
+ * locks walk reads under RCU, and nothing is vfree()d or flushed.
  */
+#include <linux/cpu.h>
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kdebug.h>
+#include <linux/slab.h>
 #include <linux/minmax.h>
 #include <linux/notifier.h>
 #include <linux/panic_notifier.h>
@@ -28,6 +46,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/timer.h>
 #include <linux/tracepoint.h>
 #include <linux/workqueue.h>
 
@@ -37,24 +56,99 @@
 
 static struct kintrospect_watch_hit hits[WATCH_MAX_HITS];
 static u32 nr_hits;
-static u32 hits_dropped;
+/* Hits lost: the array was busy (maybe in NMI) or full. */
+static atomic_t hits_dropped = ATOMIC_INIT(0);
 static DEFINE_RAW_SPINLOCK(hits_lock);
 
 static void kintrospect_watch_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(watch_work, kintrospect_watch_fn);
-static unsigned long watch_delay;
+static DECLARE_WORK(watch_work, kintrospect_watch_fn);
+
+/* One timer per possible CPU (see the top of the file). */
+static struct timer_list *watch_timers;
+static unsigned long watch_delay, watch_slack;
+static u64 watch_late_ns;
+/* The CPU of the primary timer; the timers' generation and the started one. */
+static int watch_primary = -1;
+static unsigned long watch_armed_gen, watch_started_gen;
+/* A backup timer queued the sample. */
+static atomic_t watch_rescue = ATOMIC_INIT(0);
+/* Written by the work only (it never runs twice at once); read anywhere. */
+static struct kintrospect_watch_cadence cadence;
+
+static void kintrospect_watch_timer_fn(struct timer_list *t)
+{
+	int cpu = t - watch_timers;
+
+	if (cpu == READ_ONCE(watch_primary)) {
+		queue_work(system_dfl_long_wq, &watch_work);
+		return;
+	}
+	/* A backup: only when no sample started since it was armed. */
+	if (READ_ONCE(watch_started_gen) == READ_ONCE(watch_armed_gen))
+		return;
+	if (queue_work(system_dfl_long_wq, &watch_work))
+		atomic_set(&watch_rescue, 1);
+}
+
+/*
+ * Arms every online CPU's timer: the calling CPU's for the interval, the
+ * others' for the interval and the slack. A timer is only ever re-queued
+ * on its own CPU (add_timer_on()); one whose CPU went offline after the
+ * check stays unused there, the others do the work. Needs no lock: the
+ * work is the only caller once started.
+ */
+static void arm_timers(void)
+{
+	unsigned long now = jiffies;
+	int self = raw_smp_processor_id(), cpu;
+
+	WRITE_ONCE(watch_primary, self);
+	WRITE_ONCE(watch_armed_gen, watch_armed_gen + 1);
+	for_each_online_cpu(cpu) {
+		struct timer_list *t = &watch_timers[cpu];
+
+		timer_delete(t);
+		t->expires = now + watch_delay + (cpu == self ? 0 : watch_slack);
+		add_timer_on(t, cpu);
+	}
+}
 
 static void kintrospect_watch_fn(struct work_struct *work)
 {
+	u64 start = ktime_get_mono_fast_ns(), last = READ_ONCE(cadence.last_ns);
+
+	WRITE_ONCE(watch_started_gen, READ_ONCE(watch_armed_gen));
+	if (last && start > last) {
+		if (start - last > READ_ONCE(cadence.longest_gap_ns))
+			WRITE_ONCE(cadence.longest_gap_ns, start - last);
+		if (start - last > watch_late_ns)
+			WRITE_ONCE(cadence.late, cadence.late + 1);
+	}
+	if (atomic_xchg(&watch_rescue, 0))
+		WRITE_ONCE(cadence.rescued, cadence.rescued + 1);
 	kintrospect_watch_deferred();
-	/* Unbound: a sample must not wait behind a CPU stuck with preemption off. */
-	queue_delayed_work(system_dfl_long_wq, &watch_work, watch_delay);
+	WRITE_ONCE(cadence.last_ns, ktime_get_mono_fast_ns());
+	/* After a shutdown (unload), add_timer_on() leaves the timers alone. */
+	arm_timers();
+}
+
+/**
+ * kintrospect_watch_cadence() - how the watch kept its cadence
+ * @out: receives the counts
+ */
+void kintrospect_watch_cadence(struct kintrospect_watch_cadence *out)
+{
+	out->last_ns = READ_ONCE(cadence.last_ns);
+	out->longest_gap_ns = READ_ONCE(cadence.longest_gap_ns);
+	out->late = READ_ONCE(cadence.late);
+	out->rescued = READ_ONCE(cadence.rescued);
+	out->late_after_ns = watch_late_ns;
 }
 
 /* Samples now: the hooks' way to the work, from any context. */
 static void kintrospect_watch_kick_fn(struct irq_work *work)
 {
-	mod_delayed_work(system_dfl_long_wq, &watch_work, 0);
+	queue_work(system_dfl_long_wq, &watch_work);
 }
 
 static DEFINE_IRQ_WORK(watch_kick, kintrospect_watch_kick_fn);
@@ -66,7 +160,7 @@ static void note_hit(u32 kind, struct task_struct *p)
 	unsigned long flags;
 
 	if (!raw_spin_trylock_irqsave(&hits_lock, flags)) {
-		hits_dropped++;
+		atomic_inc(&hits_dropped);
 		return;
 	}
 	if (nr_hits < WATCH_MAX_HITS) {
@@ -78,7 +172,7 @@ static void note_hit(u32 kind, struct task_struct *p)
 		h->pad = 0;
 		memcpy(h->comm, p->comm, sizeof(h->comm));
 	} else {
-		hits_dropped++;
+		atomic_inc(&hits_dropped);
 	}
 	raw_spin_unlock_irqrestore(&hits_lock, flags);
 	irq_work_queue(&watch_kick);
@@ -100,9 +194,8 @@ u32 kintrospect_watch_take(struct kintrospect_watch_hit *out, u32 max, u32 *drop
 	raw_spin_lock_irqsave(&hits_lock, flags);
 	n = min(nr_hits, max);
 	memcpy(out, hits, n * sizeof(*out));
-	*dropped = hits_dropped + (nr_hits - n);
+	*dropped = atomic_xchg(&hits_dropped, 0) + (nr_hits - n);
 	nr_hits = 0;
-	hits_dropped = 0;
 	raw_spin_unlock_irqrestore(&hits_lock, flags);
 	return n;
 }
@@ -189,8 +282,13 @@ static struct notifier_block panic_nb = {
  */
 int kintrospect_watch_start(u32 interval_ms)
 {
-	int ret;
+	int ret, cpu;
 
+	watch_timers = kcalloc(nr_cpu_ids, sizeof(*watch_timers), GFP_KERNEL);
+	if (!watch_timers)
+		return -ENOMEM;
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		timer_setup(&watch_timers[cpu], kintrospect_watch_timer_fn, 0);
 	ret = hang_attach();
 	if (ret)
 		goto fail;
@@ -203,8 +301,13 @@ int kintrospect_watch_start(u32 interval_ms)
 		goto fail;
 	panic_registered = true;
 	watch_delay = max(msecs_to_jiffies(interval_ms), 1UL);
-	queue_delayed_work(system_dfl_long_wq, &watch_work, watch_delay);
+	watch_slack = max(watch_delay / 2, 2UL);
+	/* A sample is late when the primary timer did not start it. */
+	watch_late_ns = jiffies_to_nsecs(watch_delay + watch_slack);
 	started = true;
+	cpus_read_lock();
+	arm_timers();
+	cpus_read_unlock();
 	return 0;
 fail:
 	kintrospect_watch_stop();
@@ -225,8 +328,16 @@ void kintrospect_watch_stop(void)
 	panic_registered = die_registered = false;
 	/* No hook can queue the irq_work now; it may still be pending. */
 	irq_work_sync(&watch_kick);
-	if (started)
-		cancel_delayed_work_sync(&watch_work);
+	if (started) {
+		int cpu;
+
+		/* No timer runs or can be armed again (a sample in progress). */
+		for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+			timer_shutdown_sync(&watch_timers[cpu]);
+		cancel_work_sync(&watch_work);
+	}
+	kfree(watch_timers);
+	watch_timers = NULL;
 	started = false;
 }
 

@@ -71,7 +71,7 @@ impl Display for Text<'_> {
         writeln!(
             f,
             "report {} at {}.{:09} s: CPU snapshot {}, locks snapshot {}, slab sample {}; stuck \
-             = on one task in kernel mode for >= {} ms",
+             = in the kernel on one task, no switch, no user time, for >= {} ms",
             r.seq,
             taken / 1_000_000_000,
             taken % 1_000_000_000,
@@ -190,8 +190,9 @@ impl Text<'_> {
         text::write_comm(f, &c.comm)?;
         write!(
             f,
-            ") mode {} irqs {} preempt_count {:#x}, ",
+            ") mode {} context {} irqs {} preempt_count {:#x}, ",
             mode.name(),
+            c.context().name(),
             if c.irqs_disabled != 0 { "off" } else { "on" },
             c.preempt_count
         )?;
@@ -331,9 +332,10 @@ impl Json<'_> {
         Display::fmt(&json::Str(text::comm_bytes(&c.comm)), f)?;
         write!(
             f,
-            ",\"mode\":\"{}\",\"irqs_disabled\":{},\"preempt_count\":{},\"on_cpu_ns\":{},\
-             \"frames\":[",
+            ",\"mode\":\"{}\",\"context\":\"{}\",\"irqs_disabled\":{},\"preempt_count\":{},\
+             \"on_cpu_ns\":{},\"frames\":[",
             mode.name(),
+            c.context().name(),
             json::bool_str(c.irqs_disabled != 0),
             c.preempt_count,
             s.on_cpu_ns

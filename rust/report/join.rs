@@ -346,8 +346,8 @@ mod tests {
         let text = CString::try_from_fmt(fmt!("{}", Text(&r, reader)))?;
         let text = text.to_str()?;
         assert!(text.contains(
-            "\nSTUCK CPU 1: pid 20 (dd) mode kernel irqs on preempt_count 0x0, on CPU for at \
-             least 2.500 s\n  spin_loop+0x1/0x10 [m]\n  holds test_lock (spinlock, write) \
+            "\nSTUCK CPU 1: pid 20 (dd) mode kernel context task irqs on preempt_count 0x0, in \
+             the kernel for at least 2.500 s\n  spin_loop+0x1/0x10 [m]\n  holds test_lock (spinlock, write) \
              acquired at spin+0x6a/0x90 [m]\n    waited for by pid 21 (waiter) state R cpu 2\n  \
              starved in its runqueue: pid 30 ()\n"
         ));
@@ -359,7 +359,7 @@ mod tests {
         let json = json.to_str()?;
         assert!(json.contains(
             "\"stuck_cpus\":[{\"cpu\":1,\"pid\":20,\"comm\":\"dd\",\"mode\":\"kernel\",\
-             \"irqs_disabled\":false,\"preempt_count\":0,\"on_cpu_ns\":2500000000,\
+             \"context\":\"task\",\"irqs_disabled\":false,\"preempt_count\":0,\"on_cpu_ns\":2500000000,\
              \"frames\":[\"spin_loop+0x1/0x10 [m]\"],\"lockdep\":\"on\",\"held\":[{\"name\":\
              \"test_lock\",\"kind\":\"spinlock\",\"mode\":\"write\",\"magic_bad\":false,\
              \"acquired_at\":\"spin+0x6a/0x90 [m]\",\"held_ns\":null}],\"held_dropped\":0,\

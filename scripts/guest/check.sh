@@ -55,7 +55,7 @@ cd /kselftest || exit 1
 case "$boot" in
 prod)
 	select=
-	for t in load status control cpus spin sysrq slab demangle prod kernel_log; do
+	for t in load status control cpus spin nmi_blocked sysrq stuck_rule watch_cadence slab demangle prod kernel_log; do
 		select="$select -t kintrospect:kintrospect_$t.sh"
 	done
 	;;

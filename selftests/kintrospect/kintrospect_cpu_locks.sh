@@ -93,7 +93,7 @@ ki_check "issue 9 item 2: CPU 0's task (the snapshot's writer, new each time) ha
 ki_wait_cpus "$in_loop"
 cat "$KI/cpus" > "$KI_TMP/cpus.txt"
 sed 's/^/# /' "$KI_TMP/cpus.txt"
-grep -q "^CPU $HOLD_CPU: pid $holder tgid $holder comm dd mode kernel irqs on preempt_count 0x[0-9a-f]*, on CPU for at least [0-9]*\.[0-9]* s$" "$KI_TMP/cpus.txt" &&
+grep -q "^CPU $HOLD_CPU: pid $holder tgid $holder comm dd mode kernel context task irqs on preempt_count 0x[0-9a-f]*, in the kernel for at least [0-9]*\.[0-9]* s$" "$KI_TMP/cpus.txt" &&
 	grep -q "^  holds kintrospect_test_lock (spinlock, write) acquired at kintrospect_test_spin+0x[0-9a-f]*/0x[0-9a-f]* \[kintrospect\], held [0-9.]* ms$" "$KI_TMP/cpus.txt" &&
 	grep -q "^  waits for kintrospect_test_lock (spinlock) asked at kintrospect_test_spin+" "$KI_TMP/cpus.txt"
 ki_check "the cpus text shows the time on CPU, the held lock and the waited one" [ $? -eq 0 ]

@@ -123,7 +123,7 @@ ki_check "issue 9 item 3: CPU $WAIT_CPU ($spinner) is stuck too, waiting for kin
 	[ "$(ki_stuck_field $WAIT_CPU pid)" = "$spinner" -a \
 	  "$(ki_stuck_field $WAIT_CPU waits_for.name)" = '"kintrospect_test_lock"' ]
 text_ok() {
-	grep -q "^STUCK CPU $HOLD_CPU: pid $holder (dd) mode kernel irqs on preempt_count 0x[0-9a-f]*, on CPU for at least [0-9]*\.[0-9]* s$" "$KI_TMP/report.txt" &&
+	grep -q "^STUCK CPU $HOLD_CPU: pid $holder (dd) mode kernel context task irqs on preempt_count 0x[0-9a-f]*, in the kernel for at least [0-9]*\.[0-9]* s$" "$KI_TMP/report.txt" &&
 		grep -q "^  holds kintrospect_test_lock (spinlock, write) acquired at kintrospect_test_spin+" "$KI_TMP/report.txt" &&
 		grep -q "^    waited for by pid $spinner (dd) state R cpu $WAIT_CPU$" "$KI_TMP/report.txt" &&
 		grep -q "^  starved in its runqueue:.* pid $starved (" "$KI_TMP/report.txt"

@@ -93,7 +93,7 @@ ki_check "/proc/$spid/stack is readable and does not show the spin function, the
 	stack_blind
 
 cat "$KI/cpus" > "$KI_TMP/cpus.txt"
-grep -q "^CPU $SPIN_CPU: pid $spid tgid $spid comm dd mode kernel irqs on " "$KI_TMP/cpus.txt"
+grep -q "^CPU $SPIN_CPU: pid $spid tgid $spid comm dd mode kernel context task irqs on " "$KI_TMP/cpus.txt"
 ki_check "the cpus text file shows the spinner's header line" [ $? -eq 0 ]
 
 modprobe -r kintrospect 2>/dev/null
