@@ -711,12 +711,31 @@ mod tests {
         Ok(())
     }
 
+    /// A user loop caught in the timer interrupt: mode user, context irq, in both files.
+    #[test]
+    fn user_mode_under_an_interrupt() -> Result {
+        let mut cpus = bridge::zeroed_cpus(1)?;
+        fill(&mut cpus[0], 0, State::Running, b"loop", &[]);
+        cpus[0].mode = Mode::User as u32;
+        cpus[0].context = Context::Irq as u32;
+        let snap = Snapshot::new(info(1), cpus)?;
+        assert!(text(&snap, false)?
+            .to_str()?
+            .contains(" comm loop mode user context irq irqs off preempt_count 0x1, "));
+        assert!(json(&snap, false)?
+            .to_str()?
+            .contains("\"mode\":\"user\",\"context\":\"irq\",\"irqs_disabled\":true,"));
+        Ok(())
+    }
+
     #[test]
     fn codes_are_checked() -> Result {
         assert_eq!(State::try_from(3), Ok(State::NoResponse));
         assert_eq!(Mode::try_from(1), Ok(Mode::User));
         assert_eq!(Source::try_from(2), Ok(Source::Sysrq));
         assert_eq!(State::try_from(4), Err(EINVAL));
+        assert_eq!(Context::try_from(2), Ok(Context::Irq));
+        assert_eq!(Context::try_from(4), Err(EINVAL));
         let mut cpus = bridge::zeroed_cpus(1)?;
         cpus[0].state = 9;
         assert!(Snapshot::new(info(1), cpus).is_err());
