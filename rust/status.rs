@@ -76,12 +76,15 @@ impl Status {
         writeln!(f, "watch_samples_failed: {}", w.samples_failed)?;
         writeln!(f, "watch_hooks_missed: {}", w.hits_dropped)?;
         let c = &w.cadence;
-        writeln!(
-            f,
-            "watch_samples_late: {} (started more than {} ms after the previous one)",
-            c.late,
-            c.late_after_ns / 1_000_000
-        )?;
+        match c.late_after_ns {
+            0 => writeln!(f, "watch_samples_late: 0")?,
+            late_after => writeln!(
+                f,
+                "watch_samples_late: {} (started more than {} ms after the previous one)",
+                c.late,
+                late_after / 1_000_000
+            )?,
+        }
         writeln!(
             f,
             "watch_samples_rescued: {} (started by a backup timer: a CPU ran no timer)",
