@@ -113,14 +113,21 @@ done
 echo "# the loop was caught in an interrupt $caught times in 60 snapshots, $wrong not as user mode"
 ki_check "a user loop caught in an interrupt reads mode user ($wrong of $caught did not)" [ $wrong -eq 0 ]
 grep -E '^(watch_samples|watch_samples_busy): ' "$KI/status" | sed 's/^/# /'
+# Only the two CPUs under test are judged: CPU 0 runs this shell's helpers,
+# whose vCPU the host may deschedule in the middle of anything.
 grep 'stuck-cpu' "$KI/events" | sed 's/^/# /' | head -n 5
 no_stuck() {
-	grep -q 'new events by kind: stuck-cpu 0 ' "$KI/events" &&
-		grep -qx 'kintrospect_events_total{kind="stuck-cpu"} 0' "$KI/metrics" &&
+	! grep -qE "^=== event [0-9]+: stuck-cpu CPU ($LOOP_CPU|$DD_CPU) " "$KI/events" &&
+		! grep -qE "^STUCK CPU ($LOOP_CPU|$DD_CPU): " "$KI/events" &&
 		[ "$(sed -n 's/^watch_samples: //p' "$KI/status")" -ge 20 ]
 }
 ki_check "the watch saw the loop (CPU $LOOP_CPU) and dd (CPU $DD_CPU) for 30 s and called neither stuck" \
 	no_stuck
-ki_check "metrics: no CPU stuck now" grep -qx 'kintrospect_stuck_cpus 0' "$KI/metrics"
+ki_snapshot 0
+echo 'snapshot report' > "$KI/control"
+no_stuck_now() {
+	! grep -qE "^STUCK CPU ($LOOP_CPU|$DD_CPU): " "$KI/report"
+}
+ki_check "a report taken now calls neither stuck" no_stuck_now
 
 ktap_finished
