@@ -171,6 +171,24 @@ static struct kintrospect_cpu *snap_work;
 static struct kintrospect_cpu *snap_pub;
 /* One no-op work item per CPU, to see whether it can schedule (probe_held()). */
 static struct work_struct *probes;
+
+/*
+ * What the latest snapshot that had an answer from a CPU found there, for
+ * carry_on_cpu(): a round the CPU did not answer (a vCPU descheduled past
+ * nmi_timeout_ms) does not break a run. Only the capture in progress
+ * (capture_busy) uses it.
+ */
+struct carry {
+	u64 taken_ns;
+	u64 since_ns;
+	u64 start_time;
+	u64 nr_switches;
+	u64 utime;
+	s32 pid;
+	bool held;
+};
+
+static struct carry *carries;
 static struct kintrospect_cpus_info info_pub;
 static DEFINE_RAW_SPINLOCK(pub_lock);
 static atomic_t capture_busy = ATOMIC_INIT(0);
@@ -688,7 +706,8 @@ static bool held_in_kernel(const struct kintrospect_cpu *c)
 
 /*
  * How long @c's task has been held in the kernel on its CPU, carried over
- * from the previous snapshot @prev of the same CPU - stuck as the
+ * from @prev, the latest snapshot that had an answer from that CPU (and
+ * @prev becomes @c's) - stuck as the
  * soft-lockup detector means it: the CPU did not schedule, and could not.
  * Both snapshots found the same task (pid and start time) in kernel mode
  * where it could not be switched out (could_schedule()), with the same
@@ -701,22 +720,26 @@ static bool held_in_kernel(const struct kintrospect_cpu *c)
  * mode and a task that could have been preempted are never carried: a busy
  * CPU that simply has nothing else to run is not stuck.
  */
-static void carry_on_cpu(struct kintrospect_cpu *c, const struct kintrospect_cpu *prev)
+static void carry_on_cpu(struct kintrospect_cpu *c, struct carry *prev)
 {
 	c->on_cpu_since_ns = c->taken_ns;
-	if (!held_in_kernel(c) || !held_in_kernel(prev))
-		return;
-	if (prev->pid == c->pid && prev->start_time == c->start_time &&
-	    prev->nr_switches == c->nr_switches && prev->utime == c->utime &&
-	    prev->on_cpu_since_ns <= c->taken_ns)
-		c->on_cpu_since_ns = prev->on_cpu_since_ns;
+	if (held_in_kernel(c) && prev->held && prev->pid == c->pid &&
+	    prev->start_time == c->start_time && prev->nr_switches == c->nr_switches &&
+	    prev->utime == c->utime && prev->since_ns <= c->taken_ns)
+		c->on_cpu_since_ns = prev->since_ns;
+	prev->taken_ns = c->taken_ns;
+	prev->since_ns = c->on_cpu_since_ns;
+	prev->start_time = c->start_time;
+	prev->nr_switches = c->nr_switches;
+	prev->utime = c->utime;
+	prev->pid = c->pid;
+	prev->held = held_in_kernel(c);
 }
 
 /*
  * Turns @cpu's answer @s into its record of the snapshot being taken, and
  * names its frames and locks now: the code may be gone when the snapshot is
- * read. The previous snapshot is still snap_pub: only a capture (this one)
- * replaces it. A CPU without an answer (offline, no response) keeps what
+ * read. A CPU without an answer (offline, no response) keeps what
  * clear_cpu() gave it: nothing to carry over or to name.
  */
 static void finish_cpu(int cpu, const struct nmi_sample *s)
@@ -724,7 +747,7 @@ static void finish_cpu(int cpu, const struct nmi_sample *s)
 	struct kintrospect_cpu *c = &snap_work[cpu];
 
 	put_sample(c, s);
-	carry_on_cpu(c, &snap_pub[cpu]);
+	carry_on_cpu(c, &carries[cpu]);
 	if (c->state == KINTROSPECT_CPU_RUNNING || c->state == KINTROSPECT_CPU_IDLE)
 		symbolise(c);
 	touch_nmi_watchdog();
@@ -903,10 +926,14 @@ u32 kintrospect_cpus_nr_slots(void)
 	return nr_slots;
 }
 
-/* Bytes allocated for snapshots: NMI slots, two snapshot buffers, the symbol cache. */
+/*
+ * Bytes allocated for snapshots: NMI slots, two snapshot buffers, the probes
+ * and what is carried over per CPU, the symbol cache.
+ */
 size_t kintrospect_cpus_memory(void)
 {
-	return nr_slots * (sizeof(struct nmi_slot) + 2 * sizeof(struct kintrospect_cpu)) +
+	return nr_slots * (sizeof(struct nmi_slot) + 2 * sizeof(struct kintrospect_cpu) +
+			   sizeof(*probes) + sizeof(*carries)) +
 	       (sizeof(*symbol_cache) << SYMBOL_CACHE_BITS);
 }
 
@@ -929,6 +956,8 @@ static void free_buffers(void)
 {
 	kvfree(probes);
 	probes = NULL;
+	kvfree(carries);
+	carries = NULL;
 	kvfree(snap_work);
 	kvfree(snap_pub);
 	kvfree(slots);
@@ -950,7 +979,8 @@ int kintrospect_cpus_init(u32 timeout_ms)
 	snap_pub = kvcalloc(nr_slots, sizeof(*snap_pub), GFP_KERNEL);
 	symbol_cache = kvcalloc(1 << SYMBOL_CACHE_BITS, sizeof(*symbol_cache), GFP_KERNEL);
 	probes = kvcalloc(nr_slots, sizeof(*probes), GFP_KERNEL);
-	if (!slots || !snap_work || !snap_pub || !symbol_cache || !probes) {
+	carries = kvcalloc(nr_slots, sizeof(*carries), GFP_KERNEL);
+	if (!slots || !snap_work || !snap_pub || !symbol_cache || !probes || !carries) {
 		ret = -ENOMEM;
 		goto err;
 	}
