@@ -1,23 +1,34 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the VM for `make check`, in its own boot, last: the watch's
-# oops and panic events (issue 9 item 4), which end what a boot can test (an
-# oops turns lockdep off, a panic stops the machine). kintrospect is loaded
-# with the watch on; then
-# - ki_oops's init dereferences NULL in insmod: the watch records an "oops"
-#   event for that insmod and prints the event's report to the console;
-# - a task spins in kernel mode on the last CPU until the watch records it
-#   as a stuck CPU, and SysRq-c panics the kernel: the panic notifier prints
-#   the watch's latest report - naming the spinning task - to the console.
-# Lines "PANIC-CHECK ok|not ok DESC" are the checks made here; scripts/check
-# reads them and checks the console after the panic (the guest cannot).
+# Runs inside the VM for `make check`, in boots of its own, last: what ends
+# a boot (an oops turns lockdep off, a panic stops the machine). $1 is the
+# scenario:
+# - sysrq (the default): the watch's oops and panic events (issue 9 item 4).
+#   kintrospect is loaded with the watch on; then
+#   - the guest's marks must reach the host whole while the kernel floods
+#     the console (issue 17 item 6: a mark once shared a console line with a
+#     kernel message and the host's parse missed it);
+#   - ki_oops's init dereferences NULL in insmod: the watch records an "oops"
+#     event for that insmod and prints the event's report to the console;
+#   - a task spins in kernel mode on the last CPU until the watch records it
+#     as a stuck CPU, and SysRq-c panics the kernel: the panic notifier
+#     prints the watch's latest report - naming the spinning task - to the
+#     console.
+# Results go to the host as marks (vm-mark: a line of their own, never mixed
+# with a kernel message): "PANIC-CHECK ok|not ok DESC" for the checks made
+# here, and the pids and the point of the panic that scripts/check needs to
+# check the console after the panic (the guest cannot).
 
 KI=/sys/kernel/debug/kintrospect
+scenario=${1:-sysrq}
+mark() {
+	vm-mark "$*"
+}
 check() {
 	desc=$1
 	shift
-	if "$@"; then echo "PANIC-CHECK ok $desc"; else echo "PANIC-CHECK not ok $desc"; fi
+	if "$@"; then mark "PANIC-CHECK ok $desc"; else mark "PANIC-CHECK not ok $desc"; fi
 }
 # Waits up to 10 s for the shell condition $1.
 wait_for() {
@@ -29,15 +40,36 @@ wait_for() {
 	done
 	return 1
 }
+# The file of helper module $1.
+module_file() {
+	modinfo "$1" | sed -n 's/^filename: *//p'
+}
 
 taskset -p -c 0 $$ >/dev/null
-modprobe kintrospect test_paths=1 spin_timeout_ms=15000 watch_interval_ms=200 ||
-	{ echo "PANIC-CHECK not ok modprobe kintrospect watch_interval_ms=200"; poweroff -f; }
 
-insmod "$(modinfo ki_oops | sed -n 's/^filename: *//p')" 2>/dev/null &
+modprobe kintrospect test_paths=1 spin_timeout_ms=15000 watch_interval_ms=200 ||
+	{ mark "PANIC-CHECK not ok modprobe kintrospect watch_interval_ms=200"; poweroff -f; }
+
+# Marks while the kernel writes to the console all the time: the host
+# checks that each arrives as a line of its own (issue 17 item 6).
+(
+	i=0
+	while [ ! -e /tmp/flood.stop ]; do
+		echo "<4>ki-flood $i: a kernel message on the console while the guest marks" >/dev/kmsg
+		i=$((i + 1))
+	done
+) &
+flood=$!
+for i in $(seq 20); do
+	mark "PANIC-MARK $i of 20, whole"
+done
+touch /tmp/flood.stop
+wait $flood
+
+insmod "$(module_file ki_oops)" 2>/dev/null &
 oopser=$!
 wait $oopser
-echo "PANIC-OOPS-PID $oopser"
+mark "PANIC-OOPS-PID $oopser"
 wait_for 'grep -q "^=== event [0-9]*: oops CPU [0-9]* pid $oopser (insmod)" $KI/events'
 check "the oops of insmod ($oopser) in ki_oops_probe is an oops event" [ $? -eq 0 ]
 grep '^=== event' $KI/events
@@ -47,9 +79,9 @@ check "the oops event's report says lockdep is off (the oops turned it off)" \
 cpu=$(($(grep -c '^processor' /proc/cpuinfo) - 1))
 taskset -c $cpu dd if=$KI/test/spin of=/tmp/spin.out bs=64 count=1 2>/dev/null &
 spinner=$!
-echo "PANIC-SPINNER $spinner CPU $cpu"
+mark "PANIC-SPINNER $spinner CPU $cpu"
 wait_for 'grep -q "^=== event [0-9]*: stuck-cpu CPU $cpu pid $spinner (dd)" $KI/events'
 check "the spinner ($spinner) on CPU $cpu is a stuck-cpu event before the panic" [ $? -eq 0 ]
-echo "PANIC-NOW"
+mark "PANIC-NOW"
 echo c > /proc/sysrq-trigger
-echo "PANIC-CHECK not ok the kernel did not panic"
+mark "PANIC-CHECK not ok the kernel did not panic"
