@@ -537,10 +537,16 @@ void kintrospect_slab_io_unlock(void)
 	mutex_unlock(&kintrospect_slab_io_mutex);
 }
 
-/* The current time on the clock the CPU snapshots use, in ns. */
+/*
+ * The current time on the clock the CPU snapshots and the watch's hooks use
+ * (CLOCK_MONOTONIC), in ns. ktime_get_mono_fast_ns() is NMI-safe and never
+ * waits: ktime_get_ns() retries while the timekeeper's sequence is odd, and
+ * spins forever when the caller interrupted (or panicked in) the CPU inside
+ * the timekeeping update - the panic notifier reads this clock.
+ */
 u64 kintrospect_now_ns(void)
 {
-	return ktime_get_ns();
+	return ktime_get_mono_fast_ns();
 }
 
 /*

@@ -15,6 +15,9 @@
 #     as a stuck CPU, and SysRq-c panics the kernel: the panic notifier
 #     prints the watch's latest report - naming the spinning task - to the
 #     console.
+# - timekeeping: a panic inside the timekeeper's update (ki_panic_tk,
+#   issue 17 item 4), with the watch on: its panic notifier must still print
+#   and return, so that the panic reaches its reboot.
 # Results go to the host as marks (vm-mark: a line of their own, never mixed
 # with a kernel message): "PANIC-CHECK ok|not ok DESC" for the checks made
 # here, and the pids and the point of the panic that scripts/check needs to
@@ -46,6 +49,19 @@ module_file() {
 }
 
 taskset -p -c 0 $$ >/dev/null
+
+if [ "$scenario" = timekeeping ]; then
+	modprobe kintrospect watch_interval_ms=200 ||
+		{ mark "PANIC-CHECK not ok modprobe kintrospect watch_interval_ms=200"; poweroff -f; }
+	wait_for '[ "$(sed -n "s/^watch_samples: //p" $KI/status)" -gt 0 ]'
+	check "the watch samples (its panic notifier is registered)" [ $? -eq 0 ]
+	mark "PANIC-NOW"
+	# Panics at the next tick, inside the timekeeper's write section.
+	insmod "$(module_file ki_panic_tk)" arm=1
+	sleep 10
+	mark "PANIC-CHECK not ok the kernel did not panic"
+	exit 1
+fi
 
 modprobe kintrospect test_paths=1 spin_timeout_ms=15000 watch_interval_ms=200 ||
 	{ mark "PANIC-CHECK not ok modprobe kintrospect watch_interval_ms=200"; poweroff -f; }
