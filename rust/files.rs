@@ -188,6 +188,7 @@ impl Data {
         let r = report::Report::build(cpus, snap, &self.slab, stuck_ms, caller, seq)?;
         drop(locks);
         now.stuck_cpus = r.stuck.len();
+        now.deadlocks = r.locks.graph.cycles.len();
         now.blocked_long = r.locks.blocked_at_least(threshold);
         self.watch.record_report(&r, hits);
         self.watch.set_now(now, Some(r));

@@ -14,7 +14,8 @@
 //! - `deadlock`: a locks snapshot confirmed a cycle;
 //! - `sysrq`: the SysRq key was pressed (its report);
 //! - `oops`: a task oopsed (the die notifier; the report is taken right after, and printed to
-//!   the console once);
+//!   the console: one full report per [`LOG_WINDOW_NS`] at most, the other oopses one line
+//!   each, so that an oops storm does not push the kernel's own traces out of the log);
 //! - `panic`: the kernel panics (the panic notifier). Nothing can be sampled then (the other
 //!   CPUs are stopped): the event keeps the watch's latest report, which is printed to the
 //!   console, since the files will not be read again.
@@ -68,7 +69,8 @@ use kernel::{
 const LOG_BURST: u32 = 5;
 /// The log window.
 const LOG_WINDOW_NS: u64 = 10_000_000_000;
-/// Lines of a report printed to the console (an oops, a panic) at most.
+/// Lines of a report printed to the console (an oops, a panic) at most; an oops's report is
+/// printed once per [`LOG_WINDOW_NS`] at most.
 const CONSOLE_LINES: u32 = 80;
 /// Tasks of a deadlock that tell it apart from another.
 const CYCLE_PIDS: usize = 8;
@@ -215,6 +217,8 @@ pub(crate) struct Ring {
     unlogged: u64,
     log_window_ns: u64,
     logged: u32,
+    /// When a full report last went to the console (an oops), if ever.
+    reported_ns: Option<u64>,
 }
 
 impl Ring {
@@ -229,7 +233,21 @@ impl Ring {
             unlogged: 0,
             log_window_ns: 0,
             logged: 0,
+            reported_ns: None,
         })
+    }
+
+    /// Whether an oops's full report may go to the console at `now`: once per
+    /// [`LOG_WINDOW_NS`], which then starts.
+    fn console_report(&mut self, now: u64) -> bool {
+        if self
+            .reported_ns
+            .is_some_and(|t| now.saturating_sub(t) < LOG_WINDOW_NS)
+        {
+            return false;
+        }
+        self.reported_ns = Some(now);
+        true
     }
 
     /// Records `e`: updates the event of the same incident if one is kept, else adds it,
@@ -371,7 +389,12 @@ impl Watch {
     }
 
     /// Records the events a report shows: its stuck CPUs and confirmed deadlocks, and the
-    /// hooks' `hits` (hung tasks, oopses). An oops's report is printed to the console.
+    /// hooks' `hits` (hung tasks, oopses).
+    ///
+    /// An oops's report is printed to the console, since the files may never be read again;
+    /// but only once for all the hits of a sample (they share the report), for a logged event
+    /// (the rate limit of [`Watch::record`]) and once per [`LOG_WINDOW_NS`]: an oops storm
+    /// prints one report, and one line per further oops.
     pub(crate) fn record_report(&self, r: &Arc<Report>, hits: &[RawHit]) {
         let now = r.taken_ns();
         if let Some(snap) = &r.cpus {
@@ -394,6 +417,7 @@ impl Watch {
             let subject = Subject::cycle(cycle.iter().filter_map(|&i| tasks.get(i)).map(|t| t.pid));
             self.record(Event::new(Kind::Deadlock, subject, now, Some(r.clone())));
         }
+        let mut printed = false;
         for h in hits {
             let (kind, subject) = match h.kind() {
                 Some(HitKind::HungTask) => (Kind::HungTask, Subject::Task { pid: h.pid }),
@@ -405,8 +429,9 @@ impl Watch {
                 Kind::Oops => e.on_cpu(h.cpu),
                 _ => e,
             };
-            if let Recorded::New { seq, .. } = self.record(e) {
-                if kind == Kind::Oops {
+            if let Recorded::New { seq, log: true } = self.record(e) {
+                if kind == Kind::Oops && !printed && self.ring.lock().console_report(h.taken_ns) {
+                    printed = true;
                     pr_err!("event {seq}: oops in pid {}: report follows\n", h.pid);
                     console_report(r, Level::Err);
                 }
@@ -900,6 +925,27 @@ impl Write for Console {
                 self.line = LineBuf::new();
             }
         }
+        Ok(())
+    }
+}
+
+#[cfg(kintrospect_kunit)]
+#[kernel::macros::kunit_tests(kintrospect_watch_console)]
+mod tests {
+    use super::*;
+
+    /// Issue 17 item 5: an oops storm printed the whole report for every oops; now one full
+    /// report goes to the console per log window, whatever the number of oopses in it.
+    #[test]
+    fn one_console_report_per_window() -> Result {
+        let mut ring = Ring::new(4)?;
+        let s = 1_000_000_000;
+        assert!(ring.console_report(3 * s));
+        for t in [3 * s, 4 * s, 12 * s] {
+            assert!(!ring.console_report(t));
+        }
+        assert!(ring.console_report(13 * s));
+        assert!(!ring.console_report(13 * s + 1));
         Ok(())
     }
 }

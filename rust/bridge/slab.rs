@@ -282,9 +282,12 @@ fn read_slab_file(file: SlabFile<'_>, buf: &mut [u8]) -> Result<usize> {
 /// Room for a cache name passed to the C part, with its NUL.
 const CACHE_NAME_MAX: usize = 128;
 
-/// Monotonic time in ns (`ktime_get_ns()`).
+/// Monotonic time in ns (`ktime_get_mono_fast_ns()`: the CPU snapshots' clock).
+///
+/// NMI-safe and never waits, so the panic notifier may call it: `ktime_get_ns()` spins while
+/// the timekeeper's sequence is odd, forever if the panic came from inside its update.
 pub(crate) fn now_ns() -> u64 {
-    // SAFETY: No preconditions.
+    // SAFETY: No preconditions; any context.
     unsafe { ffi::kintrospect_now_ns() }
 }
 

@@ -356,10 +356,17 @@ static int kintrospect_slab_probe(struct kintrospect_slab_flush_info *info)
 				       &info->nr_stuck) ? 0 : -EAGAIN;
 }
 
+static void kintrospect_slab_flush_fn(struct work_struct *work);
+
 /*
  * The flusher: one work item on an unbound workqueue that writes the shrink
  * file of each cache named in its own copy of the list. Its buffers belong
  * to it while it runs ("running"), which outlasts a caller that timed out.
+ * "running" only decides whether a new flush may start: the function still
+ * runs for a moment after clearing it, so unload waits for the work item
+ * itself (cancel_work_sync()). The work item is initialised once, here: a
+ * new flush never re-initialises it while the previous one may still be
+ * returning, and unload may wait for it whether or not a flush ever ran.
  */
 static struct {
 	struct work_struct work;
@@ -371,7 +378,9 @@ static struct {
 	u32 nr;
 	atomic_t stop;
 	atomic_t running;
-} kintrospect_flusher;
+} kintrospect_flusher = {
+	.work = __WORK_INITIALIZER(kintrospect_flusher.work, kintrospect_slab_flush_fn),
+};
 
 /* Writes "1" to @cache's shrink file: kmem_cache_shrink(). */
 static int kintrospect_slab_shrink(const char *cache)
@@ -476,7 +485,6 @@ int kintrospect_slab_flush(const char *names, size_t len, u32 nr, u8 *status,
 	kintrospect_flusher.nr = nr;
 	atomic_set(&kintrospect_flusher.stop, 0);
 	init_completion(&kintrospect_flusher.done);
-	INIT_WORK(&kintrospect_flusher.work, kintrospect_slab_flush_fn);
 	atomic_set(&kintrospect_flusher.running, 1);
 	queue_work(system_dfl_long_wq, &kintrospect_flusher.work);
 	left = wait_for_completion_killable_timeout(&kintrospect_flusher.done,
@@ -495,14 +503,17 @@ out:
 	return ret;
 }
 
-/* Stops the flusher and the probes (unload); waits for a flush in progress. */
+/*
+ * Stops the flusher and the probes (unload); waits for a flush in progress,
+ * to its function's return: "running" is cleared before that, and module
+ * text must not be freed under a kworker still in it.
+ */
 static void kintrospect_slab_flush_exit(void)
 {
 	unsigned int cpu;
 
 	atomic_set(&kintrospect_flusher.stop, 1);
-	if (atomic_read_acquire(&kintrospect_flusher.running))
-		flush_work(&kintrospect_flusher.work);
+	cancel_work_sync(&kintrospect_flusher.work);
 	if (kintrospect_probes_ready)
 		for_each_possible_cpu(cpu)
 			cancel_work_sync(&per_cpu_ptr(&kintrospect_probes, cpu)->work);
@@ -537,10 +548,16 @@ void kintrospect_slab_io_unlock(void)
 	mutex_unlock(&kintrospect_slab_io_mutex);
 }
 
-/* The current time on the clock the CPU snapshots use, in ns. */
+/*
+ * The current time on the clock the CPU snapshots and the watch's hooks use
+ * (CLOCK_MONOTONIC), in ns. ktime_get_mono_fast_ns() is NMI-safe and never
+ * waits: ktime_get_ns() retries while the timekeeper's sequence is odd, and
+ * spins forever when the caller interrupted (or panicked in) the CPU inside
+ * the timekeeping update - the panic notifier reads this clock.
+ */
 u64 kintrospect_now_ns(void)
 {
-	return ktime_get_ns();
+	return ktime_get_mono_fast_ns();
 }
 
 /*

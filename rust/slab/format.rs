@@ -135,11 +135,30 @@ fn precision_word(p: Precision) -> &'static str {
     }
 }
 
-/// One ranked line: name, size, objects and deltas, bytes; `~` when approximate.
+/// What marks a debug feature's bookkeeping cache in the text.
+const BOOKKEEPING: &str = " [bookkeeping]";
+
+/// Says what [`BOOKKEEPING`] means, if any of `deltas` is marked so.
+fn write_bookkeeping_note<'a>(
+    f: &mut fmt::Formatter<'_>,
+    mut deltas: impl Iterator<Item = &'a Delta>,
+) -> fmt::Result {
+    if deltas.any(|d| d.bookkeeping) {
+        writeln!(
+            f,
+            "  [bookkeeping]: a debug feature's record of other allocations (kmemleak, \
+             debugobjects); it grows with what it tracks and is ranked after it"
+        )?;
+    }
+    Ok(())
+}
+
+/// One ranked line: name, size, objects and deltas, bytes; `~` when approximate,
+/// [`BOOKKEEPING`] for a debug feature's bookkeeping cache.
 fn write_row(f: &mut fmt::Formatter<'_>, d: &Delta) -> fmt::Result {
     writeln!(
         f,
-        "  {:<24} {:>7} {:>11} {:>+9} {:>11} {:>+9} {:>+13}{}",
+        "  {:<24} {:>7} {:>11} {:>+9} {:>11} {:>+9} {:>+13}{}{}",
         name(d.name.as_bytes()),
         d.objsize,
         d.active_objs,
@@ -147,7 +166,8 @@ fn write_row(f: &mut fmt::Formatter<'_>, d: &Delta) -> fmt::Result {
         d.num_objs,
         d.total_objs_delta,
         d.bytes_delta,
-        if d.exact { "" } else { " ~" }
+        if d.exact { "" } else { " ~" },
+        if d.bookkeeping { BOOKKEEPING } else { "" }
     )
 }
 
@@ -302,15 +322,17 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
             }
             writeln!(
                 f,
-                " {:>4}/{:<4} {:>11} {:>+9} {:>+13}{}",
+                " {:>4}/{:<4} {:>11} {:>+9} {:>+13}{}{}",
                 d.trend.grew,
                 d.trend.intervals,
                 d.active_objs,
                 d.active_objs_delta,
                 d.bytes_delta,
-                if d.exact { "" } else { " ~" }
+                if d.exact { "" } else { " ~" },
+                if d.bookkeeping { BOOKKEEPING } else { "" }
             )?;
         }
+        write_bookkeeping_note(f, s.deltas.iter().filter(|d| d.trend.suspect))?;
     } else {
         writeln!(f, "\nsuspects: none")?;
     }
@@ -327,6 +349,7 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
     for d in s.deltas.iter().filter(|d| d.bytes_delta > 0) {
         write_row(f, d)?;
     }
+    write_bookkeeping_note(f, s.deltas.iter().filter(|d| d.bytes_delta > 0))?;
     if s.deltas.iter().any(|d| d.bytes_delta < 0) {
         writeln!(f, "shrinking:")?;
         for d in s.deltas.iter().filter(|d| d.bytes_delta < 0) {
@@ -431,7 +454,8 @@ pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_fmt(fmt!(
             "{{\"name\":{},\"objsize\":{},\"active_objs\":{},\"active_objs_delta\":{},\
              \"num_objs\":{},\"total_objs_delta\":{},\"bytes_delta\":{},\"exact\":{},\
-             \"suspect\":{},\"grew_intervals\":{},\"intervals\":{},\"growth_per_min\":",
+             \"bookkeeping\":{},\"suspect\":{},\"grew_intervals\":{},\"intervals\":{},\
+             \"growth_per_min\":",
             json::Str(d.name.as_bytes()),
             d.objsize,
             d.active_objs,
@@ -440,6 +464,7 @@ pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             d.total_objs_delta,
             d.bytes_delta,
             d.exact,
+            d.bookkeeping,
             d.trend.suspect,
             d.trend.grew,
             d.trend.intervals
@@ -480,6 +505,109 @@ mod tests {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             json_sites(f, Some(self.0))
         }
+    }
+
+    struct StateText<'a>(&'a State, &'a Params);
+
+    impl fmt::Display for StateText<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            text(self.0, self.1, f)
+        }
+    }
+
+    struct StateJson<'a>(&'a State);
+
+    impl fmt::Display for StateJson<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            json(self.0, f)
+        }
+    }
+
+    fn delta(name: &[u8], objsize: u64, objs: i64, suspect: bool) -> Delta {
+        let n = Name::new(name).0;
+        Delta {
+            name: n,
+            objsize,
+            active_objs: 30000,
+            num_objs: 30000,
+            active_objs_delta: objs,
+            total_objs_delta: objs,
+            bytes_delta: objs * objsize as i64,
+            exact: true,
+            bookkeeping: crate::slab::sample::bookkeeping(&n),
+            trend: crate::slab::trend::Verdict {
+                grew: 6,
+                intervals: 6,
+                suspect,
+                per_min: Some(objs),
+            },
+            per_min: Some(objs),
+        }
+    }
+
+    fn state(deltas: &[Delta]) -> Result<State> {
+        let mut latest = crate::slab::Sample::empty();
+        latest.seq = 2;
+        latest.precision = Precision::NoSheaves;
+        let mut v = KVec::new();
+        v.extend_from_slice(deltas, GFP_KERNEL)?;
+        Ok(State {
+            baseline: super::super::Baseline {
+                seq: 1,
+                taken_ns: 0,
+                caches: 2,
+                precision: Precision::NoSheaves,
+                exact: 2,
+                approximate: 0,
+            },
+            latest,
+            deltas: v,
+            unknown: KVec::new(),
+            sites: None,
+            allocinfo: false,
+            trend_tracked: 0,
+            trend_dropped: 0,
+            trend_memory: 0,
+            buf_bytes: 0,
+            tick_errors: 0,
+            tick_last_error: 0,
+            busy_skips: 0,
+        })
+    }
+
+    /// Issue 17 item 5: kmemleak's own record of the leak is marked as bookkeeping in the text
+    /// and the JSON (ranked after the leak by `rank()`, see the sample tests).
+    #[test]
+    fn marks_bookkeeping_caches() -> Result {
+        let s = state(&[
+            delta(b"kintrospect_leak", 256, 777, true),
+            delta(b"kmemleak_object", 248, 934, true),
+        ])?;
+        let p = Params {
+            interval_ms: 1000,
+            k: 6,
+            m: 5,
+        };
+        let text = CString::try_from_fmt(fmt!("{}", StateText(&s, &p)))?;
+        let text = text.to_bytes();
+        let has = |want: &[u8]| text.windows(want.len()).any(|w| w == want);
+        assert!(has(b"+231632 [bookkeeping]\n"));
+        assert!(has(b"+198912\n"));
+        assert!(has(
+            b"\n  [bookkeeping]: a debug feature's record of other allocations"
+        ));
+        let json = CString::try_from_fmt(fmt!("{}", StateJson(&s)))?;
+        let json = json.to_bytes();
+        let has = |want: &[u8]| json.windows(want.len()).any(|w| w == want);
+        assert!(has(
+            b"\"name\":\"kmemleak_object\",\"objsize\":248,\"active_objs\":30000,\
+                     \"active_objs_delta\":934,\"num_objs\":30000,\"total_objs_delta\":934,\
+                     \"bytes_delta\":231632,\"exact\":true,\"bookkeeping\":true,"
+        ));
+        assert!(has(
+            b"\"bytes_delta\":198912,\"exact\":true,\"bookkeeping\":false,"
+        ));
+        Ok(())
     }
 
     /// Allocation sites in Rust code read like frames: demangled, with `+off/size [module]`,

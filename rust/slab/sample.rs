@@ -169,6 +169,22 @@ pub(crate) fn merge(first: &Sample, last: &mut Sample, prev: &Sample) -> Result 
     Ok(())
 }
 
+/// The caches in which a kernel debug feature records other allocations: those the 7.3 kernel
+/// creates with `SLAB_NOLEAKTRACE` (`mm/kmemleak.c`, `lib/debugobjects.c`). They grow with
+/// whatever grows - kmemleak keeps a `kmemleak_object` for every object allocated, so a leak of
+/// 777 small objects made `kmemleak_object` grow by more bytes than the leak itself - and rank
+/// after the caches they shadow.
+const BOOKKEEPING: [&[u8]; 3] = [
+    b"kmemleak_object",
+    b"kmemleak_scan_area",
+    b"debug_objects_cache",
+];
+
+/// Whether cache `name` is a debug feature's bookkeeping (see [`BOOKKEEPING`]).
+pub(crate) fn bookkeeping(name: &Name) -> bool {
+    BOOKKEEPING.contains(&name.as_bytes())
+}
+
 /// One cache compared with the baseline.
 #[derive(Clone, Copy)]
 pub(crate) struct Delta {
@@ -181,15 +197,18 @@ pub(crate) struct Delta {
     pub(crate) bytes_delta: i64,
     /// Whether both counts compared are exact.
     pub(crate) exact: bool,
+    /// Whether the cache is a debug feature's record of other allocations ([`bookkeeping`]).
+    pub(crate) bookkeeping: bool,
     pub(crate) trend: trend::Verdict,
     /// Objects per minute: over the trend ring, else since the baseline.
     pub(crate) per_min: Option<i64>,
 }
 
 /// Compares `latest` with `base` into `out`, ranked by bytes grown, most first (shrinking
-/// caches last, ties by name). A cache that vanished since the baseline is listed with 0
-/// objects; an unknown cache (missing from `latest`'s listings) is not ranked but named in
-/// `unknown`.
+/// caches last, ties by name), the growing [`bookkeeping`] caches after every other growing
+/// cache: the first line is the cache that grew, not kmemleak's record of it. A cache that
+/// vanished since the baseline is listed with 0 objects; an unknown cache (missing from
+/// `latest`'s listings) is not ranked but named in `unknown`.
 pub(crate) fn rank(
     base: &Sample,
     latest: &Sample,
@@ -212,6 +231,7 @@ pub(crate) fn rank(
             total_objs_delta: trend::diff(c.num_objs, bn),
             bytes_delta: active_objs_delta.saturating_mul(objsize),
             exact: c.exact && bexact,
+            bookkeeping: bookkeeping(&c.name),
             trend: trend::Verdict::default(),
             per_min: trend::per_minute(active_objs_delta, since),
         }
@@ -236,9 +256,16 @@ pub(crate) fn rank(
         };
         out.push(delta(&gone, Some(b)), GFP_KERNEL)?;
     }
+    // Growing caches first, bookkeeping ones after the rest of them; then by bytes.
+    let group = |d: &Delta| match (d.bytes_delta > 0, d.bookkeeping) {
+        (true, false) => 0,
+        (true, true) => 1,
+        (false, _) => 2,
+    };
     out.sort_unstable_by(|a, b| {
-        b.bytes_delta
-            .cmp(&a.bytes_delta)
+        group(a)
+            .cmp(&group(b))
+            .then_with(|| b.bytes_delta.cmp(&a.bytes_delta))
             .then_with(|| a.name.cmp(&b.name))
     });
     Ok(())
@@ -328,6 +355,52 @@ mod tests {
         assert_eq!(out[0].per_min, Some(1000));
         assert_eq!(out[3].active_objs, 0);
         assert!(unknown.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn ranks_bookkeeping_after_the_cache_it_shadows() -> Result {
+        // Issue 17 item 5: on a debug kernel a leak of 777 objects of 256 bytes made
+        // kmemleak_object (248 bytes, one per new object, and more) grow by more bytes and rank
+        // first. Bookkeeping ranks after every other growing cache, and says so.
+        let base = sample(
+            0,
+            &[
+                (b"kmemleak_object", 22000, 248),
+                (b"kintrospect_leak", 0, 256),
+                (b"debug_objects_cache", 100, 64),
+                (b"small", 10, 8),
+            ],
+        )?;
+        let latest = sample(
+            60_000_000_000,
+            &[
+                (b"kmemleak_object", 22934, 248),
+                (b"kintrospect_leak", 777, 256),
+                (b"debug_objects_cache", 90, 64),
+                (b"small", 11, 8),
+            ],
+        )?;
+        let mut out = KVec::new();
+        let mut unknown = KVec::new();
+        rank(&base, &latest, &mut out, &mut unknown)?;
+        let got: KVec<(&[u8], bool)> = {
+            let mut v = KVec::new();
+            for d in out.iter() {
+                v.push((d.name.as_bytes(), d.bookkeeping), GFP_KERNEL)?;
+            }
+            v
+        };
+        assert_eq!(
+            &got[..],
+            &[
+                (&b"kintrospect_leak"[..], false),
+                (b"small", false),
+                (b"kmemleak_object", true),
+                (b"debug_objects_cache", true)
+            ]
+        );
+        assert!(out[2].bytes_delta > out[0].bytes_delta);
         Ok(())
     }
 

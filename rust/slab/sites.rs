@@ -171,6 +171,7 @@ mod tests {
             total_objs_delta: 0,
             bytes_delta,
             exact: true,
+            bookkeeping: false,
             trend: Verdict {
                 suspect,
                 ..Verdict::default()

@@ -4,8 +4,10 @@
 //!
 //! Every sample records each cache's active object count in a per-cache ring of K + 1 values
 //! (K intervals). A cache is a *suspect* when its count grew in at least M of the intervals the
-//! ring holds: slow, steady growth of objects that stay referenced, which kmemleak cannot see
-//! and which one slabinfo reading cannot tell from noise.
+//! ring holds, and is higher at the end of the ring than at its start: slow, steady growth of
+//! objects that stay referenced, which kmemleak cannot see and which one slabinfo reading
+//! cannot tell from noise. A cache that grows a little most of the time but shrinks overall
+//! (freed in bulk now and then) is no suspect.
 //!
 //! Memory is bounded: at most [`MAX_TRACKED`] caches are tracked (the others are counted as
 //! dropped), K is at most [`MAX_SAMPLES`], and a cache that disappears is forgotten.
@@ -38,7 +40,7 @@ pub(crate) struct Verdict {
     pub(crate) grew: u32,
     /// Intervals the ring holds for this cache (at most K).
     pub(crate) intervals: u32,
-    /// Whether `grew` >= M.
+    /// Whether `grew` >= M and the ring ends higher than it starts.
     pub(crate) suspect: bool,
     /// Active objects gained per minute over the ring, if it spans any time.
     pub(crate) per_min: Option<i64>,
@@ -48,8 +50,8 @@ pub(crate) struct Verdict {
 pub(crate) const UNKNOWN: u64 = u64::MAX;
 
 /// The suspect rule on a cache's samples, oldest first: counts the intervals in which the
-/// value grew; a suspect grew in at least `min_growth` of them. An interval with an
-/// [`UNKNOWN`] end is not counted.
+/// value grew; a suspect grew in at least `min_growth` of them and its last known value is
+/// above its first (it grew overall). An interval with an [`UNKNOWN`] end is not counted.
 pub(crate) fn rule(values: &[u64], min_growth: u32) -> (u32, u32, bool) {
     let mut grew = 0u32;
     let mut intervals = 0u32;
@@ -62,7 +64,10 @@ pub(crate) fn rule(values: &[u64], min_growth: u32) -> (u32, u32, bool) {
             grew += 1;
         }
     }
-    (grew, intervals, grew >= min_growth)
+    let mut known = values.iter().filter(|v| **v != UNKNOWN);
+    let first = known.next();
+    let grew_overall = known.next_back().is_some_and(|last| Some(last) > first);
+    (grew, intervals, grew >= min_growth && grew_overall)
 }
 
 /// Objects per minute from `delta` objects over `ns` nanoseconds (`None` under 1 ms).
@@ -246,6 +251,17 @@ mod tests {
         assert_eq!(rule(&[], 1), (0, 0, false));
         // Noise that goes up and down does not add up to a suspect.
         assert_eq!(rule(&[1, 3, 2, 4, 3, 5], 4), (3, 5, false));
+        // Issue 17 item 5: maple_node grew in 5 of 6 intervals but was freed in bulk in the
+        // sixth, -9458 objects/min overall: it shrinks, it is no growth suspect.
+        assert_eq!(
+            rule(&[20000, 20010, 20020, 20030, 20040, 20050, 10000], 5),
+            (5, 6, false)
+        );
+        assert_eq!(
+            rule(&[20000, 20010, 20020, 20030, 20040, 20050, 20001], 5),
+            (5, 6, true)
+        );
+        assert_eq!(rule(&[UNKNOWN, 5, 6, UNKNOWN], 1), (1, 1, true));
     }
 
     #[test]

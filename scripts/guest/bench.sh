@@ -6,12 +6,19 @@
 # reading /proc/slabinfo twice, side by side in one boot; the idle overhead
 # of the loaded module and of the watch; the watch's detection latency; NMI
 # handler times as the kernel measures them. Prints "BENCH key=value" lines
-# that scripts/bench turns into ratios.
+# that scripts/bench turns into ratios, as marks (scripts/vm's vm-mark:
+# lines of their own, which no kernel message can run into).
 # With $1 = scale (the boots with more vCPUs), only the CPU snapshot.
 
 B=/kselftest/kintrospect/kintrospect_bench
+# Each line of the input as a "BENCH" mark.
+bench() {
+	while IFS= read -r line; do
+		vm-mark "BENCH $line"
+	done
+}
 echo 1 > /proc/sys/kernel/sysrq
-echo "BENCH cpus=$(grep -c '^processor' /proc/cpuinfo)"
+vm-mark "BENCH cpus=$(grep -c '^processor' /proc/cpuinfo)"
 
 # The kernel's warnings for slow NMI handlers (above 1 ms), counted as the
 # run goes: SysRq-l and SysRq-d fill the log buffer, which wraps.
@@ -26,13 +33,13 @@ count_too_long() {
 }
 print_too_long() {
 	count_too_long
-	echo "BENCH nmi_too_long: kintrospect=$too_long_ki all=$too_long_all"
+	vm-mark "BENCH nmi_too_long: kintrospect=$too_long_ki all=$too_long_all"
 }
 
 if [ "${1:-}" = scale ]; then
 	modprobe kintrospect || exit 1
 	$B snapshot 5 >/dev/null || exit 1
-	$B snapshot "${2:-50}" | grep '^snapshot' | sed 's/^/BENCH /'
+	$B snapshot "${2:-50}" | grep '^snapshot' | bench
 	modprobe -r kintrospect
 	print_too_long
 	exit 0
@@ -41,46 +48,46 @@ fi
 # ping-pong round trips (a few seconds each under TCG: several watch
 # intervals) with kintrospect not loaded, loaded, and with the watch on,
 # rotating, 7 rounds.
-$B idle 7 1000000 10000 | sed "s/^/BENCH /"
+$B idle 7 1000000 10000 | bench
 # From a CPU getting stuck to its watch event, at the documented stuck_ms.
-$B stuck 5 1000 | sed "s/^/BENCH /"
+$B stuck 5 1000 | bench
 modprobe kintrospect || exit 1
-echo "BENCH $(grep '^snapshot_memory_bytes' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
+vm-mark "BENCH $(grep '^snapshot_memory_bytes' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
 # Warm up both paths once.
 $B snapshot 5 >/dev/null && $B sysrq-l 1 >/dev/null || exit 1
-$B snapshot 200 | sed 's/^/BENCH /'
-$B sysrq-x 20 | sed 's/^/BENCH /'
-$B sysrq-l 20 | sed 's/^/BENCH /'
+$B snapshot 200 | bench
+$B sysrq-x 20 | bench
+$B sysrq-l 20 | bench
 count_too_long
 # NMI handler times as nmi_handle() measures them, from the nmi_handler
 # trace event (CONFIG_EVENT_TRACING): kintrospect's and SysRq-l's.
 mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
-$B nmi 50 | sed 's/^/BENCH /'
+$B nmi 50 | bench
 count_too_long
 # Lock-holder reports against SysRq-d, with 1,000 and 10,000 sleeping threads.
-$B locks 10 1000 | sed 's/^/BENCH /'
+$B locks 10 1000 | bench
 count_too_long
-$B locks 5 10000 | sed 's/^/BENCH /'
+$B locks 5 10000 | bench
 count_too_long
 # And 50,000: room for the threads (pids, kernel's thread limit, two
 # mappings per thread stack).
 echo 4194304 > /proc/sys/kernel/pid_max
 echo 1000000 > /proc/sys/kernel/threads-max
 echo 1000000 > /proc/sys/vm/max_map_count
-$B locks 3 50000 | sed 's/^/BENCH /'
+$B locks 3 50000 | bench
 count_too_long
 # Slab deltas: one in-kernel sample + diff against userspace reading and
 # parsing /proc/slabinfo twice, alternating so that both see the same load.
 $B slab 5 >/dev/null && $B slabinfo 5 >/dev/null || exit 1
-echo "BENCH slab_caches=$(grep -vc '^\(slabinfo\|#\)' /proc/slabinfo)"
-$B slab 50 | sed 's/^/BENCH /'
-$B slabinfo 50 | sed 's/^/BENCH /'
-echo "BENCH $(grep '^slab_trend_memory_bytes' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
+vm-mark "BENCH slab_caches=$(grep -vc '^\(slabinfo\|#\)' /proc/slabinfo)"
+$B slab 50 | bench
+$B slabinfo 50 | bench
+vm-mark "BENCH $(grep '^slab_trend_memory_bytes' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
 modprobe -r kintrospect
 # The trend ring at its defaults after K samples, with periodic sampling.
 modprobe kintrospect slab_interval_ms=100 || exit 1
 sleep 3
-echo "BENCH periodic_$(grep '^slab_trend_memory_bytes' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
-echo "BENCH periodic_$(grep '^slab_caches_tracked' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
+vm-mark "BENCH periodic_$(grep '^slab_trend_memory_bytes' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
+vm-mark "BENCH periodic_$(grep '^slab_caches_tracked' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
 modprobe -r kintrospect
 print_too_long

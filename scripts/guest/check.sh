@@ -8,6 +8,8 @@
 # runner, those of the boot's kernel flavour (debug, or prod: the
 # production-like kernel). Ends with one summary line that scripts/check reads:
 #   KINTROSPECT-RESULT kunit_pass=N kunit_fail=N ksft_pass=N ksft_fail=N ksft_skip=N
+# sent as a mark (scripts/vm's vm-mark): a line of its own on the host, which
+# no kernel message can run into.
 
 LOG=/tmp/kintrospect-check
 mkdir -p $LOG
@@ -70,5 +72,5 @@ ksft_fail=$(grep -cE '^# not ok [0-9]+ |^not ok [0-9]+ ' $LOG/ksft)
 ksft_pass=$((ksft_pass + add_pass))
 ksft_fail=$((ksft_fail + add_fail))
 
-echo "KINTROSPECT-RESULT kunit_pass=$kunit_pass kunit_fail=$kunit_fail" \
+vm-mark "KINTROSPECT-RESULT kunit_pass=$kunit_pass kunit_fail=$kunit_fail" \
 	"ksft_pass=$ksft_pass ksft_fail=$ksft_fail ksft_skip=$ksft_skip"
