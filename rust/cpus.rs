@@ -107,12 +107,13 @@ impl RawCpu {
         &self.held[..(self.nr_held as usize).min(CPU_MAX_HELD)]
     }
 
-    /// The locks the task held at the NMI, outermost first.
+    /// The locks the task held at the NMI, or was acquiring or held (the lock could not tell:
+    /// [`crate::bridge::LockFlags::maybe_waiting`]), outermost first.
     pub(crate) fn held(&self) -> impl Iterator<Item = &RawHeld> {
         self.lock_entries().iter().filter(|h| !h.flags().waiting())
     }
 
-    /// The lock the task was waiting for (spinning on) at the NMI, if any.
+    /// The lock the task was waiting for (spinning on, asleep for) at the NMI, if any.
     pub(crate) fn waits_for(&self) -> Option<&RawHeld> {
         self.lock_entries().iter().rfind(|h| h.flags().waiting())
     }
@@ -124,7 +125,8 @@ impl RawCpu {
 }
 
 /// Writes the lockdep entries of a running CPU's record for people, one line each, indented
-/// by `indent`; `after_held(f, k)` is called after the line of held entry `k`.
+/// by `indent`: `holds`, `acquiring or held` (the lock cannot tell which) or `waits for`;
+/// `after_held(f, k)` is called after the line of held (or maybe held) entry `k`.
 pub(crate) fn write_held_text(
     f: &mut fmt::Formatter<'_>,
     c: &RawCpu,
@@ -142,7 +144,11 @@ pub(crate) fn write_held_text(
         if h.flags().waiting() {
             continue;
         }
-        write!(f, "{indent}holds ")?;
+        if h.flags().maybe_waiting() {
+            write!(f, "{indent}acquiring or held ")?;
+        } else {
+            write!(f, "{indent}holds ")?;
+        }
         locks::write_held_text(f, h, raw)?;
         f.write_char('\n')?;
         after_held(f, k)?;
@@ -682,16 +688,60 @@ mod tests {
             "\"on_cpu_ns\":2500000000,\"frames\":[\"kintrospect_test_spin_loop+0x1/0x10 \
              [kintrospect]\"],\"lockdep\":\"on\",\"held\":[{\"name\":\"outer\",\
              \"kind\":\"spinlock\",\"mode\":\"write\",\"magic_bad\":false,\
-             \"acquired_at\":\"f+0x1/0x2\",\"held_ns\":null},{\"name\":\
+             \"acquired_at\":\"f+0x1/0x2\",\"held_ns\":null,\"maybe_waiting\":false},{\"name\":\
              \"kintrospect_test_lock\",\"kind\":\"spinlock\",\"mode\":\"write\",\
              \"magic_bad\":false,\"acquired_at\":\"kintrospect_test_spin+0x3c/0x90 \
-             [kintrospect]\",\"held_ns\":2000000000}],\"held_dropped\":3,\"waits_for\":null}"
+             [kintrospect]\",\"held_ns\":2000000000,\"maybe_waiting\":false}],\"held_dropped\":3,\"waits_for\":null}"
         ));
         assert!(j.contains(
             "\"on_cpu_ns\":null,\"frames\":[],\"lockdep\":\"on\",\"held\":[],\
              \"held_dropped\":0,\"waits_for\":{\"name\":\"kintrospect_test_lock\",\
              \"kind\":\"spinlock\",\"at\":\"kintrospect_test_spin+0x3c/0x90 [kintrospect]\",\
              \"waiting_ns\":1500000}}"
+        ));
+        Ok(())
+    }
+
+    /// Issue 17 item 3: a task spinning on a mutex its NMI found owned by another task waits
+    /// for it (it is not listed holding it); a lock the NMI could not decide is "acquiring or
+    /// held", in the text and as `maybe_waiting` in JSON.
+    #[test]
+    fn waiting_and_maybe_held_locks() -> Result {
+        use crate::bridge::{
+            LockFlags,
+            LockKind, //
+        };
+        let mut cpus = bridge::zeroed_cpus(1)?;
+        fill(&mut cpus[0], 0, State::Running, b"ki_lt_spin", &[]);
+        cpus[0].lockdep = CpuLockdep::On as u32;
+        cpus[0].nr_held = 2;
+        cpus[0].held[0] = lock(b"sb_writers", b"vfs_write+0x97/0x180", 0, 0);
+        cpus[0].held[0].kind = LockKind::Other.raw();
+        cpus[0].held[0].mode = 1;
+        cpus[0].held[0].flags = LockFlags::MAYBE_WAITING;
+        cpus[0].held[1] = lock(
+            b"ki_lt_mutex",
+            b"ki_lt_mutex_waiter+0x2a/0x60 [ki_locktypes]",
+            2_000_000,
+            LockFlags::WAITING,
+        );
+        cpus[0].held[1].kind = LockKind::Mutex.raw();
+        let snap = Snapshot::new(info(1), cpus)?;
+        let t = text(&snap, false)?;
+        let t = t.to_str()?;
+        assert!(t.contains(
+            "\n  acquiring or held sb_writers (other, read) asked at vfs_write+0x97/0x180\n\
+             \x20 waits for ki_lt_mutex (mutex) asked at \
+             ki_lt_mutex_waiter+0x2a/0x60 [ki_locktypes], 2.000 ms ago\n"
+        ));
+        assert!(!t.contains("holds"));
+        let j = json(&snap, false)?;
+        assert!(j.to_str()?.contains(
+            "\"held\":[{\"name\":\"sb_writers\",\"kind\":\"other\",\"mode\":\"read\",\
+             \"magic_bad\":false,\"acquired_at\":\"vfs_write+0x97/0x180\",\"held_ns\":null,\
+             \"maybe_waiting\":true}],\"held_dropped\":0,\"waits_for\":{\"name\":\
+             \"ki_lt_mutex\",\"kind\":\"mutex\",\"at\":\
+             \"ki_lt_mutex_waiter+0x2a/0x60 [ki_locktypes]\",\"waiting_ns\":2000000}}"
         ));
         Ok(())
     }

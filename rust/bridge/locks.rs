@@ -16,6 +16,14 @@ pub(crate) enum LockKind {
     /// A mutex or rwsem, as lockdep tells.
     Sleeping,
     Other,
+    /// An `rwlock_t` waited for in read mode, as the lock tells.
+    RwlockRead,
+    /// An `rwlock_t` waited for in write mode, as the lock tells.
+    RwlockWrite,
+    /// A percpu rw-semaphore waited for in read mode, as the lock tells.
+    PercpuRwsemRead,
+    /// A percpu rw-semaphore waited for in write mode, as the lock tells.
+    PercpuRwsemWrite,
 }
 
 impl TryFrom<u32> for LockKind {
@@ -30,6 +38,10 @@ impl TryFrom<u32> for LockKind {
             5 => Self::RwsemWrite,
             6 => Self::Sleeping,
             7 => Self::Other,
+            8 => Self::RwlockRead,
+            9 => Self::RwlockWrite,
+            10 => Self::PercpuRwsemRead,
+            11 => Self::PercpuRwsemWrite,
             _ => return Err(EINVAL),
         })
     }
@@ -47,6 +59,10 @@ impl LockKind {
             Self::RwsemWrite => 5,
             Self::Sleeping => 6,
             Self::Other => 7,
+            Self::RwlockRead => 8,
+            Self::RwlockWrite => 9,
+            Self::PercpuRwsemRead => 10,
+            Self::PercpuRwsemWrite => 11,
         }
     }
 }
@@ -88,8 +104,12 @@ impl LockFlags {
     pub(crate) const OWNER_HINT: u32 = 1 << 3;
     /// The acquire site has no symbol: shown only where `%pK` would show it.
     pub(crate) const SITE_UNRESOLVED: u32 = 1 << 4;
-    /// In a CPU record: the task waits for (spins on) this lock, it does not hold it.
+    /// In a CPU record: the task waits for (spins on, sleeps for) this lock, it does not hold
+    /// it.
     pub(crate) const WAITING: u32 = 1 << 5;
+    /// A lockdep entry the lock cannot confirm as held: acquiring or held. No waiter is joined
+    /// to a holder through it.
+    pub(crate) const MAYBE_WAITING: u32 = 1 << 6;
 
     /// Whether the lock has no name at all.
     pub(crate) fn unresolved(self) -> bool {
@@ -114,6 +134,11 @@ impl LockFlags {
     /// Whether the task waits for the lock rather than holds it (a CPU record).
     pub(crate) fn waiting(self) -> bool {
         self.0 & Self::WAITING != 0
+    }
+
+    /// Whether the task is acquiring or holds the lock: the lock cannot tell which.
+    pub(crate) fn maybe_waiting(self) -> bool {
+        self.0 & Self::MAYBE_WAITING != 0
     }
 }
 

@@ -32,6 +32,11 @@ enum kintrospect_lock_kind {
 	KINTROSPECT_LOCK_RWSEM_WRITE = 5,
 	KINTROSPECT_LOCK_SLEEPING = 6,	/* a mutex or rwsem, from lockdep */
 	KINTROSPECT_LOCK_OTHER = 7,
+	/* Waited for, as the lock's own state tells (a lockdep entry not held). */
+	KINTROSPECT_LOCK_RWLOCK_READ = 8,
+	KINTROSPECT_LOCK_RWLOCK_WRITE = 9,
+	KINTROSPECT_LOCK_PERCPU_RWSEM_READ = 10,
+	KINTROSPECT_LOCK_PERCPU_RWSEM_WRITE = 11,
 };
 
 /* How a lock is held: lockdep's held_lock.read. */
@@ -52,8 +57,17 @@ enum kintrospect_held_mode {
 #define KINTROSPECT_LOCK_F_OWNER_HINT		(1U << 3)
 /* The acquire site has no symbol: show acquire_ip only where %pK would. */
 #define KINTROSPECT_LOCK_F_SITE_UNRESOLVED	(1U << 4)
-/* In a CPU record: the task waits for (spins on) this lock, it does not hold it. */
+/*
+ * In a CPU record: the task waits for (spins on, sleeps for) this lock, it
+ * does not hold it.
+ */
 #define KINTROSPECT_LOCK_F_WAITING		(1U << 5)
+/*
+ * A lockdep entry the lock cannot confirm as held: acquiring or held (a
+ * reader of a reader-owned rwsem, a lock of a type kintrospect cannot
+ * identify). No waiter is joined to a holder through it.
+ */
+#define KINTROSPECT_LOCK_F_MAYBE_WAITING	(1U << 6)
 
 #define KINTROSPECT_LOCK_NAME_LEN	64
 /* A symbolised acquire site, "func+0x1c/0x80 [module]", cut to fit. */

@@ -12,10 +12,14 @@
  *    hung-task blocker record (mutex, semaphore, rwsem reader or writer),
  *    with the owner the lock records, flagged as a hint where it is one (a
  *    semaphore's last holder, a reader-owned rwsem's owner);
- *  - for spinlocks, the owner recorded by CONFIG_DEBUG_SPINLOCK, which tells
- *    the holder from the threads spinning on the lock (lockdep lists a
- *    spinner, and a mutex waiter, as holding the lock before it waits), and
- *    whether the lock's magic is bad (never initialised, or corrupted).
+ *  - whether each lockdep entry is held or waited for, from the lock's own
+ *    owner state (lockinfo.c kintrospect_entry_decide(): lockdep records an
+ *    acquisition before the wait, so a spinner, a mutex or rwsem waiter
+ *    spinning or asleep killably, a percpu rw-semaphore or rwlock_t waiter
+ *    is on its stack too): a waited-for entry is the thread's wait, with the
+ *    lock's owner; one the lock cannot decide is flagged "acquiring or
+ *    held"; a spinlock's bad magic (never initialised, or corrupted) is
+ *    flagged.
  *
  * Names and acquire sites are symbolised here, when the snapshot is taken:
  * a module may unload, or init code be freed, before the report is read. A
@@ -57,12 +61,6 @@
 #include "kintrospect.h"
 #include "lockinfo.h"
 
-/* Owner flag bits: kernel/locking/mutex.h MUTEX_FLAGS, rwsem.c RWSEM_OWNER_FLAGS_MASK. */
-#define MUTEX_OWNER_FLAGS	0x07UL
-#define RWSEM_OWNER_FLAGS	0x03UL
-/* kernel/locking/rwsem.c: the owner is (was) a reader; "just a hint". */
-#define RWSEM_READER_OWNED	(1UL << 0)
-
 /* A symbol's whole text, before it is cut to fit a record: one walk at a time. */
 static DEFINE_MUTEX(collect_mutex);
 static char collect_symbol[KSYM_SYMBOL_LEN];
@@ -90,7 +88,7 @@ static void read_blocked(struct task_struct *p, struct blocked_rec *r)
 		return;
 	case KINTROSPECT_LOCK_MUTEX:
 		owner = kintrospect_read_ulong(&((struct mutex *)r->lock)->owner);
-		r->owner = owner & ~MUTEX_OWNER_FLAGS;
+		r->owner = owner & ~KINTROSPECT_MUTEX_OWNER_FLAGS;
 		break;
 	case KINTROSPECT_LOCK_SEMAPHORE:
 		/*
@@ -105,9 +103,9 @@ static void read_blocked(struct task_struct *p, struct blocked_rec *r)
 		break;
 	default:
 		owner = kintrospect_read_ulong(&((struct rw_semaphore *)r->lock)->owner);
-		r->owner = owner & ~RWSEM_OWNER_FLAGS;
+		r->owner = owner & ~KINTROSPECT_RWSEM_OWNER_FLAGS;
 		/* Reader-owned: the last reader to take it, maybe gone since. */
-		r->hint = owner & RWSEM_READER_OWNED;
+		r->hint = owner & KINTROSPECT_RWSEM_READER_OWNED;
 		break;
 	}
 	/*
@@ -156,12 +154,39 @@ static u64 wait_ns(const struct held_lock *hl, u64 now)
 #endif
 	return 0;
 }
+
+/* Makes the lock of lockdep entry @hl, which @e says @p waits for, @t's wait. */
+static void stack_wait(struct kintrospect_task *t, const struct held_lock *hl,
+		       const struct lockdep_map *map,
+		       const struct kintrospect_entry *e, u64 now)
+{
+	t->blocked_kind = e->kind;
+	t->blocked_lock = (unsigned long)e->lock;
+	t->blocked_owner = e->owner;
+	t->blocked_owner_cpu = e->owner_cpu;
+	t->blocked_map = (unsigned long)hl->instance;
+	t->blocked_ns = wait_ns(hl, now);
+	t->blocked_flags = 0;
+	if (e->magic_bad)
+		t->blocked_flags |= KINTROSPECT_LOCK_F_MAGIC_BAD;
+	if (e->owner_hint)
+		t->blocked_flags |= KINTROSPECT_LOCK_F_OWNER_HINT;
+	t->blocked_name[0] = '\0';
+	kintrospect_lock_name(t->blocked_name, sizeof(t->blocked_name),
+			      collect_symbol, map->name, hl->instance,
+			      &t->blocked_flags);
+}
 #endif
 
 /*
- * Records @p's lockdep held-lock stack; returns the number recorded. With
- * lockdep off (@frozen) the stack is what it was when lockdep stopped: only
- * the spinlocks whose DEBUG_SPINLOCK owner is @p now are still true.
+ * Records @p's lockdep held-lock stack; returns the number recorded. An
+ * entry is a lock being acquired or held (lockdep records it before the
+ * wait): kintrospect_entry_decide() tells which from the lock itself. The
+ * innermost entry @p waits for becomes @t's wait, unless @p's own records
+ * (blocked_on, the blocker) named one; what the lock cannot decide is
+ * recorded flagged "acquiring or held". With lockdep off (@frozen) the
+ * stack is what it was when lockdep stopped: only the spinlocks whose
+ * DEBUG_SPINLOCK owner is @p now are still true.
  */
 static u32 held_locks(struct task_struct *p, u32 task_idx,
 		      const struct lockdep_map *waited_map,
@@ -171,6 +196,7 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 	u32 n = 0;
 #ifdef CONFIG_LOCKDEP
 	int depth = READ_ONCE(p->lockdep_depth), i;
+	bool records = t->blocked_kind != KINTROSPECT_LOCK_NONE;
 	/*
 	 * holdtime_stamp is the acquiring CPU's local_clock(): with an unstable
 	 * sched_clock the hold time is off by the clocks' skew (documented).
@@ -180,8 +206,7 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 	depth = clamp_t(int, depth, 0, MAX_LOCK_DEPTH);
 	for (i = 0; i < depth; i++) {
 		struct kintrospect_held *h = &held[n];
-		enum kintrospect_spin_state st;
-		struct kintrospect_spin_rec s = {};
+		struct kintrospect_entry e;
 		struct held_lock hl;
 		struct lockdep_map map;
 
@@ -195,26 +220,14 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 				t->blocked_ns = wait_ns(&hl, now);
 			continue;
 		}
-		st = kintrospect_spin_state(hl.instance, map.wait_type_inner, p, &s);
-		if (st == KINTROSPECT_SPIN_WAIT) {
-			/* Spinning on it: a waiter, not a holder. */
-			if (!frozen && t->blocked_kind == KINTROSPECT_LOCK_NONE) {
-				t->blocked_kind = KINTROSPECT_LOCK_SPIN;
-				t->blocked_lock = (unsigned long)s.lock;
-				t->blocked_owner = s.owner;
-				t->blocked_owner_cpu = s.owner_cpu;
-				t->blocked_map = (unsigned long)hl.instance;
-				t->blocked_ns = wait_ns(&hl, now);
-				if (s.magic_bad)
-					t->blocked_flags |= KINTROSPECT_LOCK_F_MAGIC_BAD;
-				kintrospect_lock_name(t->blocked_name,
-						      sizeof(t->blocked_name),
-						      collect_symbol, map.name,
-						      hl.instance, &t->blocked_flags);
-			}
+		kintrospect_entry_decide(hl.instance, hl.read, p, &e);
+		if (e.state == KINTROSPECT_ENTRY_WAIT) {
+			/* A waiter, not a holder. */
+			if (!frozen && !records)
+				stack_wait(t, &hl, &map, &e, now);
 			continue;
 		}
-		if (frozen && st != KINTROSPECT_SPIN_HELD)
+		if (frozen && !e.spin_held)
 			continue;
 		if (n == max_held) {
 			(*dropped)++;
@@ -225,10 +238,11 @@ static u32 held_locks(struct task_struct *p, u32 task_idx,
 		h->acquire_ip = hl.acquire_ip;
 		h->lock_addr = (unsigned long)hl.instance;
 		h->mode = min_t(u32, hl.read, KINTROSPECT_HELD_RECURSIVE_READ);
-		h->kind = kintrospect_lock_kind(st == KINTROSPECT_SPIN_HELD,
-						 map.wait_type_inner);
-		if (s.magic_bad)
+		h->kind = e.kind;
+		if (e.magic_bad)
 			h->flags |= KINTROSPECT_LOCK_F_MAGIC_BAD;
+		if (e.state == KINTROSPECT_ENTRY_MAYBE)
+			h->flags |= KINTROSPECT_LOCK_F_MAYBE_WAITING;
 #ifdef CONFIG_LOCK_STAT
 		if (hl.holdtime_stamp && now > hl.holdtime_stamp)
 			h->held_ns = now - hl.holdtime_stamp;
@@ -461,26 +475,54 @@ int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
 	return resolve_owners(tasks, c.nt);
 }
 
+/*
+ * Whether live thread @p's lockdep stack still has the entry of the map @t
+ * recorded, and the lock still says @p waits for it as @t recorded (same
+ * lock, same owner, not a hint).
+ */
+static bool stack_edge_holds(struct task_struct *p, const struct kintrospect_task *t)
+{
+#ifdef CONFIG_LOCKDEP
+	int depth = clamp_t(int, READ_ONCE(p->lockdep_depth), 0, MAX_LOCK_DEPTH), i;
+	struct kintrospect_entry e;
+	struct held_lock hl;
+
+	for (i = depth - 1; i >= 0; i--) {
+		if (copy_from_kernel_nofault(&hl, &p->held_locks[i], sizeof(hl)))
+			return false;
+		if ((unsigned long)hl.instance != t->blocked_map)
+			continue;
+		kintrospect_entry_decide(hl.instance, hl.read, p, &e);
+		return e.state == KINTROSPECT_ENTRY_WAIT && e.kind == t->blocked_kind &&
+		       (unsigned long)e.lock == t->blocked_lock &&
+		       e.owner == t->blocked_owner && !e.owner_hint;
+	}
+#endif
+	return false;
+}
+
 /* Whether live thread @p still waits as @t recorded it. */
 static bool edge_holds(struct task_struct *p, const struct kintrospect_task *t)
 {
 	struct blocked_rec r;
 
-	if (t->blocked_kind == KINTROSPECT_LOCK_SPIN) {
-#ifdef CONFIG_DEBUG_SPINLOCK
-		const raw_spinlock_t *rl = (const raw_spinlock_t *)t->blocked_lock;
-
-		/* Still on a CPU, the lock still owned by the same owner. */
-		return READ_ONCE(p->on_cpu) &&
-		       kintrospect_read_ulong(&rl->owner) == t->blocked_owner;
-#else
-		return false;
-#endif
-	}
 	read_blocked(p, &r);
-	return r.kind == t->blocked_kind && !r.hint &&
-	       (unsigned long)r.lock == t->blocked_lock &&
-	       r.owner == t->blocked_owner && READ_ONCE(p->__state) != TASK_RUNNING;
+	if (r.kind == t->blocked_kind && (unsigned long)r.lock == t->blocked_lock)
+		return !r.hint && r.owner == t->blocked_owner &&
+		       READ_ONCE(p->__state) != TASK_RUNNING;
+	/*
+	 * A wait found on the lockdep stack (kintrospect_entry_decide()): the
+	 * lock must still say so; a spinner must still be on a CPU.
+	 */
+	switch (t->blocked_kind) {
+	case KINTROSPECT_LOCK_SPIN:
+	case KINTROSPECT_LOCK_RWLOCK_READ:
+	case KINTROSPECT_LOCK_RWLOCK_WRITE:
+		if (!READ_ONCE(p->on_cpu))
+			return false;
+		break;
+	}
+	return READ_ONCE(debug_locks) && stack_edge_holds(p, t);
 }
 
 /**

@@ -104,7 +104,7 @@ struct nmi_held {
 	u64 held_ns;		/* CONFIG_LOCK_STAT, else 0 */
 	u32 read;		/* enum kintrospect_held_mode */
 	u32 kind;		/* enum kintrospect_lock_kind */
-	u32 flags;		/* KINTROSPECT_LOCK_F_MAGIC_BAD, _WAITING */
+	u32 flags;		/* KINTROSPECT_LOCK_F_MAGIC_BAD, _WAITING, _MAYBE_WAITING */
 	u32 pad;
 };
 
@@ -234,13 +234,15 @@ static u32 context_of(u32 pc)
  * innermost KINTROSPECT_CPU_MAX_HELD entries, the others counted. Only @p
  * changes its own stack, and it is interrupted: the stack cannot change
  * under this read (lock_acquire() fills an entry before it counts it), which
- * is what makes a running task's locks reliable here and nowhere else. A
- * spinlock @p spins on, or the lock it is blocked on, is on its stack too
- * (lockdep records an acquisition before the wait): it is marked WAITING,
- * from DEBUG_SPINLOCK's owner and @p's blocked_on/blocker, as locks.c does.
- * Once lockdep has turned itself off (debug_locks == 0) the stacks are
- * frozen as they were then: nothing is read. Names and sites are left to
- * the trigger; every read of a lock is fault-safe.
+ * is what makes a running task's locks reliable here and nowhere else. An
+ * entry is a lock being acquired or held (lockdep records an acquisition
+ * before the wait): kintrospect_entry_decide() tells which from the lock's
+ * own owner state, as locks.c does, and the lock @p is blocked on
+ * (blocked_on, blocker) is waited for. A waited-for entry is marked
+ * WAITING, one the lock cannot decide MAYBE_WAITING. Once lockdep has
+ * turned itself off (debug_locks == 0) the stacks are frozen as they were
+ * then: nothing is read. Names and sites are left to the trigger; every
+ * read of a lock is fault-safe, nothing is locked or allocated.
  */
 static void fill_held(struct nmi_sample *s, struct task_struct *p)
 {
@@ -263,21 +265,20 @@ static void fill_held(struct nmi_sample *s, struct task_struct *p)
 	for (i = first; i < depth; i++) {
 		const struct held_lock *hl = &p->held_locks[i];
 		struct nmi_held *h = &s->held[s->nr_held];
-		struct kintrospect_spin_rec rec = {};
-		enum kintrospect_spin_state st;
-		u8 wait_type;
+		struct kintrospect_entry e;
 
 		if (!hl->instance)
 			continue;
-		wait_type = kintrospect_map_wait_type(hl->instance);
-		st = kintrospect_spin_state(hl->instance, wait_type, p, &rec);
+		kintrospect_entry_decide(hl->instance, hl->read, p, &e);
 		h->instance = (unsigned long)hl->instance;
 		h->acquire_ip = hl->acquire_ip;
 		h->read = min_t(u32, hl->read, KINTROSPECT_HELD_RECURSIVE_READ);
-		h->kind = kintrospect_lock_kind(st != KINTROSPECT_NOT_SPIN, wait_type);
-		h->flags = rec.magic_bad ? KINTROSPECT_LOCK_F_MAGIC_BAD : 0;
-		if (st == KINTROSPECT_SPIN_WAIT || hl->instance == waited)
+		h->kind = e.kind;
+		h->flags = e.magic_bad ? KINTROSPECT_LOCK_F_MAGIC_BAD : 0;
+		if (e.state == KINTROSPECT_ENTRY_WAIT || hl->instance == waited)
 			h->flags |= KINTROSPECT_LOCK_F_WAITING;
+		else if (e.state == KINTROSPECT_ENTRY_MAYBE)
+			h->flags |= KINTROSPECT_LOCK_F_MAYBE_WAITING;
 		h->held_ns = 0;
 #ifdef CONFIG_LOCK_STAT
 		if (hl->holdtime_stamp && now > hl->holdtime_stamp)

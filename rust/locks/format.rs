@@ -52,6 +52,10 @@ pub(crate) fn kind_name(kind: LockKind) -> &'static str {
         LockKind::RwsemWrite => "rwsem-write",
         LockKind::Sleeping => "sleeping",
         LockKind::Other => "other",
+        LockKind::RwlockRead => "rwlock-read",
+        LockKind::RwlockWrite => "rwlock-write",
+        LockKind::PercpuRwsemRead => "percpu-rwsem-read",
+        LockKind::PercpuRwsemWrite => "percpu-rwsem-write",
     }
 }
 
@@ -225,6 +229,9 @@ impl Display for Text<'_> {
             f.write_char('\n')?;
             for h in held {
                 f.write_str("    ")?;
+                if h.flags().maybe_waiting() {
+                    f.write_str("acquiring or held ")?;
+                }
                 write_held_text(f, h, raw)?;
                 f.write_char('\n')?;
             }
@@ -416,27 +423,35 @@ fn write_opt(f: &mut fmt::Formatter<'_>, v: i32) -> fmt::Result {
     }
 }
 
-/// Writes one held lock for people: `NAME (KIND, MODE) acquired at SITE, held N.NNN ms`.
+/// Writes one held lock for people: `NAME (KIND, MODE) acquired at SITE, held N.NNN ms`; for one
+/// the lock cannot confirm as held (acquiring or held), `NAME (KIND, MODE) asked at SITE, N.NNN
+/// ms ago`: the caller says which it is.
 pub(crate) fn write_held_text(w: &mut impl Write, h: &RawHeld, raw: bool) -> fmt::Result {
+    let maybe = h.flags().maybe_waiting();
     text::write_printable(w, held_name(h, raw, &mut [0; ADDR_LEN]))?;
     write!(w, " ({}, {}", kind_name(h.kind()), mode_name(h.mode()))?;
     if h.flags().magic_bad() {
         write!(w, ", {MAGIC_BAD}")?;
     }
-    w.write_str(") acquired at ")?;
+    w.write_str(if maybe {
+        ") asked at "
+    } else {
+        ") acquired at "
+    })?;
     crate::demangle::write(w, site(h, raw, &mut [0; ADDR_LEN]))?;
     if h.held_ns != 0 {
-        write!(
-            w,
-            ", held {}.{:03} ms",
-            h.held_ns / 1_000_000,
-            h.held_ns / 1_000 % 1_000
-        )?;
+        let (ms, us) = (h.held_ns / 1_000_000, h.held_ns / 1_000 % 1_000);
+        if maybe {
+            write!(w, ", {ms}.{us:03} ms ago")?;
+        } else {
+            write!(w, ", held {ms}.{us:03} ms")?;
+        }
     }
     Ok(())
 }
 
-/// Writes one held lock as a JSON object, after a comma if `comma`.
+/// Writes one held lock as a JSON object, after a comma if `comma`. `maybe_waiting` is true for
+/// a lock the task is acquiring or holds (the lock cannot tell which).
 pub(crate) fn write_held_json(
     f: &mut fmt::Formatter<'_>,
     h: &RawHeld,
@@ -454,10 +469,15 @@ pub(crate) fn write_held_json(
     )?;
     Display::fmt(&json::Symbol(site(h, raw, &mut [0; ADDR_LEN])), f)?;
     if h.held_ns == 0 {
-        f.write_str(",\"held_ns\":null}")
+        f.write_str(",\"held_ns\":null")?;
     } else {
-        write!(f, ",\"held_ns\":{}}}", h.held_ns)
+        write!(f, ",\"held_ns\":{}", h.held_ns)?;
     }
+    write!(
+        f,
+        ",\"maybe_waiting\":{}}}",
+        json::bool_str(h.flags().maybe_waiting())
+    )
 }
 
 #[cfg(kintrospect_kunit)]
@@ -590,7 +610,7 @@ mod tests {
              \"threads\":40,\"tasks\":[\
              {\"pid\":10,\"tgid\":10,\"comm\":\"ta\",\"state\":\"D\",\"cpu\":1,\"held\":[\
              {\"name\":\"A\",\"kind\":\"mutex\",\"mode\":\"write\",\"magic_bad\":false,\
-             \"acquired_at\":\"site+0x1/0x2\",\"held_ns\":null}],\
+             \"acquired_at\":\"site+0x1/0x2\",\"held_ns\":null,\"maybe_waiting\":false}],\
              \"blocked_on\":{\"kind\":\"mutex\",\"name\":\"B\",\"magic_bad\":false,\
              \"owner_pid\":11,\"hint_pid\":null,\"owner_cpu\":null}},"
         ));
@@ -693,6 +713,77 @@ mod tests {
         assert!(j
             .to_str()?
             .contains("\"cycles\":[],\"possible_cycles\":[[20,21]],"));
+        Ok(())
+    }
+
+    /// Issue 17 item 3: the ABBA of ki_locktypes - A holds a mutex and waits killably for an
+    /// rwsem (no blocker record: the wait is its lockdep entry, the rwsem's owner B), B holds
+    /// the rwsem and waits for the mutex - is a deadlock; an rwlock writer spinning behind
+    /// another waits for it; an entry the lock cannot decide is "acquiring or held".
+    #[test]
+    fn waits_from_the_lock_state() -> Result {
+        let mut tasks = KVec::new();
+        tasks.push(
+            task(
+                40,
+                b"ki_lt_abba_a",
+                1,
+                Some((LockKind::RwsemWrite, b"S", 41)),
+            ),
+            GFP_KERNEL,
+        )?;
+        tasks.push(
+            task(41, b"ki_lt_abba_b", 1, Some((LockKind::Mutex, b"M", 40))),
+            GFP_KERNEL,
+        )?;
+        let mut spinner = task(
+            42,
+            b"ki_lt_rw_b",
+            1,
+            Some((LockKind::RwlockWrite, b"R", 43)),
+        );
+        spinner.state = u32::from(b'R');
+        spinner.blocked_owner_cpu = 1;
+        tasks.push(spinner, GFP_KERNEL)?;
+        tasks.push(task(43, b"ki_lt_rw_a", 1, None), GFP_KERNEL)?;
+        let mut h = KVec::new();
+        h.push(held(0, b"M", 0), GFP_KERNEL)?;
+        let mut s_held = held(1, b"S", 0);
+        s_held.kind = LockKind::Sleeping.raw();
+        h.push(s_held, GFP_KERNEL)?;
+        let mut maybe = held(2, b"&mm->mmap_lock", 1_500_000);
+        maybe.kind = LockKind::Sleeping.raw();
+        maybe.mode = 1;
+        maybe.flags = LockFlags::MAYBE_WAITING;
+        h.push(maybe, GFP_KERNEL)?;
+        let mut r = held(3, b"R", 0);
+        r.kind = LockKind::Other.raw();
+        h.push(r, GFP_KERNEL)?;
+        let mut snap = Snapshot::new();
+        snap.fill(1, info(9), &tasks, &h, true)?;
+        let s = text(&snap, NO_RAW)?;
+        let s = s.to_str()?;
+        assert!(s.contains(
+            "\nDEADLOCK 1:\
+             \n  pid 40 (ki_lt_abba_a) waits for rwsem-write S held by pid 41 (ki_lt_abba_b)\
+             \n  pid 41 (ki_lt_abba_b) waits for mutex M held by pid 40 (ki_lt_abba_a)\n"
+        ));
+        assert!(s.contains(
+            "  pid 42 (ki_lt_rw_b) state R cpu 1 waits for rwlock-write R -> pid 43 \
+             (ki_lt_rw_a) state D cpu 1\n"
+        ));
+        assert!(s.contains(
+            "  pid 42 (ki_lt_rw_b) state R cpu 1\n    acquiring or held &mm->mmap_lock \
+             (sleeping, read) asked at site+0x1/0x2, 1.500 ms ago\n"
+        ));
+        let j = json(&snap, NO_RAW)?;
+        let j = j.to_str()?;
+        assert!(j.contains(
+            "\"held_ns\":1500000,\"maybe_waiting\":true}],\"blocked_on\":{\"kind\":\
+             \"rwlock-write\",\"name\":\"R\",\"magic_bad\":false,\"owner_pid\":43,\
+             \"hint_pid\":null,\"owner_cpu\":1}"
+        ));
+        assert!(j.contains("\"cycles\":[[40,41]],\"possible_cycles\":[],"));
         Ok(())
     }
 

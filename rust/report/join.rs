@@ -5,7 +5,7 @@
 
 use super::Report;
 use crate::bridge::{
-    LockKind,
+    CpuLockdep,
     Mode,
     RawCpu,
     State, //
@@ -82,18 +82,18 @@ impl Report {
             .sort_unstable_by(|a, b| b.on_cpu_ns.cmp(&a.on_cpu_ns).then(a.cpu.cmp(&b.cpu)));
 
         // The walk read running threads' lockdep stacks from another CPU, where a lock being
-        // taken (in an interrupt, say) looks like a spinlock being waited for. A thread that
-        // was running at the NMI spins on a lock only if its NMI, which read its own stack,
-        // saw it spinning on that very lock; otherwise the walk's reading is forgotten.
+        // taken (in an interrupt, say) looks like one being waited for. A thread that was
+        // running at the NMI, whose NMI read its own stack, waits for a lock only if its NMI saw
+        // it waiting for that very lock; otherwise the walk's reading is forgotten.
         let nt = self.locks.tasks().len();
         for i in 0..nt {
             let t = &self.locks.tasks()[i];
-            if t.blocked() != Some(LockKind::Spin) {
+            if t.blocked().is_none() {
                 continue;
             }
-            let running = cpus
-                .cpus()
-                .find(|(c, state, _)| *state == State::Running && c.pid == t.pid);
+            let running = cpus.cpus().find(|(c, state, _)| {
+                *state == State::Running && c.pid == t.pid && c.lockdep() == CpuLockdep::On
+            });
             if let Some((c, _, _)) = running {
                 if c.waits_for().map(|h| h.lock_addr) != Some(t.blocked_map) {
                     self.locks.forget_wait(i);
@@ -106,10 +106,11 @@ impl Report {
             let Some((c, _, _)) = cpus.get(s.cpu) else {
                 continue;
             };
-            // A waiter waits for the very lock (its lockdep map) the CPU's task held.
+            // A waiter waits for the very lock (its lockdep map) the CPU's task held: not one
+            // it waited for, nor one it may have been acquiring (the lock could not tell).
             let start = self.waiters.len();
             for (k, h) in c.lock_entries().iter().enumerate() {
-                if h.flags().waiting() || h.lock_addr == 0 {
+                if h.flags().waiting() || h.flags().maybe_waiting() || h.lock_addr == 0 {
                     continue;
                 }
                 for (i, t) in tasks.iter().enumerate() {
@@ -362,7 +363,7 @@ mod tests {
              \"context\":\"task\",\"irqs_disabled\":false,\"preempt_count\":0,\"on_cpu_ns\":2500000000,\
              \"frames\":[\"spin_loop+0x1/0x10 [m]\"],\"lockdep\":\"on\",\"held\":[{\"name\":\
              \"test_lock\",\"kind\":\"spinlock\",\"mode\":\"write\",\"magic_bad\":false,\
-             \"acquired_at\":\"spin+0x6a/0x90 [m]\",\"held_ns\":null}],\"held_dropped\":0,\
+             \"acquired_at\":\"spin+0x6a/0x90 [m]\",\"held_ns\":null,\"maybe_waiting\":false}],\"held_dropped\":0,\
              \"waits_for\":null,\"waiters\":[{\"pid\":21,\"comm\":\"waiter\",\
              \"lock\":\"test_lock\"}],\"starved\":[{\"pid\":30,\"comm\":\"\"}]}]"
         ));
@@ -401,6 +402,45 @@ mod tests {
             &r.waiters[s.waiters.clone()],
             &[Waiter { task: 1, held: 0 }]
         );
+        Ok(())
+    }
+
+    /// Issue 17 item 3: a CPU spinning on a mutex (its NMI found the owner another task) waits
+    /// for it and has no waiters through it; the mutex's waiter is joined to the CPU of its
+    /// real holder. A lock the CPU may be acquiring (the lock cannot tell) joins no waiter.
+    #[test]
+    fn waiters_join_the_real_holder_not_a_waiter() -> Result {
+        let mut c = bridge::zeroed_cpus(3)?;
+        cpu(&mut c[0], 0, CALLER, Mode::Kernel, None);
+        cpu(&mut c[1], 1, 20, Mode::Kernel, Some(4000));
+        hold(&mut c[1], 0x2000, b"ki_lt_mutex", false);
+        c[1].held[0].kind = LockKind::Sleeping.raw();
+        cpu(&mut c[2], 2, 21, Mode::Kernel, Some(3000));
+        hold(&mut c[2], 0x3000, b"&mm->mmap_lock", false);
+        c[2].held[0].flags = LockFlags::MAYBE_WAITING;
+        hold(&mut c[2], 0x2000, b"ki_lt_mutex", true);
+        c[2].held[1].kind = LockKind::Mutex.raw();
+        let mut t = [
+            task(20, 0, -1, 0),
+            task(21, 0x2000, 20, 3000),
+            task(22, 0x2000, 20, 2000),
+            task(23, 0x3000, -1, 1000),
+        ];
+        t[1].state = u32::from(b'R');
+        let r = report(c, &t, &[])?;
+        assert_eq!(r.stuck.len(), 2);
+        let holder = &r.stuck[0];
+        assert_eq!(holder.cpu, 1);
+        assert_eq!(
+            &r.waiters[holder.waiters.clone()],
+            &[Waiter { task: 1, held: 0 }, Waiter { task: 2, held: 0 }]
+        );
+        let spinner = &r.stuck[1];
+        assert_eq!(spinner.cpu, 2);
+        assert!(r.waiters[spinner.waiters.clone()].is_empty());
+        // The NMI agrees that the running pid 21 waits for the mutex: its wait stays.
+        assert_eq!(r.locks.tasks()[1].blocked(), Some(LockKind::Mutex));
+        assert_eq!(r.locks.graph.next[1], Some(0));
         Ok(())
     }
 
