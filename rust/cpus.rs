@@ -113,9 +113,19 @@ impl RawCpu {
         self.lock_entries().iter().filter(|h| !h.flags().waiting())
     }
 
-    /// The lock the task was waiting for (spinning on, asleep for) at the NMI, if any.
+    /// The lock the task was waiting for (spinning on, asleep for) at the NMI, if any: the
+    /// outermost waited-for entry. An interrupt that came on top of the wait and was taking a
+    /// lock of its own when the NMI came adds one further in; the task's is the first.
     pub(crate) fn waits_for(&self) -> Option<&RawHeld> {
-        self.lock_entries().iter().rfind(|h| h.flags().waiting())
+        self.lock_entries().iter().find(|h| h.flags().waiting())
+    }
+
+    /// Whether the NMI found the task (or an interrupt on top of it) waiting for the lock
+    /// whose lockdep map is at `lock_addr`.
+    pub(crate) fn waits_for_lock(&self, lock_addr: u64) -> bool {
+        self.lock_entries()
+            .iter()
+            .any(|h| h.flags().waiting() && h.lock_addr == lock_addr)
     }
 
     /// What `held` is; `None` for a code the C side does not define (never: checked).
@@ -627,6 +637,30 @@ mod tests {
         copy(&mut h.name, name);
         copy(&mut h.site, site);
         h
+    }
+
+    /// A task spinning on a lock, caught in a timer interrupt that was taking a lock of its
+    /// own: the task waits for its lock (the outermost wait), and both are waited for.
+    #[test]
+    fn a_wait_under_an_interrupt_is_the_tasks() -> Result {
+        let mut cpus = bridge::zeroed_cpus(1)?;
+        fill(&mut cpus[0], 0, State::Running, b"dd", &[]);
+        let waiting = crate::bridge::LockFlags::WAITING;
+        cpus[0].nr_held = 3;
+        cpus[0].held[0] = lock(b"&p->lock", b"seq_read_iter+0x38/0x390", 0, 0);
+        cpus[0].held[1] = lock(b"test_lock", b"spin+0xf3/0x120 [m]", 0, waiting);
+        cpus[0].held[1].lock_addr = 0x2000;
+        cpus[0].held[2] = lock(
+            b"hrtimer_bases.lock",
+            b"hrtimer_interrupt+0x4b/0x220",
+            0,
+            waiting,
+        );
+        cpus[0].held[2].lock_addr = 0x3000;
+        assert_eq!(cpus[0].waits_for().map(|h| h.lock_addr), Some(0x2000));
+        assert!(cpus[0].waits_for_lock(0x2000) && cpus[0].waits_for_lock(0x3000));
+        assert!(!cpus[0].waits_for_lock(0x4000));
+        Ok(())
     }
 
     /// Issue 9 items 1 and 2: a CPU shows how long it has been on its task, the locks it held

@@ -28,11 +28,13 @@
  * cmpxchg loop), so every NMI kintrospect sent is claimed exactly once,
  * however late it comes, and any other NMI is left to the kernel
  * (NMI_DONE) - except one that arrives on a CPU between our sent++ and our
- * own NMI: that one is claimed in its place, and ours then reaches the
- * kernel as unknown (or is swallowed as a back-to-back NMI). The window is
- * one IPI wide: each CPU's IPI is sent right after its count
- * (request_round()). The kernel's own nmi_cpu_backtrace() has the same
- * window. A CPU that still has one of our NMIs on its way (got != sent) is
+ * own NMI: that one is claimed in its place. Each CPU's IPI is sent right
+ * after its count (request_round()), and a handler that claimed waits for
+ * that IPI to be written (wait_for_send()), so that our NMI comes back to
+ * back and the kernel swallows it (two handlers claimed the first) rather
+ * than report it unknown. What is left is a foreign NMI that arrives
+ * between the IPI's write and its delivery. The kernel's own
+ * nmi_cpu_backtrace() has the same window. A CPU that still has one of our NMIs on its way (got != sent) is
  * not sent another: that one answers the new round, and the round does not
  * wait for it. So at most one of our NMIs per CPU is ever in flight, and
  * two of ours can never be merged into one delivery (which would leave got
@@ -91,6 +93,9 @@
 #define EXIT_SETTLE_MS	1000
 #define EXIT_POLL_MS	10
 
+/* How long a handler waits for the trigger to write the IPI it claimed for. */
+#define SEND_WAIT_NS	(1 * NSEC_PER_MSEC)
+
 /* Readers start again this often when newer snapshots keep coming. */
 #define COPY_TRIES	8
 
@@ -141,6 +146,7 @@ struct nmi_slot {
 	atomic_t got;		/* NMIs this CPU's handler claimed */
 	u64 round;		/* the latest round asked of this CPU */
 	u32 seq;		/* odd while the handler writes sample */
+	u32 sending;		/* 1 from before sent++ until the IPI is written */
 	struct nmi_sample sample;
 } ____cacheline_aligned;
 
@@ -402,6 +408,28 @@ static void fill_self(struct nmi_sample *s)
 		fill_cpu(s, NULL, preempt_count());
 }
 
+/*
+ * After a claim: waits (at most SEND_WAIT_NS) until the trigger has written
+ * the IPI it counted. If the NMI just claimed was a foreign one that came
+ * first (SysRq-l's backtrace NMI, a perf interrupt), the IPI's own NMI then
+ * arrives while this one is being handled: the CPU latches it and takes it
+ * right after this one, back to back. Its owner claimed the first NMI too,
+ * so the kernel counted two handlers and swallows that back-to-back NMI
+ * (default_do_nmi()'s swallow_nmi) instead of reporting it unknown. What is
+ * left is a foreign NMI that arrives after the IPI is written and before
+ * its NMI is delivered: a delivery's latency.
+ */
+static void wait_for_send(struct nmi_slot *s)
+{
+	u64 start;
+
+	if (!READ_ONCE(s->sending))
+		return;
+	start = local_clock();
+	while (READ_ONCE(s->sending) && local_clock() - start < SEND_WAIT_NS)
+		cpu_relax();
+}
+
 static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
 {
 	struct nmi_slot *s = &slots[raw_smp_processor_id()];
@@ -422,6 +450,7 @@ static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
 	fill_cpu(&s->sample, regs, interrupted_preempt_count());
 	s->sample.handler_ns = local_clock() - start;
 	smp_store_release(&s->seq, s->seq + 1);
+	wait_for_send(s);
 	/*
 	 * The NMI's pin (request_round()): unload's synchronize_rcu() in
 	 * unregister_nmi_handler() waits for the rest of this handler.
@@ -454,10 +483,14 @@ static bool request_round(int cpu, u64 round)
 	if (atomic_read(&s->got) != atomic_read(&s->sent))
 		return false;
 	__module_get(THIS_MODULE);
+	/* Seen by a handler that sees the count (wait_for_send()). */
+	WRITE_ONCE(s->sending, 1);
+	smp_mb__before_atomic();
 	atomic_inc(&s->sent);
 	/* Orders sent before the IPI, like nmi_trigger_cpumask_backtrace(). */
 	smp_mb__after_atomic();
 	__apic_send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
+	smp_store_release(&s->sending, 0);
 	return true;
 }
 

@@ -95,7 +95,7 @@ impl Report {
                 *state == State::Running && c.pid == t.pid && c.lockdep() == CpuLockdep::On
             });
             if let Some((c, _, _)) = running {
-                if c.waits_for().map(|h| h.lock_addr) != Some(t.blocked_map) {
+                if !c.waits_for_lock(t.blocked_map) {
                     self.locks.forget_wait(i);
                 }
             }
