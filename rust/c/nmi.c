@@ -94,7 +94,7 @@
 #define EXIT_POLL_MS	10
 
 /* How long a handler waits for the trigger to write the IPI it claimed for. */
-#define SEND_WAIT_NS	(1 * NSEC_PER_MSEC)
+#define SEND_WAIT_NS	(10 * NSEC_PER_MSEC)
 
 /* Readers start again this often when newer snapshots keep coming. */
 #define COPY_TRIES	8
@@ -409,7 +409,8 @@ static void fill_self(struct nmi_sample *s)
 }
 
 /*
- * After a claim: waits (at most SEND_WAIT_NS) until the trigger has written
+ * After a claim: waits (at most SEND_WAIT_NS: the trigger sends with
+ * interrupts off, but a vCPU can be descheduled anywhere) until the trigger has written
  * the IPI it counted. If the NMI just claimed was a foreign one that came
  * first (SysRq-l's backtrace NMI, a perf interrupt), the IPI's own NMI then
  * arrives while this one is being handled: the CPU latches it and takes it
@@ -417,7 +418,8 @@ static void fill_self(struct nmi_sample *s)
  * so the kernel counted two handlers and swallows that back-to-back NMI
  * (default_do_nmi()'s swallow_nmi) instead of reporting it unknown. What is
  * left is a foreign NMI that arrives after the IPI is written and before
- * its NMI is delivered: a delivery's latency.
+ * its NMI is delivered (a delivery's latency), and a trigger whose vCPU the
+ * host deschedules for longer than the wait.
  */
 static void wait_for_send(struct nmi_slot *s)
 {
@@ -473,6 +475,7 @@ static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
 static bool request_round(int cpu, u64 round)
 {
 	struct nmi_slot *s = &slots[cpu];
+	unsigned long flags;
 
 	WRITE_ONCE(s->round, round);
 	/*
@@ -483,6 +486,8 @@ static bool request_round(int cpu, u64 round)
 	if (atomic_read(&s->got) != atomic_read(&s->sent))
 		return false;
 	__module_get(THIS_MODULE);
+	/* No interrupt between the count and the IPI: the window stays this wide. */
+	local_irq_save(flags);
 	/* Seen by a handler that sees the count (wait_for_send()). */
 	WRITE_ONCE(s->sending, 1);
 	smp_mb__before_atomic();
@@ -491,6 +496,7 @@ static bool request_round(int cpu, u64 round)
 	smp_mb__after_atomic();
 	__apic_send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
 	smp_store_release(&s->sending, 0);
+	local_irq_restore(flags);
 	return true;
 }
 
