@@ -38,8 +38,9 @@
  * not sent another: that one answers the new round, and the round does not
  * wait for it. So at most one of our NMIs per CPU is ever in flight, and
  * two of ours can never be merged into one delivery (which would leave got
- * behind sent). Each NMI on its way pins the module, so rmmod refuses
- * (EBUSY) rather than unregister the handler under it.
+ * behind sent). An NMI a round gave up on pins the module until it is
+ * claimed, so rmmod refuses (EBUSY) rather than unregister the handler
+ * under it.
  *
  * Rounds: the trigger writes the round number into the slot before it
  * increments sent; the handler reads it after claiming and tags its data
@@ -51,8 +52,9 @@
  * it with a check, so a late handler rewriting the slot is never torn.
  *
  * An offline CPU drops NMIs before any handler runs: what it had not taken
- * is written off when a round finds it offline. At unload (no NMI is on
- * its way then: each pins the module), the handler is unregistered once
+ * is written off when a round finds it offline. At unload (no NMI a round
+ * gave up on is on its way then: each pins the module), the handler is
+ * unregistered once
  * got == sent on every online CPU, or after a bounded wait (with a
  * warning).
  *
@@ -147,6 +149,7 @@ struct nmi_slot {
 	u64 round;		/* the latest round asked of this CPU */
 	u32 seq;		/* odd while the handler writes sample */
 	u32 sending;		/* 1 from before sent++ until the IPI is written */
+	atomic_t pinned;	/* 1: a round gave up on our NMI, which pins the module */
 	struct nmi_sample sample;
 } ____cacheline_aligned;
 
@@ -454,10 +457,12 @@ static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
 	smp_store_release(&s->seq, s->seq + 1);
 	wait_for_send(s);
 	/*
-	 * The NMI's pin (request_round()): unload's synchronize_rcu() in
-	 * unregister_nmi_handler() waits for the rest of this handler.
+	 * The pin of an NMI a round gave up on (pin_late()): unload's
+	 * synchronize_rcu() in unregister_nmi_handler() waits for the rest of
+	 * this handler.
 	 */
-	module_put(THIS_MODULE);
+	if (atomic_xchg(&s->pinned, 0))
+		module_put(THIS_MODULE);
 	return NMI_HANDLED;
 }
 
@@ -468,9 +473,6 @@ static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
  * window is kept to one IPI. Returns false, sending nothing, when one of
  * ours is still on its way to @cpu since an earlier round: that one
  * answers this round, if it ever arrives.
- *
- * Every NMI on its way pins the module (the handler unpins it): rmmod
- * cannot unregister the handler under it, which would make it unknown.
  */
 static bool request_round(int cpu, u64 round)
 {
@@ -485,7 +487,6 @@ static bool request_round(int cpu, u64 round)
 	smp_mb();
 	if (atomic_read(&s->got) != atomic_read(&s->sent))
 		return false;
-	__module_get(THIS_MODULE);
 	/* No interrupt between the count and the IPI: the window stays this wide. */
 	local_irq_save(flags);
 	/* Seen by a handler that sees the count (wait_for_send()). */
@@ -510,10 +511,28 @@ static void forget_dropped(int cpu)
 	struct nmi_slot *s = &slots[cpu];
 	int got = atomic_read(&s->got);
 
-	while (got != atomic_read(&s->sent)) {
-		if (atomic_try_cmpxchg(&s->got, &got, got + 1))
-			module_put(THIS_MODULE);
-	}
+	while (got != atomic_read(&s->sent))
+		atomic_try_cmpxchg(&s->got, &got, got + 1);
+	if (atomic_xchg(&s->pinned, 0))
+		module_put(THIS_MODULE);
+}
+
+/*
+ * A round gave up on @cpu's NMI, which is still on its way: it pins the
+ * module until the handler claims it, so that rmmod refuses (EBUSY) rather
+ * than unregister the handler under it (the NMI would be unknown). Pairs
+ * with the handler: either the check below sees its claim, or the handler
+ * sees the pin.
+ */
+static void pin_late(int cpu)
+{
+	struct nmi_slot *s = &slots[cpu];
+
+	if (atomic_xchg(&s->pinned, 1))
+		return;
+	__module_get(THIS_MODULE);
+	if (atomic_read(&s->got) == atomic_read(&s->sent) && atomic_xchg(&s->pinned, 0))
+		module_put(THIS_MODULE);
 }
 
 /* Copies @cpu's answer to @round into @out; false if it is not there (yet). */
@@ -895,6 +914,7 @@ int kintrospect_cpus_capture(u32 source)
 	for_each_cpu_or(cpu, &capture_waiting, &capture_stale) {
 		snap_work[cpu].state = KINTROSPECT_CPU_NO_RESPONSE;
 		no_response++;
+		pin_late(cpu);
 	}
 	probe_held(self);
 
