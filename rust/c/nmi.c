@@ -34,13 +34,13 @@
  * back and the kernel swallows it (two handlers claimed the first) rather
  * than report it unknown. What is left is a foreign NMI that arrives
  * between the IPI's write and its delivery. The kernel's own
- * nmi_cpu_backtrace() has the same window. A CPU that still has one of our NMIs on its way (got != sent) is
- * not sent another: that one answers the new round, and the round does not
- * wait for it. So at most one of our NMIs per CPU is ever in flight, and
- * two of ours can never be merged into one delivery (which would leave got
- * behind sent). An NMI a round gave up on pins the module until it is
- * claimed, so rmmod refuses (EBUSY) rather than unregister the handler
- * under it.
+ * nmi_cpu_backtrace() has the same window. A CPU that still has one of our
+ * NMIs on its way (got != sent) is not sent another: that one answers the
+ * new round, and the round does not wait for it. So at most one of our NMIs
+ * per CPU is ever in flight, and two of ours can never be merged into one
+ * delivery (which would leave got behind sent). An NMI a round gave up on
+ * pins the module until it is claimed, so rmmod refuses (EBUSY) rather than
+ * unregister the handler under it.
  *
  * Rounds: the trigger writes the round number into the slot before it
  * increments sent; the handler reads it after claiming and tags its data
@@ -54,9 +54,8 @@
  * An offline CPU drops NMIs before any handler runs: what it had not taken
  * is written off when a round finds it offline. At unload (no NMI a round
  * gave up on is on its way then: each pins the module), the handler is
- * unregistered once
- * got == sent on every online CPU, or after a bounded wait (with a
- * warning).
+ * unregistered once got == sent on every online CPU, or after a bounded
+ * wait (with a warning).
  *
  * The model is the kernel's own nmi_cpu_backtrace() (lib/nmi_backtrace.c),
  * with the output going into memory instead of the console.
@@ -188,7 +187,6 @@ static struct work_struct *probes;
  * (capture_busy) uses it.
  */
 struct carry {
-	u64 taken_ns;
 	u64 since_ns;
 	u64 start_time;
 	u64 nr_switches;
@@ -413,8 +411,8 @@ static void fill_self(struct nmi_sample *s)
 
 /*
  * After a claim: waits (at most SEND_WAIT_NS: the trigger sends with
- * interrupts off, but a vCPU can be descheduled anywhere) until the trigger has written
- * the IPI it counted. If the NMI just claimed was a foreign one that came
+ * interrupts off, but a vCPU can be descheduled anywhere) until the trigger
+ * has written the IPI it counted. If the NMI just claimed was a foreign one that came
  * first (SysRq-l's backtrace NMI, a perf interrupt), the IPI's own NMI then
  * arrives while this one is being handled: the CPU latches it and takes it
  * right after this one, back to back. Its owner claimed the first NMI too,
@@ -509,10 +507,8 @@ static bool request_round(int cpu, u64 round)
 static void forget_dropped(int cpu)
 {
 	struct nmi_slot *s = &slots[cpu];
-	int got = atomic_read(&s->got);
 
-	while (got != atomic_read(&s->sent))
-		atomic_try_cmpxchg(&s->got, &got, got + 1);
+	atomic_set(&s->got, atomic_read(&s->sent));
 	if (atomic_xchg(&s->pinned, 0))
 		module_put(THIS_MODULE);
 }
@@ -766,8 +762,8 @@ static bool held_in_kernel(const struct kintrospect_cpu *c)
 /*
  * How long @c's task has been held in the kernel on its CPU, carried over
  * from @prev, the latest snapshot that had an answer from that CPU (and
- * @prev becomes @c's) - stuck as the
- * soft-lockup detector means it: the CPU did not schedule, and could not.
+ * @prev becomes @c's) - stuck as the soft-lockup detector means it: the
+ * CPU did not schedule, and could not.
  * Both snapshots found the same task (pid and start time) in kernel mode
  * where it could not be switched out (could_schedule()), with the same
  * number of context switches (a switch to another task and back counts
@@ -781,18 +777,19 @@ static bool held_in_kernel(const struct kintrospect_cpu *c)
  */
 static void carry_on_cpu(struct kintrospect_cpu *c, struct carry *prev)
 {
+	bool held = held_in_kernel(c);
+
 	c->on_cpu_since_ns = c->taken_ns;
-	if (held_in_kernel(c) && prev->held && prev->pid == c->pid &&
+	if (held && prev->held && prev->pid == c->pid &&
 	    prev->start_time == c->start_time && prev->nr_switches == c->nr_switches &&
 	    prev->utime == c->utime && prev->since_ns <= c->taken_ns)
 		c->on_cpu_since_ns = prev->since_ns;
-	prev->taken_ns = c->taken_ns;
 	prev->since_ns = c->on_cpu_since_ns;
 	prev->start_time = c->start_time;
 	prev->nr_switches = c->nr_switches;
 	prev->utime = c->utime;
 	prev->pid = c->pid;
-	prev->held = held_in_kernel(c);
+	prev->held = held;
 }
 
 /*

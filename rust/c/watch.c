@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The watch (the flight recorder's sampler): a work item run every
- * interval by timers, and the hooks that make it sample at once - the hung-task detector's
- * sched_process_hang tracepoint, the die notifier (an oops) - and the panic
- * notifier. What a sample does and what an event holds is the Rust side's
+ * interval by timers, and the hooks that make it sample at once - the
+ * hung-task detector's sched_process_hang tracepoint, the die notifier (an
+ * oops) - and the panic notifier. What a sample does and what an event holds is the Rust side's
  * (rust/watch.rs), reached through registration.c.
  *
  * The hooks run wherever they fire: khungtaskd inside rcu_read_lock(), an
