@@ -106,9 +106,14 @@ pub(crate) struct Config {
 }
 
 /// The C callbacks for a handler of type `T` (`struct kintrospect_ops`).
+///
+/// `show`'s `struct seq_file *` is an untyped pointer here: the C part only passes it through,
+/// and through `seq_file` a kernel without lockdep reaches its empty `struct lock_class_key`,
+/// which Debian 13's rustc 1.85 calls not FFI-safe in `kintrospect_register()`'s
+/// declaration (`improper_ctypes`; the newer rustc of the debug kernels does not).
 #[repr(C)]
 pub(super) struct Ops {
-    show: unsafe extern "C" fn(*const c_void, u32, *mut bindings::seq_file) -> c_int,
+    show: unsafe extern "C" fn(*const c_void, u32, *mut c_void) -> c_int,
     write: unsafe extern "C" fn(*const c_void, u32, *const c_char, usize, usize) -> c_int,
     sysrq_deferred: unsafe extern "C" fn(*const c_void),
     tick: unsafe extern "C" fn(*const c_void),
@@ -260,18 +265,14 @@ impl<T> fmt::Display for Show<'_, T> {
 ///
 /// `data` is the pointer a live [`Registration<T>`] registered; `m` is the live `seq_file` of
 /// the read in progress.
-unsafe extern "C" fn show<T: Handler>(
-    data: *const c_void,
-    id: u32,
-    m: *mut bindings::seq_file,
-) -> c_int {
+unsafe extern "C" fn show<T: Handler>(data: *const c_void, id: u32, m: *mut c_void) -> c_int {
     let Some(show) = T::FILES.get(id as usize).and_then(|file| file.show) else {
         return EINVAL.to_errno();
     };
     // SAFETY: By the function's safety requirements.
     let data = unsafe { state::<T>(data) };
     // SAFETY: By the function's safety requirements `m` is live for this call.
-    let seq = unsafe { SeqFile::from_raw(m) };
+    let seq = unsafe { SeqFile::from_raw(m.cast()) };
     let show = Show {
         data,
         show,
