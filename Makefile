@@ -14,14 +14,23 @@ KINTROSPECT_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kintrospect
 KDIR ?= $(KINTROSPECT_CACHE)/build/linux-source-7.3
 export KINTROSPECT_CACHE
 
+# What the module is built against: KDIR, or, when KDIR is a distribution's
+# headers with CONFIG_RUST=y but without the Rust metadata (Debian's), a
+# copy of them in the cache with the metadata built from the exact
+# linux-source by the rustc the kernel was built by (scripts/stock-kernel;
+# it refuses any other rustc). Evaluated once, by the targets that build.
+BUILD_KDIR = $(eval BUILD_KDIR := $$(or $$(shell $(ROOT)/scripts/stock-kernel kdir $(KDIR)),$$(error cannot build against $(KDIR), see above; make doctor KDIR=$(KDIR))))$(BUILD_KDIR)
 # The toolchain: Debian's rustc-web, clang-22 and the cached bindgen; never
-# the rustup toolchain first on PATH (it has no rust-src).
-KMAKE_ARGS = $(shell source $(ROOT)/scripts/common.sh && kmake_args)
+# the rustup toolchain first on PATH (it has no rust-src). For a kernel built
+# by gcc, the distribution's rustc and bindgen (scripts/common.sh).
+KMAKE_ARGS = $(shell source $(ROOT)/scripts/common.sh && kmake_args $(BUILD_KDIR))
 # Build outputs go to the cache (MO=), never into the repository; one
 # directory per checkout, so that two work trees can build side by side.
 MO ?= $(KINTROSPECT_CACHE)/module/$(notdir $(ROOT))
-KMAKE = $(MAKE) -C $(KDIR) M=$(ROOT) MO=$(MO) $(KMAKE_ARGS)
+KMAKE = $(MAKE) -C $(BUILD_KDIR) M=$(ROOT) MO=$(MO) $(KMAKE_ARGS)
+ifneq ($(wildcard /usr/lib/llvm-22/lib),)
 export LIBCLANG_PATH := /usr/lib/llvm-22/lib
+endif
 
 # The kernel's rustfmt settings (an O= build dir links its source as source/).
 RUSTFMT_CONFIG = $(firstword $(wildcard $(KDIR)/source/.rustfmt.toml $(KDIR)/.rustfmt.toml))
@@ -48,7 +57,7 @@ doctor: ## Check KDIR (and the running system): can kintrospect be built and loa
 # its toolchain from KMAKE_ARGS alone.
 dkms:
 	@mkdir -p $(ROOT)/out
-	MAKEFLAGS= $(MAKE) -C $(KDIR) M=$(ROOT) MO=$(ROOT)/out $(KMAKE_ARGS) modules
+	MAKEFLAGS= $(MAKE) -C $(BUILD_KDIR) M=$(ROOT) MO=$(ROOT)/out $(KMAKE_ARGS) modules
 
 module: ## Build kintrospect.ko against KDIR (into $(MO)).
 	@mkdir -p $(MO)
@@ -56,17 +65,20 @@ module: ## Build kintrospect.ko against KDIR (into $(MO)).
 
 kunit-module: ## Build kintrospect.ko with its KUnit suites (into $(MO)-kunit; make check loads it).
 	@mkdir -p $(MO)-kunit
-	$(MAKE) -C $(KDIR) M=$(ROOT) MO=$(MO)-kunit $(KMAKE_ARGS) KINTROSPECT_KUNIT=1 modules
+	$(MAKE) -C $(BUILD_KDIR) M=$(ROOT) MO=$(MO)-kunit $(KMAKE_ARGS) KINTROSPECT_KUNIT=1 modules
+
+# A distribution's headers carry no signing key: install unsigned there.
+NO_SIGN = $(if $(wildcard $(BUILD_KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=)
 
 modules_install: module ## Install kintrospect.ko (INSTALL_MOD_PATH=<root>).
-	$(KMAKE) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
+	$(KMAKE) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra $(NO_SIGN) modules_install
 
 # Test helper modules: selftests/kintrospect/modules/*.c (patterns real
 # drivers use) and the kernel's own lib/test_lockup.c, copied with a
 # generated Kbuild into the cache and built there, one module per file.
 TESTMODS = $(MO)/testmods
 TEST_LOCKUP = $(firstword $(wildcard $(KDIR)/source/lib/test_lockup.c $(KDIR)/lib/test_lockup.c))
-TMMAKE = $(MAKE) -C $(KDIR) M=$(TESTMODS) $(KMAKE_ARGS)
+TMMAKE = $(MAKE) -C $(BUILD_KDIR) M=$(TESTMODS) $(KMAKE_ARGS)
 
 testmods: ## Build the selftests' helper modules and lib/test_lockup.c (into $(MO)/testmods).
 	@rm -rf $(TESTMODS) && mkdir -p $(TESTMODS)
@@ -75,7 +87,7 @@ testmods: ## Build the selftests' helper modules and lib/test_lockup.c (into $(M
 	$(TMMAKE) modules
 
 testmods_install: testmods ## Install the helper modules (INSTALL_MOD_PATH=<root>).
-	$(TMMAKE) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra modules_install
+	$(TMMAKE) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra $(NO_SIGN) modules_install
 
 fmt: ## Format the Rust code with the kernel's rustfmt settings.
 	$(RUSTFMT) rust/*.rs
