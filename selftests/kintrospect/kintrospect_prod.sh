@@ -11,15 +11,20 @@
 # The watch (issue 9) works without lockdep and without tracepoints: a CPU
 # held by a spinner is a stuck-cpu event with its task and function, no
 # held locks; status says the hung-task hook is missing.
+# Also run on Debian's own kernel as shipped (the stock boot, issue 18): no
+# lockdep either, but tracepoints, so the watch has its hung-task hook
+# there, and the hung-task detector's report of a task blocked on a mutex
+# held by the kernel's own lib/test_lockup.c is an event with its chain.
 
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
 ktap_print_header
-ktap_set_plan 10
+hung_timeout=$(cat /proc/sys/kernel/hung_task_timeout_secs)
 cleanup() {
 	[ -n "${abba_a:-}" ] && kill -9 "$abba_a" "$abba_b" 2>/dev/null
 	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
+	echo "$hung_timeout" > /proc/sys/kernel/hung_task_timeout_secs
 	wait
 	modprobe -r kintrospect 2>/dev/null
 	ki_cleanup_tmp
@@ -29,6 +34,8 @@ trap cleanup EXIT
 [ -e /proc/lockdep ] &&
 	ktap_exit_fail_msg "this kernel has lockdep: kintrospect_prod.sh runs on the prod boot only"
 ki_load test_paths=1 || ktap_exit_fail_msg "cannot load kintrospect on the production-like kernel"
+tracepoints=$(sed -n 's/^tracepoints: //p' "$KI/status")
+if [ "$tracepoints" = yes ]; then ktap_set_plan 11; else ktap_set_plan 10; fi
 
 # --- What status says of this kernel.
 features_ok() {
@@ -110,9 +117,14 @@ ki_unload
 ki_load test_paths=1 spin_timeout_ms=15000 watch_interval_ms=200 ||
 	ktap_exit_fail_msg "cannot load kintrospect with the watch on"
 grep '^watch_hooks:' "$KI/status" | sed 's/^/# /'
-grep -q '^tracepoints: no$' "$KI/status" && grep -qx 'watch_hooks: hung-task no, oops yes, panic yes' "$KI/status"
-ki_check "issue 9: without tracepoints the watch runs without its hung-task hook, and status says so" \
-	[ $? -eq 0 ]
+if [ "$tracepoints" = yes ]; then
+	grep -qx 'watch_hooks: hung-task yes, oops yes, panic yes' "$KI/status"
+	ki_check "issue 18: with tracepoints (Debian's kernel) the watch has its hung-task hook" [ $? -eq 0 ]
+else
+	grep -q '^tracepoints: no$' "$KI/status" && grep -qx 'watch_hooks: hung-task no, oops yes, panic yes' "$KI/status"
+	ki_check "issue 9: without tracepoints the watch runs without its hung-task hook, and status says so" \
+		[ $? -eq 0 ]
+fi
 spin_cpu=$((nr - 1))
 taskset -c $spin_cpu dd if="$KI/test/spin" of="$KI_TMP/spin" bs=64 count=1 2>/dev/null &
 spinner=$!
@@ -136,5 +148,50 @@ ki_check "issue 9: the spinner on CPU $spin_cpu ($spinner) is a stuck-cpu event,
 ki_check "issue 9: its report lists no held locks without lockdep" [ $? -eq 0 ]
 echo 1 > "$KI/test/release"
 wait $spinner
+
+# --- The hung-task hook: test_lockup holds slab_mutex asleep; cat
+# /proc/slabinfo blocks on it. Without lockdep the mutex is named by its
+# symbol, its owner from the mutex itself.
+if [ "$tracepoints" = yes ]; then
+	echo 2 > /proc/sys/kernel/hung_task_timeout_secs
+	addr=$(awk '$3 == "slab_mutex" { print $1; exit }' /proc/kallsyms)
+	lockup=$(modinfo test_lockup | sed -n 's/^filename: *//p')
+	# insmod, not modprobe: test_lockup's init ends with EAGAIN, which modprobe retries.
+	insmod "$lockup" lock_mutex_ptr=0x"$addr" time_secs=12 state=S 2>/dev/null &
+	ins=$!
+	i=0
+	while [ $i -lt 50 ] && ! dmesg | grep -q 'test_lockup: lock mutex slab_mutex'; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	cat /proc/slabinfo > /dev/null &
+	cat=$!
+	hung_ok() {
+		cat "$KI/events.json" > "$KI_TMP/events.json" &&
+			"$KI_JSON" "$KI_TMP/events.json" > "$KI_TMP/events.flat" || return 1
+		e=$(sed -n 's/^\.events\[\([0-9]*\)\]\.kind="hung-task"$/\1/p' "$KI_TMP/events.flat" |
+			while read -r i; do
+				grep -qx "\.events\[$i\]\.pid=$cat" "$KI_TMP/events.flat" && echo "$i"
+			done)
+		[ "$(echo "$e" | wc -w)" -eq 1 ] || return 1
+		b=$(sed -n "s/^\.events\[$e\]\.report\.blocked\[\([0-9]*\)\]\.pid=$cat$/\1/p" "$KI_TMP/events.flat")
+		f=".events\[$e\]\.report\.blocked\[$b\]"
+		[ -n "$b" ] &&
+			grep -qx "$f\.state=\"D\"" "$KI_TMP/events.flat" &&
+			grep -qx "$f\.chain\[0\]\.kind=\"mutex\"" "$KI_TMP/events.flat" &&
+			grep -q "^$f\.chain\[0\]\.name=\"slab_mutex" "$KI_TMP/events.flat" &&
+			grep -qx "$f\.chain\[0\]\.owner_pid=$ins" "$KI_TMP/events.flat"
+	}
+	tries=0
+	while [ $tries -lt 30 ] && ! hung_ok; do
+		sleep 0.5
+		tries=$((tries + 1))
+	done
+	ki_check "issue 18: the hung-task detector's report of $cat (cat) is an event with its chain: mutex slab_mutex -> $ins (test_lockup's insmod)" \
+		hung_ok
+	sed -n '/: hung-task/,/^===/p' "$KI/events" | sed 's/^/# /' | head -n 30
+	echo "$hung_timeout" > /proc/sys/kernel/hung_task_timeout_secs
+	wait $ins $cat
+fi
 
 ktap_finished
