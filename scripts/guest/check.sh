@@ -6,7 +6,8 @@
 # loading the test build of the module (/kunit/kintrospect.ko, the only
 # build that has them) once; then the kselftests with the kernel's own
 # runner, those of the boot's kernel flavour (debug, or prod: the
-# production-like kernel). Ends with one summary line that scripts/check reads:
+# production-like kernel; stock: Debian's own kernel as shipped, $2 its
+# release). Ends with one summary line that scripts/check reads:
 #   KINTROSPECT-RESULT kunit_pass=N kunit_fail=N ksft_pass=N ksft_fail=N ksft_skip=N
 # sent as a mark (scripts/vm's vm-mark): a line of its own on the host, which
 # no kernel message can run into.
@@ -49,13 +50,25 @@ else
 	add_fail=1
 fi
 
+# The stock boot (issue 18): the kernel is Debian's, as shipped.
+if [ "$boot" = stock ]; then
+	if [ -n "${2:-}" ] && [ "$(uname -r)" = "$2" ] && grep -q ' Debian ' /proc/version; then
+		echo "ok: uname -r is $(uname -r), Debian's kernel: $(cat /proc/version)"
+		add_pass=$((add_pass + 1))
+	else
+		echo "not ok: uname -r is $(uname -r), not Debian's ${2:-(no release given)}: $(cat /proc/version)"
+		add_fail=$((add_fail + 1))
+	fi
+fi
+
 echo "=== kselftest ($boot boot): kintrospect, run by run_kselftest.sh ==="
 cd /kselftest || exit 1
 # The tests of each kernel flavour (a skip fails make check, so tests are
 # chosen here rather than skipped): the production-like kernel runs those
-# that need no lock debugging, kintrospect_prod.sh only there.
+# that need no lock debugging, kintrospect_prod.sh only there and on
+# Debian's stock kernel (no lockdep either).
 case "$boot" in
-prod)
+prod | stock)
 	select=
 	for t in load status control cpus spin nmi_blocked sysrq stuck_rule watch_cadence slab demangle prod kernel_log; do
 		select="$select -t kintrospect:kintrospect_$t.sh"
