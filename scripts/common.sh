@@ -108,6 +108,29 @@ set KDIR=/path/to/a/rust-enabled/kernel/build instead"
 	private_apt update -qq || die "apt-get update on the private list failed"
 }
 
+# Download Debian's linux-source package $1 (NAME or NAME=VERSION) from the
+# mirror and unpack its tree into $2, with the package version beside it
+# (.kintrospect-package-version: scripts/stock-kernel builds Rust metadata
+# only from the source its headers come from).
+fetch_linux_source() {
+	local pkg=${1%%=*} dest=$2 work=$PRIVATE_APT deb tarball
+	private_apt_update
+	rm -rf "$work/deb" && mkdir -p "$work/deb"
+	(cd "$work/deb" && private_apt download "$1") ||
+		die "$1 not found on the mirror; \
+build against your own Rust-enabled kernel tree with KDIR=/path/to/build"
+	deb=$(ls "$work"/deb/"$pkg"_*.deb | head -n1)
+	rm -rf "$work/x" && mkdir -p "$work/x"
+	dpkg -x "$deb" "$work/x"
+	tarball=$(ls "$work"/x/usr/src/"$pkg".tar.* | head -n1)
+	mkdir -p "$(dirname "$dest")"
+	rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+	tar -xf "$tarball" -C "$dest.tmp" --strip-components=1
+	dpkg-deb -f "$deb" Version >"$dest.tmp/.kintrospect-package-version"
+	mv "$dest.tmp" "$dest"
+	rm -rf "$work/x" "$work/deb"
+}
+
 # Debian's own kernel (issue 18), booted as shipped: its release, the trixie
 # root its modules are built in on a Debian 12 host, and what
 # scripts/stock-kernel caches there.
