@@ -8,7 +8,8 @@
 # handler times as the kernel measures them. Prints "BENCH key=value" lines
 # that scripts/bench turns into ratios, as marks (scripts/vm's vm-mark:
 # lines of their own, which no kernel message can run into).
-# With $1 = scale (the boots with more vCPUs), only the CPU snapshot.
+# With $1 = scale (the boots with more vCPUs), only the CPU snapshot; with
+# $1 = idle (Debian's stock kernel), only the idle and watch overhead.
 
 B=/kselftest/kintrospect/kintrospect_bench
 # Each line of the input as a "BENCH" mark.
@@ -36,6 +37,11 @@ print_too_long() {
 	vm-mark "BENCH nmi_too_long: kintrospect=$too_long_ki all=$too_long_all"
 }
 
+if [ "${1:-}" = idle ]; then
+	vm-mark "BENCH kernel=$(uname -r)"
+	/kselftest/kintrospect/kintrospect_bench idle 7 1000000 10000 | bench
+	exit 0
+fi
 if [ "${1:-}" = scale ]; then
 	modprobe kintrospect || exit 1
 	$B snapshot 5 >/dev/null || exit 1
