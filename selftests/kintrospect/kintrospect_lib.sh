@@ -173,6 +173,27 @@ ki_blocked_field() {
 	[ -n "$idx" ] && sed -n "s/^\.blocked\[$idx\]\.$field=//p" "$KI_TMP/report.flat"
 }
 
+# A hung task with a known chain: the kernel's own lib/test_lockup.c holds
+# slab_mutex asleep for $1 seconds (its insmod's pid in $ki_lockup_pid) and
+# `cat /proc/slabinfo` blocks on it uninterruptibly ($ki_blocked_pid); the
+# hung-task detector reports it after 2 s (hung_task_timeout_secs, which
+# the caller restores).
+ki_slab_mutex_hung() {
+	local addr lockup i=0
+	echo 2 > /proc/sys/kernel/hung_task_timeout_secs
+	addr=$(awk '$3 == "slab_mutex" { print $1; exit }' /proc/kallsyms)
+	lockup=$(modinfo test_lockup | sed -n 's/^filename: *//p')
+	# insmod, not modprobe: test_lockup's init ends with EAGAIN, which modprobe retries.
+	insmod "$lockup" lock_mutex_ptr=0x"$addr" time_secs="$1" state=S 2>/dev/null &
+	ki_lockup_pid=$!
+	while [ $i -lt 50 ] && ! dmesg | grep -q 'test_lockup: lock mutex slab_mutex'; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	cat /proc/slabinfo > /dev/null &
+	ki_blocked_pid=$!
+}
+
 # Waits up to $2 seconds for process $1 to end (and reaps it).
 ki_wait_gone() {
 	local i=0

@@ -153,19 +153,9 @@ wait $spinner
 # /proc/slabinfo blocks on it. Without lockdep the mutex is named by its
 # symbol, its owner from the mutex itself.
 if [ "$tracepoints" = yes ]; then
-	echo 2 > /proc/sys/kernel/hung_task_timeout_secs
-	addr=$(awk '$3 == "slab_mutex" { print $1; exit }' /proc/kallsyms)
-	lockup=$(modinfo test_lockup | sed -n 's/^filename: *//p')
-	# insmod, not modprobe: test_lockup's init ends with EAGAIN, which modprobe retries.
-	insmod "$lockup" lock_mutex_ptr=0x"$addr" time_secs=12 state=S 2>/dev/null &
-	ins=$!
-	i=0
-	while [ $i -lt 50 ] && ! dmesg | grep -q 'test_lockup: lock mutex slab_mutex'; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	cat /proc/slabinfo > /dev/null &
-	cat=$!
+	ki_slab_mutex_hung 12
+	ins=$ki_lockup_pid
+	cat=$ki_blocked_pid
 	hung_ok() {
 		cat "$KI/events.json" > "$KI_TMP/events.json" &&
 			"$KI_JSON" "$KI_TMP/events.json" > "$KI_TMP/events.flat" || return 1
