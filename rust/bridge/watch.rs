@@ -108,3 +108,12 @@ impl Hooks {
         self.0 & 4 != 0
     }
 }
+
+/// The hits no sample has taken yet, into `out`, for the panic notifier (a hung task whose
+/// report panics the kernel is noted but never sampled); returns how many. Only tries the
+/// lock and leaves the hits in place. Any context.
+pub(crate) fn peek_hits_in_panic(out: &mut [RawHit; MAX_HITS]) -> usize {
+    // SAFETY: `out` is valid for writes of `MAX_HITS` records; any context.
+    let n = unsafe { ffi::kintrospect_watch_peek_panic(out.as_mut_ptr(), MAX_HITS as u32) };
+    (n as usize).min(MAX_HITS)
+}

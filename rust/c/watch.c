@@ -200,6 +200,30 @@ u32 kintrospect_watch_take(struct kintrospect_watch_hit *out, u32 max, u32 *drop
 	return n;
 }
 
+/**
+ * kintrospect_watch_peek_panic() - the hits no sample has taken, in a panic
+ * @out: receives them, oldest first
+ * @max: room in @out
+ *
+ * For the panic notifier: a hung task whose report made the kernel panic
+ * (hung_task_panic=1) was noted, but no sample will run to take it. Only
+ * tries the lock (a stopped CPU may hold it) and leaves the hits in place.
+ *
+ * Return: the number of hits in @out; 0 when the lock was held. Any context.
+ */
+u32 kintrospect_watch_peek_panic(struct kintrospect_watch_hit *out, u32 max)
+{
+	unsigned long flags;
+	u32 n;
+
+	if (!raw_spin_trylock_irqsave(&hits_lock, flags))
+		return 0;
+	n = min(nr_hits, max);
+	memcpy(out, hits, n * sizeof(*out));
+	raw_spin_unlock_irqrestore(&hits_lock, flags);
+	return n;
+}
+
 static bool hang_attached, die_registered, panic_registered, started;
 
 #ifdef CONFIG_TRACEPOINTS
