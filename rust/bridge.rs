@@ -330,6 +330,7 @@ mod ffi {
         pub(super) fn kintrospect_real_ns() -> u64;
         pub(super) fn kintrospect_boottime_ns() -> u64;
         pub(super) fn kintrospect_watch_peek_panic(out: *mut watch::RawHit, max: u32) -> u32;
+        pub(super) fn kintrospect_watch_recorded();
     }
 }
 
@@ -403,6 +404,7 @@ pub(crate) use testpath::{
     TestPath, //
 };
 pub(crate) use watch::{
+    hits_recorded,
     peek_hits_in_panic,
     take_hits,
     Cadence,

@@ -300,6 +300,7 @@ impl Handler for Data {
         let busy = self.nmi.capture(Source::Watch) == Err(EBUSY);
         let result = self.watch_sample(&hits[..n]);
         self.watch.sampled(&result, busy);
+        bridge::hits_recorded();
     }
 
     fn panic(&self) {

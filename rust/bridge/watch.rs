@@ -109,7 +109,15 @@ impl Hooks {
     }
 }
 
-/// The hits no sample has taken yet, into `out`, for the panic notifier (a hung task whose
+/// The sample has recorded the hits it took (they are no longer the panic notifier's).
+/// Process context.
+pub(crate) fn hits_recorded() {
+    // SAFETY: No preconditions; process context.
+    unsafe { ffi::kintrospect_watch_recorded() }
+}
+
+/// The hits no sample has recorded yet (taken by one in progress, or not taken), into `out`,
+/// for the panic notifier (a hung task whose
 /// report panics the kernel is noted but never sampled); returns how many. Only tries the
 /// lock and leaves the hits in place. Any context.
 pub(crate) fn peek_hits_in_panic(out: &mut [RawHit; MAX_HITS]) -> usize {

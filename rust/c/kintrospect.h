@@ -340,6 +340,7 @@ int kintrospect_watch_start(u32 interval_ms);
 void kintrospect_watch_stop(void);
 u32 kintrospect_watch_take(struct kintrospect_watch_hit *out, u32 max, u32 *dropped);
 u32 kintrospect_watch_peek_panic(struct kintrospect_watch_hit *out, u32 max);
+void kintrospect_watch_recorded(void);
 u32 kintrospect_watch_hooks(void);
 void kintrospect_watch_cadence(struct kintrospect_watch_cadence *out);
 
