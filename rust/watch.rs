@@ -606,19 +606,20 @@ impl Watch {
         self.persist_in_panic(panic, seq);
     }
 
-    /// Writes the panic event (number `seq`) into the black box, and the hooks' hits no
-    /// sample took (a hung task that made the kernel panic), with the same report. No lock, no
-    /// allocation, no free: every copy made here is forgotten.
+    /// Writes the panic event into the black box, and before it the hooks' hits no sample
+    /// recorded (a hung task that made the kernel panic), with the same report, numbered from
+    /// `seq` (the panic's number in the ring) in that order. No lock, no allocation, no free:
+    /// every copy made here is forgotten.
     fn persist_in_panic(&self, mut panic: Event, seq: u64) {
         let Some(p) = &self.persist else {
             core::mem::forget(panic);
             return;
         };
         let clock = Clock::now();
-        panic.seq = seq;
         let mut events = [const { None }; persist::PANIC_SLOTS];
         let mut hits = [RawHit::zeroed(); bridge::MAX_HITS];
         let n = bridge::peek_hits_in_panic(&mut hits);
+        let mut next = seq;
         for (i, h) in hits[..n].iter().take(persist::PANIC_SLOTS - 1).enumerate() {
             let kind = match h.kind() {
                 Some(HitKind::HungTask) => Kind::HungTask,
@@ -630,9 +631,11 @@ impl Watch {
             if kind == Kind::Oops {
                 e = e.on_cpu(h.cpu);
             }
-            e.seq = seq + 1 + i as u64;
+            e.seq = next;
+            next += 1;
             events[i + 1] = Some(e);
         }
+        panic.seq = next;
         events[0] = Some(panic);
         for (i, e) in events.iter().enumerate() {
             if let Some(e) = e {

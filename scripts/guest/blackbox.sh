@@ -15,8 +15,9 @@
 #    (a SysRq event every 100 ms, a stuck CPU updated) and the machine is
 #    reset in the middle of them (QMP system_reset).
 # 4. Whatever the reset left is whole: events.json parses, every record
-#    shown is an event with its report; the torn ones are counted.
-#    `clear previous` forgets them all.
+#    shown is an event with its report; the torn ones are counted. The
+#    region is dumped as an ELF core (vm-dump) for scripts/blackbox-read on
+#    the host. `clear previous` forgets them all.
 # Results go to the host as marks: "BLACKBOX-CHECK ok|not ok DESC".
 
 KI=/sys/kernel/debug/kintrospect
@@ -126,11 +127,11 @@ case "$VM_BOOT" in
 	check "boot 3: two earlier boots: 2 events of boot 1, then boot 2's" \
 		[ "$(group 1 | sed 's/.*: //')" = "2 event(s)" -a -n "$(group 2)" ]
 	if grep -q '^watch_hooks: hung-task yes' $KI/status; then
-		n=$(jfield 'previous[1].events[1].kind')
+		# The hung task, then the panic it caused (in the order of their numbers).
 		[ "$(jfield 'previous[1].events[0].kind')" = '"hung-task"' ] &&
 			[ "$(jfield 'previous[1].events[0].comm')" = '"cat"' ] &&
 			[ "$(jfield 'previous[1].events[1].kind')" = '"panic"' ]
-		check "boot 3: boot 2's hung task (cat, pid $(jfield 'previous[1].events[0].pid')) and its panic ($n)" [ $? -eq 0 ]
+		check "boot 3: boot 2's hung task (cat, pid $(jfield 'previous[1].events[0].pid')), then its panic" [ $? -eq 0 ]
 		mark "BLACKBOX-PREVIOUS-HUNG $(jfield 'previous[1].events[0].pid')"
 	else
 		# No tracepoints (the production-like kernel): no hung-task hook,
@@ -172,6 +173,10 @@ case "$VM_BOOT" in
 	mark "BLACKBOX-RESET-FOUND $i records of boot 3, $(found | cut -d' ' -f2) torn or bad"
 	check "boot 4: boot 3's $i records are whole events with their reports ($bad not)" \
 		[ "$i" -ge 1 -a "$bad" -eq 0 ]
+	# The region as a vmcore would hold it, for scripts/blackbox-read on the host.
+	name=blackbox-$boot_id.elf
+	vm-dump "$name" "$(jfield persist.phys)" "$(jfield persist.size)" &&
+		mark "BLACKBOX-DUMP $name $(found | cut -d' ' -f1)"
 	echo 'clear previous' >$KI/control
 	modprobe -r kintrospect && modprobe kintrospect persist=kintrospect
 	check "boot 4: after 'clear previous' the next load finds nothing ($(found))" [ "$(found)" = "0 0" ]
