@@ -223,7 +223,7 @@ const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
 const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
 const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
 const _: () = assert!(core::mem::size_of::<registration::Ops>() == 48);
-const _: () = assert!(core::mem::size_of::<config::Params>() == 36);
+const _: () = assert!(core::mem::size_of::<config::Params>() == 68);
 const _: () = assert!(core::mem::size_of::<config::Feature>() == 16);
 const _: () = assert!(core::mem::size_of::<RawHeld>() == 232);
 const _: () = assert!(core::mem::size_of::<RawTask>() == 160);
@@ -316,12 +316,28 @@ mod ffi {
         pub(super) fn kintrospect_leak_alloc(nr: u32) -> c_int;
         pub(super) fn kintrospect_leak_free();
         pub(super) fn kintrospect_leak_count() -> u64;
+        pub(super) fn kintrospect_persist_map(
+            name: *const c_char,
+            base: *mut *mut c_void,
+            phys: *mut u64,
+            size: *mut u64,
+        ) -> c_int;
+        pub(super) fn kintrospect_persist_unmap(base: *mut c_void);
+        pub(super) fn kintrospect_persist_flush(addr: *mut c_void, len: u64);
+        pub(super) fn kintrospect_crc32(crc: u32, p: *const c_void, len: u64) -> u32;
+        pub(super) fn kintrospect_boot_id(id: *mut u8) -> c_int;
+        pub(super) fn kintrospect_random_u64() -> u64;
+        pub(super) fn kintrospect_real_ns() -> u64;
+        pub(super) fn kintrospect_boottime_ns() -> u64;
+        pub(super) fn kintrospect_watch_peek_panic(out: *mut watch::RawHit, max: u32) -> u32;
+        pub(super) fn kintrospect_watch_recorded();
     }
 }
 
 mod config;
 mod locks;
 mod nmi;
+mod persist;
 mod registration;
 mod runq;
 mod slab;
@@ -332,6 +348,7 @@ pub(crate) use config::{
     features,
     kernel_release,
     Params,
+    PERSIST_NAME_LEN,
     SLAB_TREND_MAX, //
 };
 pub(crate) use locks::{
@@ -355,6 +372,14 @@ pub(crate) use nmi::{
 // Only the KUnit suites build CPU records by hand.
 #[cfg(kintrospect_kunit)]
 pub(crate) use nmi::zeroed_cpus;
+pub(crate) use persist::{
+    boot_id,
+    boottime_ns,
+    crc32,
+    random_u64,
+    real_ns,
+    Region, //
+};
 pub(crate) use registration::{
     Config,
     FileDef,
@@ -379,6 +404,8 @@ pub(crate) use testpath::{
     TestPath, //
 };
 pub(crate) use watch::{
+    hits_recorded,
+    peek_hits_in_panic,
     take_hits,
     Cadence,
     HitKind,

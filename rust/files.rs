@@ -87,7 +87,11 @@ impl Data {
         } else {
             None
         };
-        let watch = Watch::new(params.watch_interval_ms, params.watch_events)?;
+        let watch = Watch::new(
+            params.watch_interval_ms,
+            params.watch_events,
+            params.persist(),
+        )?;
         Ok(try_pin_init!(Self {
             nmi: Nmi::register(params.nmi_timeout_ms)?,
             cpus_lock <- new_mutex!((), "kintrospect_cpus"),
@@ -296,6 +300,7 @@ impl Handler for Data {
         let busy = self.nmi.capture(Source::Watch) == Err(EBUSY);
         let result = self.watch_sample(&hits[..n]);
         self.watch.sampled(&result, busy);
+        bridge::hits_recorded();
     }
 
     fn panic(&self) {
@@ -310,6 +315,7 @@ fn show_status(data: &Data, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         locks_buffer_bytes: data.locks.lock().memory(),
         report_buffer_bytes: data.report.lock().memory(),
         watch: data.watch.counters(),
+        watch_box: watch::BoxStatus(&data.watch),
         test_leak_objects: data.test.as_ref().map(TestPaths::leak_count),
     };
     data.status.write(f, &live)
@@ -412,6 +418,7 @@ const COMMANDS: &[(&str, CommandFn)] = &[
     ("snapshot report", Data::snapshot_report),
     ("snapshot all", Data::snapshot_report),
     ("baseline", |d| d.slab.baseline()),
+    ("clear previous", |d| d.watch.clear_previous()),
 ];
 
 /// A write to `control`: one command of [`COMMANDS`].

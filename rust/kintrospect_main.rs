@@ -18,6 +18,7 @@ mod demangle;
 mod files;
 mod json;
 mod locks;
+mod persist;
 mod report;
 mod slab;
 mod status;

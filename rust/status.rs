@@ -23,18 +23,20 @@ pub(crate) struct Status {
 }
 
 /// What `status` reports that changes while kintrospect runs, read for each read of it.
-pub(crate) struct Live {
+pub(crate) struct Live<'a> {
     pub(crate) slab: slab::Counters,
     pub(crate) locks_buffer_bytes: usize,
     pub(crate) report_buffer_bytes: usize,
     pub(crate) watch: watch::Counters,
+    /// The black box's line.
+    pub(crate) watch_box: watch::BoxStatus<'a>,
     /// Objects the leak test path keeps (`test_paths=1` only).
     pub(crate) test_leak_objects: Option<u64>,
 }
 
 impl Status {
     /// Writes `status`: one `key: value` line each.
-    pub(crate) fn write(&self, f: &mut fmt::Formatter<'_>, live: &Live) -> fmt::Result {
+    pub(crate) fn write(&self, f: &mut fmt::Formatter<'_>, live: &Live<'_>) -> fmt::Result {
         let p = &self.params;
         writeln!(f, "version: {VERSION}")?;
         let release = bridge::kernel_release();
@@ -108,6 +110,7 @@ impl Status {
             yes_no(h.panic())
         )?;
         writeln!(f, "watch_memory_bytes: {}", w.memory)?;
+        f.write_fmt(kernel::prelude::fmt!("{}\n", live.watch_box))?;
         match live.test_leak_objects {
             Some(n) => writeln!(f, "test_leak_objects: {n}"),
             None => Ok(()),

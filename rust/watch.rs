@@ -33,9 +33,17 @@ use crate::{
         Cadence,
         HitKind,
         Hooks,
-        RawHit, //
+        RawHit,
+        Region, //
     },
     json,
+    persist::{
+        self,
+        Persist,
+        Previous,
+        Record,
+        Setup, //
+    },
     report::{
         self,
         Report, //
@@ -64,6 +72,9 @@ use kernel::{
         SpinLock, //
     },
 };
+
+/// The black box, if this load has one.
+type BlackBox = Option<Pin<KBox<Persist<Region>>>>;
 
 /// New events logged per window at most; the rest are counted in `status` only.
 const LOG_BURST: u32 = 5;
@@ -96,6 +107,19 @@ impl Kind {
         Kind::Oops,
         Kind::Panic,
     ];
+
+    /// Its code in a persisted record: its place in [`Kind::ALL`], from 1.
+    pub(crate) fn code(self) -> u16 {
+        Kind::ALL
+            .iter()
+            .position(|k| *k == self)
+            .map_or(0, |i| i as u16 + 1)
+    }
+
+    /// The kind of a persisted record's code.
+    pub(crate) fn from_code(code: u16) -> Option<Kind> {
+        Kind::ALL.get(usize::from(code).checked_sub(1)?).copied()
+    }
 
     /// Its name in the files.
     pub(crate) fn name(self) -> &'static str {
@@ -196,10 +220,14 @@ impl Event {
 
 /// What recording an event did.
 pub(crate) enum Recorded {
-    /// A new event, with this sequence number; whether to log it.
-    New { seq: u64, log: bool },
-    /// An event of the same incident was updated.
-    Updated,
+    /// A new event, with this sequence number; whether to log it; the event it dropped.
+    New {
+        seq: u64,
+        log: bool,
+        dropped: Option<u64>,
+    },
+    /// The event `seq`, of the same incident, was updated.
+    Updated { seq: u64 },
     /// Nothing: the watch is off, or a panic found no room.
     Nothing,
 }
@@ -264,11 +292,13 @@ impl Ring {
                 k.updates = k.updates.saturating_add(1);
                 core::mem::swap(&mut k.report, &mut e.report);
                 *old = Some(e);
-                return Recorded::Updated;
+                return Recorded::Updated { seq: k.seq };
             }
         }
+        let mut dropped = None;
         if self.events.len() >= self.capacity && e.kind != Kind::Panic {
             *old = self.events.remove(0).ok();
+            dropped = old.as_ref().map(|o| o.seq);
             self.dropped += 1;
         }
         e.seq = self.next_seq;
@@ -293,7 +323,12 @@ impl Ring {
         } else {
             self.unlogged += 1;
         }
-        Recorded::New { seq, log }
+        Recorded::New { seq, log, dropped }
+    }
+
+    /// A copy of event `seq`, if kept (its report shared).
+    fn get(&self, seq: u64) -> Option<Event> {
+        self.events.iter().find(|e| e.seq == seq).cloned()
     }
 }
 
@@ -323,17 +358,38 @@ pub(crate) struct Watch {
     samples_failed: AtomicU64,
     hits_dropped: AtomicU64,
     panicked: AtomicBool,
+    /// The black box (`persist=`): how it was set up, and the region if it was.
+    persist_setup: Setup,
+    persist: BlackBox,
+    /// The region's name (`persist=`); empty: none.
+    persist_name: [u8; bridge::PERSIST_NAME_LEN],
 }
 
 impl Watch {
-    /// The watch, sampling every `interval_ms` (0 = off) and keeping `capacity` events.
-    pub(crate) fn new(interval_ms: u32, capacity: u32) -> Result<impl PinInit<Self>> {
+    /// The watch, sampling every `interval_ms` (0 = off) and keeping `capacity` events, in
+    /// the `reserve_mem` region `persist` too if one is named. Its earlier boots' events are
+    /// read also with the watch off.
+    pub(crate) fn new(
+        interval_ms: u32,
+        capacity: u32,
+        region: Option<&CStr>,
+    ) -> Result<impl PinInit<Self>> {
         // With the watch off, no event is ever recorded: no room either.
         let ring = Ring::new(if interval_ms == 0 {
             0
         } else {
             capacity as usize
         })?;
+        let (persist_setup, persist) = match region {
+            Some(name) => Persist::setup(name),
+            None => (Setup::Off, None),
+        };
+        let mut persist_name = [0u8; bridge::PERSIST_NAME_LEN];
+        if let Some(name) = region {
+            let n = name.to_bytes();
+            let len = n.len().min(persist_name.len() - 1);
+            persist_name[..len].copy_from_slice(&n[..len]);
+        }
         Ok(pin_init!(Self {
             interval_ms,
             ring <- new_spinlock!(ring, "kintrospect_events"),
@@ -343,7 +399,45 @@ impl Watch {
             samples_failed: AtomicU64::new(0),
             hits_dropped: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
+            persist_setup,
+            persist,
+            persist_name,
         }))
+    }
+
+    /// Keeps in the black box what recording an event did: a new event, an update (at most
+    /// once a second), a dropped one cleared.
+    fn persist(&self, done: &Recorded) {
+        let Some(p) = &self.persist else {
+            return;
+        };
+        let (seq, force) = match *done {
+            Recorded::New { seq, dropped, .. } => {
+                if let Some(d) = dropped {
+                    p.forget(d);
+                }
+                (seq, true)
+            }
+            Recorded::Updated { seq } => (seq, false),
+            Recorded::Nothing => return,
+        };
+        let Some(e) = self.ring.lock().get(seq) else {
+            return;
+        };
+        let _ = persist_event(p, &e, Clock::now(), None, force);
+        // The copy's report is dropped here, outside the lock.
+        drop(e);
+    }
+
+    /// `clear previous`: forgets the earlier boots' events; `EINVAL` without a black box.
+    pub(crate) fn clear_previous(&self) -> Result {
+        self.persist.as_ref().ok_or(EINVAL)?.clear_previous();
+        Ok(())
+    }
+
+    /// The earlier boots' events, if the black box keeps any.
+    pub(crate) fn previous(&self) -> Option<Arc<Previous>> {
+        self.persist.as_ref()?.previous()
     }
 
     /// Whether the watch samples.
@@ -429,7 +523,7 @@ impl Watch {
                 Kind::Oops => e.on_cpu(h.cpu),
                 _ => e,
             };
-            if let Recorded::New { seq, log: true } = self.record(e) {
+            if let Recorded::New { seq, log: true, .. } = self.record(e) {
                 if kind == Kind::Oops && !printed && self.ring.lock().console_report(h.taken_ns) {
                     printed = true;
                     pr_err!("event {seq}: oops in pid {}: report follows\n", h.pid);
@@ -449,7 +543,8 @@ impl Watch {
         let done = self.ring.lock().record(e, &mut old);
         // A replaced or dropped report is freed here, outside the lock.
         drop(old);
-        if let Recorded::New { seq, log: true } = done {
+        self.persist(&done);
+        if let Recorded::New { seq, log: true, .. } = done {
             let mut line = LineBuf::new();
             let _ = write!(line, "event {seq}: {}", kind.name());
             if let Some(cpu) = cpu {
@@ -496,17 +591,60 @@ impl Watch {
                 now_ns.saturating_sub(now.taken_ns) / 1_000_000
             ),
         }
+        let panic = Event::new(Kind::Panic, Subject::Once, now_ns, report);
+        let mut seq = 0;
         // The reserved place takes it without allocating; the report is shared, not freed.
         if let Some(mut ring) = self.ring.try_lock() {
             let mut old = None;
-            ring.record(
-                Event::new(Kind::Panic, Subject::Once, now_ns, report),
-                &mut old,
-            );
+            if let Recorded::New { seq: s, .. } = ring.record(panic.clone(), &mut old) {
+                seq = s;
+            }
             // Only a full ring with its panic place taken returns the event: never, as this
             // runs once. Forgetting it keeps the free out of panic context.
             core::mem::forget(old);
         }
+        self.persist_in_panic(panic, seq);
+    }
+
+    /// Writes the panic event into the black box, and before it the hooks' hits no sample
+    /// recorded (a hung task that made the kernel panic), with the same report, numbered from
+    /// `seq` (the panic's number in the ring) in that order. No lock, no allocation, no free:
+    /// every copy made here is forgotten.
+    fn persist_in_panic(&self, mut panic: Event, seq: u64) {
+        let Some(p) = &self.persist else {
+            core::mem::forget(panic);
+            return;
+        };
+        let clock = Clock::now();
+        let mut events = [const { None }; persist::PANIC_SLOTS];
+        let mut hits = [RawHit::zeroed(); bridge::MAX_HITS];
+        let n = bridge::peek_hits_in_panic(&mut hits);
+        let mut next = seq;
+        for (i, h) in hits[..n].iter().take(persist::PANIC_SLOTS - 1).enumerate() {
+            let kind = match h.kind() {
+                Some(HitKind::HungTask) => Kind::HungTask,
+                Some(HitKind::Oops) => Kind::Oops,
+                None => continue,
+            };
+            let mut e = Event::new(kind, Subject::Once, h.taken_ns, panic.report.clone())
+                .task(h.pid, &h.comm);
+            if kind == Kind::Oops {
+                e = e.on_cpu(h.cpu);
+            }
+            e.seq = next;
+            next += 1;
+            events[i + 1] = Some(e);
+        }
+        panic.seq = next;
+        events[0] = Some(panic);
+        for (i, e) in events.iter().enumerate() {
+            if let Some(e) = e {
+                if persist_event(p, e, clock, Some(i), true).is_err() {
+                    pr_emerg!("panic: event {} did not reach the black box\n", e.seq);
+                }
+            }
+        }
+        core::mem::forget(events);
     }
 
     /// What `status` shows of the watch.
@@ -550,6 +688,149 @@ impl Watch {
     }
 }
 
+/// How the black box's records show reports: no raw addresses (whoever reads them later).
+const PERSIST_READER: Reader = Reader {
+    raw_addresses: false,
+};
+
+/// Writes event `e` into the black box: into panic slot `panic_slot` from the panic notifier,
+/// else as this load's event (an update at most once a second unless `force`).
+fn persist_event(
+    p: &Persist<Region>,
+    e: &Event,
+    clock: Clock,
+    panic_slot: Option<usize>,
+    force: bool,
+) -> Result {
+    let text = EventText(e, PERSIST_READER);
+    let json = EventJson {
+        e,
+        reader: PERSIST_READER,
+        clock,
+        report: true,
+    };
+    let short = EventJson {
+        report: false,
+        ..json
+    };
+    let r = Record {
+        seq: e.seq,
+        kind: e.kind.code(),
+        first_real_ns: clock.real(e.first_ns),
+        last_real_ns: clock.real(e.taken_ns),
+        updates: e.updates,
+        text: &text,
+        json: &json,
+        json_short: &short,
+    };
+    match panic_slot {
+        Some(i) => p.write_in_panic(i, &r),
+        None => {
+            p.write(&r, force);
+            Ok(())
+        }
+    }
+}
+
+/// The wall clock beside the monotonic one the events' times are in.
+#[derive(Clone, Copy)]
+pub(crate) struct Clock {
+    mono_ns: u64,
+    real_ns: u64,
+}
+
+impl Clock {
+    /// Both clocks now (NMI-safe).
+    pub(crate) fn now() -> Self {
+        Self {
+            mono_ns: bridge::now_ns(),
+            real_ns: bridge::real_ns(),
+        }
+    }
+
+    /// The wall-clock time of monotonic time `mono_ns`.
+    fn real(&self, mono_ns: u64) -> u64 {
+        self.real_ns
+            .saturating_sub(self.mono_ns.saturating_sub(mono_ns))
+    }
+}
+
+/// An event as `events` shows it: its line, then its report.
+struct EventText<'a>(&'a Event, Reader);
+
+impl Display for EventText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let EventText(e, reader) = *self;
+        write!(f, "=== event {}: {}", e.seq, e.kind.name())?;
+        if let Some(cpu) = e.cpu {
+            write!(f, " CPU {cpu}")?;
+        }
+        if let Some(pid) = e.pid {
+            write!(f, " pid {pid} (")?;
+            text::write_comm(f, &e.comm)?;
+            f.write_char(')')?;
+        }
+        f.write_str(", first at ")?;
+        write_secs(f, e.first_ns)?;
+        if e.updates != 0 {
+            f.write_str(", last at ")?;
+            write_secs(f, e.taken_ns)?;
+            write!(f, " ({} updates)", e.updates)?;
+        }
+        f.write_char('\n')?;
+        match &e.report {
+            Some(r) => Display::fmt(&report::Text(r, reader), f),
+            None => f.write_str("no report: the watch had not built one\n"),
+        }
+    }
+}
+
+/// An event as an object of `events.json`; `report` false leaves its report out (`null`,
+/// with `"report_cut":true`).
+#[derive(Clone, Copy)]
+struct EventJson<'a> {
+    e: &'a Event,
+    reader: Reader,
+    clock: Clock,
+    report: bool,
+}
+
+impl Display for EventJson<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.e;
+        write!(
+            f,
+            "{{\"seq\":{},\"kind\":\"{}\",\"taken_ns\":{},\"first_ns\":{},\"updates\":{},\
+             \"taken_real_ns\":{},\"first_real_ns\":{},\"cpu\":",
+            e.seq,
+            e.kind.name(),
+            e.taken_ns,
+            e.first_ns,
+            e.updates,
+            self.clock.real(e.taken_ns),
+            self.clock.real(e.first_ns),
+        )?;
+        match e.cpu {
+            Some(cpu) => write!(f, "{cpu}")?,
+            None => f.write_str("null")?,
+        }
+        match e.pid {
+            Some(pid) => {
+                write!(f, ",\"pid\":{pid},\"comm\":")?;
+                Display::fmt(&json::Str(text::comm_bytes(&e.comm)), f)?;
+            }
+            None => f.write_str(",\"pid\":null,\"comm\":null")?,
+        }
+        f.write_str(",\"report\":")?;
+        match &e.report {
+            Some(r) if self.report => Display::fmt(&report::Json(r, self.reader), f)?,
+            Some(_) => f.write_str("null,\"report_cut\":true")?,
+            None => f.write_str("null")?,
+        }
+        f.write_char('}')
+    }
+}
+
 /// What `status` shows of the watch.
 pub(crate) struct Counters {
     pub(crate) interval_ms: u32,
@@ -584,6 +865,12 @@ pub(crate) struct Text<'a>(
 impl Display for Text<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Text(w, c, reader) = *self;
+        Display::fmt(&BoxStatus(w), f)?;
+        f.write_char('\n')?;
+        if let Some(prev) = w.previous() {
+            write_previous(f, &prev, w)?;
+            f.write_str("\n--- this boot and load\n")?;
+        }
         if !w.on() {
             return f.write_str(
                 "the watch is off: load with watch_interval_ms=<ms> (e.g. 1000) to record events\n",
@@ -605,27 +892,8 @@ impl Display for Text<'_> {
             return f.write_str("no event yet\n");
         }
         for e in c.events.iter() {
-            write!(f, "\n=== event {}: {}", e.seq, e.kind.name())?;
-            if let Some(cpu) = e.cpu {
-                write!(f, " CPU {cpu}")?;
-            }
-            if let Some(pid) = e.pid {
-                write!(f, " pid {pid} (")?;
-                text::write_comm(f, &e.comm)?;
-                f.write_char(')')?;
-            }
-            f.write_str(", first at ")?;
-            write_secs(f, e.first_ns)?;
-            if e.updates != 0 {
-                f.write_str(", last at ")?;
-                write_secs(f, e.taken_ns)?;
-                write!(f, " ({} updates)", e.updates)?;
-            }
             f.write_char('\n')?;
-            match &e.report {
-                Some(r) => Display::fmt(&report::Text(r, reader), f)?,
-                None => f.write_str("no report: the watch had not built one\n")?,
-            }
+            Display::fmt(&EventText(e, reader), f)?;
         }
         Ok(())
     }
@@ -641,9 +909,11 @@ pub(crate) struct Json<'a>(
 impl Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Json(w, c, reader) = *self;
+        f.write_str("{\"persist\":")?;
+        write_persist_json(f, w)?;
         write!(
             f,
-            "{{\"watch\":{},\"interval_ms\":{},\"capacity\":{},\"dropped\":{},\"counts\":{{",
+            ",\"watch\":{},\"interval_ms\":{},\"capacity\":{},\"dropped\":{},\"counts\":{{",
             json::bool_str(w.on()),
             w.interval_ms,
             c.capacity,
@@ -652,36 +922,23 @@ impl Display for Json<'_> {
         for (i, (k, n)) in Kind::ALL.iter().zip(c.counts.iter()).enumerate() {
             write!(f, "{}\"{}\":{n}", if i == 0 { "" } else { "," }, k.name())?;
         }
-        f.write_str("},\"events\":[")?;
+        f.write_str("},\"previous\":[")?;
+        if let Some(prev) = w.previous() {
+            write_previous_json(f, &prev, w)?;
+        }
+        f.write_str("],\"events\":[")?;
+        let clock = Clock::now();
         for (i, e) in c.events.iter().enumerate() {
-            write!(
-                f,
-                "{}{{\"seq\":{},\"kind\":\"{}\",\"taken_ns\":{},\"first_ns\":{},\"updates\":{},\
-                 \"cpu\":",
-                if i == 0 { "" } else { "," },
-                e.seq,
-                e.kind.name(),
-                e.taken_ns,
-                e.first_ns,
-                e.updates
-            )?;
-            match e.cpu {
-                Some(cpu) => write!(f, "{cpu}")?,
-                None => f.write_str("null")?,
+            if i != 0 {
+                f.write_char(',')?;
             }
-            match e.pid {
-                Some(pid) => {
-                    write!(f, ",\"pid\":{pid},\"comm\":")?;
-                    Display::fmt(&json::Str(text::comm_bytes(&e.comm)), f)?;
-                }
-                None => f.write_str(",\"pid\":null,\"comm\":null")?,
-            }
-            f.write_str(",\"report\":")?;
-            match &e.report {
-                Some(r) => Display::fmt(&report::Json(r, reader), f)?,
-                None => f.write_str("null")?,
-            }
-            f.write_char('}')?;
+            let json = EventJson {
+                e,
+                reader,
+                clock,
+                report: true,
+            };
+            Display::fmt(&json, f)?;
         }
         f.write_str("]}\n")
     }
@@ -761,6 +1018,45 @@ impl Display for Metrics<'_> {
              # TYPE kintrospect_events_dropped_total counter\n",
         )?;
         writeln!(f, "kintrospect_events_dropped_total {}", self.dropped)?;
+        let p = w.persist.as_ref();
+        gauge(
+            f,
+            "persist_enabled",
+            "Whether events are kept in a reserve_mem region that survives a warm reboot.",
+            u64::from(p.is_some()),
+        )?;
+        f.write_str(
+            "# HELP kintrospect_previous_events Events of earlier boots (or loads) found in the \
+             region, by kind.\n\
+             # TYPE kintrospect_previous_events gauge\n",
+        )?;
+        let prev = w.previous();
+        for k in Kind::ALL.iter() {
+            let n = prev.as_ref().map_or(0, |prev| {
+                prev.records
+                    .iter()
+                    .filter(|r| r.header.kind == k.code())
+                    .count()
+            });
+            writeln!(
+                f,
+                "kintrospect_previous_events{{kind=\"{}\"}} {n}",
+                k.name()
+            )?;
+        }
+        let c = p.map(|p| p.counts()).unwrap_or_default();
+        gauge(
+            f,
+            "persist_bad_records",
+            "Records found torn or corrupted in the region at load, dropped.",
+            u64::from(c.bad),
+        )?;
+        f.write_str(
+            "# HELP kintrospect_persist_records_written_total Records this load wrote to the \
+             region.\n\
+             # TYPE kintrospect_persist_records_written_total counter\n",
+        )?;
+        writeln!(f, "kintrospect_persist_records_written_total {}", c.written)?;
         let now = &self.now;
         gauge(
             f,
@@ -813,6 +1109,204 @@ impl Display for Metrics<'_> {
         }
         Ok(())
     }
+}
+
+/// The black box's state, as the line `status` and `events` show.
+pub(crate) struct BoxStatus<'a>(pub(crate) &'a Watch);
+
+impl Display for BoxStatus<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.0;
+        const LOST: &str = "events do not survive a reboot";
+        f.write_str("persist: ")?;
+        let name = text::nul_terminated(&w.persist_name);
+        let quoted = |f: &mut fmt::Formatter<'_>| {
+            f.write_char('"')?;
+            text::write_printable(f, name)?;
+            f.write_char('"')
+        };
+        match (&w.persist_setup, &w.persist) {
+            (Setup::On, Some(p)) => {
+                f.write_str("region ")?;
+                quoted(f)?;
+                let c = p.counts();
+                write!(
+                    f,
+                    ", {} KiB at {:#x}, {} slots of {} KiB: events survive a warm reboot; \
+                     found {} of earlier boots or loads, {} bad records dropped, {} of another \
+                     layout; {} written, {} not written, {} evicted",
+                    p.size() / 1024,
+                    p.phys(),
+                    p.slots(),
+                    persist::SLOT / 1024,
+                    c.found,
+                    c.bad,
+                    c.other_version,
+                    c.written,
+                    c.failed,
+                    c.evicted
+                )?;
+                if !p.origin.boot_known() {
+                    f.write_str("; this boot's id is unknown (no /proc): an earlier load of this boot reads as an earlier boot")?;
+                }
+                if !w.on() {
+                    f.write_str("; the watch is off: this boot's events are not recorded")?;
+                }
+                Ok(())
+            }
+            (Setup::NoRegion, _) => {
+                f.write_str("no reserve_mem region ")?;
+                quoted(f)?;
+                write!(f, ": {LOST}")
+            }
+            (Setup::TooSmall(size), _) => {
+                f.write_str("region ")?;
+                quoted(f)?;
+                write!(
+                    f,
+                    " is {} KiB, at least {} KiB are needed: {LOST}",
+                    size / 1024,
+                    persist::MIN_SLOTS * persist::SLOT / 1024
+                )
+            }
+            (Setup::Failed(e), _) => {
+                f.write_str("region ")?;
+                quoted(f)?;
+                write!(f, " could not be used ({e:?}): {LOST}")
+            }
+            _ => write!(
+                f,
+                "off: {LOST} (boot with reserve_mem=2M:4096:kintrospect, load with \
+                 persist=kintrospect)"
+            ),
+        }
+    }
+}
+
+/// Whether the records of `group` (one boot and load) are of this boot.
+fn this_boot(w: &Watch, group: &[persist::Stored]) -> bool {
+    w.persist.as_ref().is_some_and(|p| {
+        p.origin.boot_known() && p.origin.boot_id == group[0].header.origin.boot_id
+    })
+}
+
+/// The panic record of `group`, if that boot panicked.
+fn panic_of(group: &[persist::Stored]) -> Option<&persist::Stored> {
+    group
+        .iter()
+        .find(|r| Kind::from_code(r.header.kind) == Some(Kind::Panic))
+}
+
+/// Writes bytes this module wrote as text (checksummed records: whole `str`s).
+fn write_stored(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    match core::str::from_utf8(bytes) {
+        Ok(s) => f.write_str(s),
+        Err(_) => text::write_printable(f, bytes),
+    }
+}
+
+/// The earlier boots' events in `events`: one heading per boot and load, then its events as
+/// that boot's `events` showed them.
+fn write_previous(f: &mut fmt::Formatter<'_>, prev: &Previous, w: &Watch) -> fmt::Result {
+    for g in prev.groups() {
+        let o = g[0].header.origin;
+        f.write_str("\n--- ")?;
+        if this_boot(w, g) {
+            f.write_str("this boot, an earlier load of kintrospect")?;
+        } else if o.boot_known() {
+            f.write_fmt(fmt!("previous boot {}", persist::Uuid(&o.boot_id)))?;
+        } else {
+            f.write_str("previous boot (its boot_id unknown)")?;
+        }
+        f.write_str(", kernel ")?;
+        text::write_printable(f, o.release())?;
+        f.write_fmt(fmt!(", booted {}", persist::Utc(o.boot_real_s)))?;
+        match panic_of(g) {
+            Some(p) => f.write_fmt(fmt!(
+                ", panicked at {}",
+                persist::Utc(p.header.last_real_ns / 1_000_000_000)
+            ))?,
+            None if this_boot(w, g) => f.write_str(", unloaded")?,
+            None => f.write_str(", no panic recorded (rebooted, reset or hung)")?,
+        }
+        writeln!(f, ": {} event(s)", g.len())?;
+        for r in g {
+            f.write_char('\n')?;
+            write_stored(f, &r.text)?;
+        }
+    }
+    Ok(())
+}
+
+/// The earlier boots' events in `events.json`: one object per boot and load.
+fn write_previous_json(f: &mut fmt::Formatter<'_>, prev: &Previous, w: &Watch) -> fmt::Result {
+    for (i, g) in prev.groups().enumerate() {
+        let o = g[0].header.origin;
+        if i != 0 {
+            f.write_char(',')?;
+        }
+        f.write_str("{\"boot_id\":")?;
+        match o.boot_known() {
+            true => f.write_fmt(fmt!("\"{}\"", persist::Uuid(&o.boot_id)))?,
+            false => f.write_str("null")?,
+        }
+        write!(
+            f,
+            ",\"this_boot\":{},\"load_id\":{},\"release\":",
+            json::bool_str(this_boot(w, g)),
+            o.load_id
+        )?;
+        Display::fmt(&json::Str(o.release()), f)?;
+        write!(f, ",\"boot_real_s\":{},\"panicked\":", o.boot_real_s)?;
+        match panic_of(g) {
+            Some(p) => write!(f, "{}", p.header.last_real_ns)?,
+            None => f.write_str("null")?,
+        }
+        f.write_str(",\"events\":[")?;
+        for (j, r) in g.iter().enumerate() {
+            if j != 0 {
+                f.write_char(',')?;
+            }
+            write_stored(f, &r.json)?;
+        }
+        f.write_str("]}")?;
+    }
+    Ok(())
+}
+
+/// The black box in `events.json`.
+fn write_persist_json(f: &mut fmt::Formatter<'_>, w: &Watch) -> fmt::Result {
+    let (state, p) = match (&w.persist_setup, &w.persist) {
+        (Setup::On, Some(p)) => ("on", Some(p)),
+        (Setup::NoRegion, _) => ("no-region", None),
+        (Setup::TooSmall(_), _) => ("too-small", None),
+        (Setup::Failed(_), _) => ("failed", None),
+        _ => ("off", None),
+    };
+    write!(f, "{{\"state\":\"{state}\",\"region\":")?;
+    let name = text::nul_terminated(&w.persist_name);
+    match name.is_empty() {
+        true => f.write_str("null")?,
+        false => Display::fmt(&json::Str(name), f)?,
+    }
+    if let Some(p) = p {
+        let c = p.counts();
+        write!(
+            f,
+            ",\"size\":{},\"phys\":{},\"slots\":{},\"found\":{},\"bad\":{},\
+             \"other_version\":{},\"written\":{},\"failed\":{},\"evicted\":{}",
+            p.size(),
+            p.phys(),
+            p.slots(),
+            c.found,
+            c.bad,
+            c.other_version,
+            c.written,
+            c.failed,
+            c.evicted
+        )?;
+    }
+    f.write_char('}')
 }
 
 /// Writes a time in ns as seconds: `12.345678901 s`.

@@ -48,7 +48,7 @@ pub(crate) fn kernel_release() -> &'static CStr {
 /// A value out of range fails the load with `EINVAL` and a message naming the parameter and
 /// its range: nothing is clamped silently, so what `status` shows is what is in force.
 #[repr(C)]
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Zeroable)]
 pub(crate) struct Params {
     /// `nmi_timeout_ms`: how long a CPU snapshot waits for the other CPUs, 1-10000.
     pub(crate) nmi_timeout_ms: u32,
@@ -72,7 +72,12 @@ pub(crate) struct Params {
     /// `test_paths`: whether the test directory exists.
     pub(crate) test_paths: bool,
     pad: u16,
+    /// `persist`: the `reserve_mem` region that keeps the events, NUL-terminated; empty: none.
+    persist: [u8; PERSIST_NAME_LEN],
 }
+
+/// Room for the `persist` region name with its NUL (`KINTROSPECT_PERSIST_NAME_LEN`).
+pub(crate) const PERSIST_NAME_LEN: usize = 32;
 
 /// Longest test spin (`KINTROSPECT_SPIN_MAX_MS`): below the soft-lockup and RCU stall
 /// thresholds.
@@ -87,7 +92,7 @@ pub(crate) const NMI_TIMEOUT_MAX_MS: u32 = 10000;
 impl Params {
     /// Reads and checks the module parameters.
     pub(crate) fn read() -> Result<Self> {
-        let mut p = Self::default();
+        let mut p: Self = Zeroable::zeroed();
         // SAFETY: `p` is a valid `struct kintrospect_params`; no other preconditions.
         unsafe { ffi::kintrospect_params_read(&mut p) };
         check("nmi_timeout_ms", p.nmi_timeout_ms, 1, NMI_TIMEOUT_MAX_MS)?;
@@ -113,6 +118,13 @@ impl Params {
         }
         check("watch_events", p.watch_events, 2, WATCH_EVENTS_MAX)?;
         Ok(p)
+    }
+
+    /// `persist`: the name of the region that keeps the events, if one was given.
+    pub(crate) fn persist(&self) -> Option<&CStr> {
+        CStr::from_bytes_until_nul(&self.persist)
+            .ok()
+            .filter(|name| !name.is_empty())
     }
 }
 

@@ -108,3 +108,20 @@ impl Hooks {
         self.0 & 4 != 0
     }
 }
+
+/// The sample has recorded the hits it took (they are no longer the panic notifier's).
+/// Process context.
+pub(crate) fn hits_recorded() {
+    // SAFETY: No preconditions; process context.
+    unsafe { ffi::kintrospect_watch_recorded() }
+}
+
+/// The hits no sample has recorded yet (taken by one in progress, or not taken), into `out`,
+/// for the panic notifier (a hung task whose
+/// report panics the kernel is noted but never sampled); returns how many. Only tries the
+/// lock and leaves the hits in place. Any context.
+pub(crate) fn peek_hits_in_panic(out: &mut [RawHit; MAX_HITS]) -> usize {
+    // SAFETY: `out` is valid for writes of `MAX_HITS` records; any context.
+    let n = unsafe { ffi::kintrospect_watch_peek_panic(out.as_mut_ptr(), MAX_HITS as u32) };
+    (n as usize).min(MAX_HITS)
+}

@@ -14,6 +14,7 @@
 #include <linux/kconfig.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
+#include <linux/string.h>
 #include <linux/utsname.h>
 
 #include "kintrospect.h"
@@ -66,6 +67,11 @@ module_param(watch_events, uint, 0444);
 MODULE_PARM_DESC(watch_events,
 		 "Events the watch keeps; the oldest is dropped, 2-64 (default 16)");
 
+static char persist[KINTROSPECT_PERSIST_NAME_LEN];
+module_param_string(persist, persist, sizeof(persist), 0444);
+MODULE_PARM_DESC(persist,
+		 "Keep the watch's events in the reserve_mem region of this name, to be read after a reboot (default none)");
+
 /* Reads every module parameter into @p. */
 void kintrospect_params_read(struct kintrospect_params *p)
 {
@@ -79,6 +85,7 @@ void kintrospect_params_read(struct kintrospect_params *p)
 	p->watch_events = watch_events;
 	p->sysrq_key = sysrq_key[0];
 	p->test_paths = test_paths;
+	strscpy(p->persist, persist);
 }
 
 /* The kernel debug features kintrospect can use, in the order status shows them. */

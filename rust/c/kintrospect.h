@@ -339,6 +339,8 @@ static_assert(sizeof(struct kintrospect_watch_cadence) == 40);
 int kintrospect_watch_start(u32 interval_ms);
 void kintrospect_watch_stop(void);
 u32 kintrospect_watch_take(struct kintrospect_watch_hit *out, u32 max, u32 *dropped);
+u32 kintrospect_watch_peek_panic(struct kintrospect_watch_hit *out, u32 max);
+void kintrospect_watch_recorded(void);
 u32 kintrospect_watch_hooks(void);
 void kintrospect_watch_cadence(struct kintrospect_watch_cadence *out);
 
@@ -347,6 +349,9 @@ int kintrospect_sysrq_register(u8 key);
 void kintrospect_sysrq_unregister(void);
 
 /* config.c: the module parameters, the kernel's debug features. */
+/* Room for the persist= region name with its NUL. */
+#define KINTROSPECT_PERSIST_NAME_LEN	32
+
 struct kintrospect_params {
 	u32 nmi_timeout_ms;
 	u32 spin_timeout_ms;
@@ -359,9 +364,10 @@ struct kintrospect_params {
 	u8 sysrq_key;
 	bool test_paths;
 	u16 pad;
+	char persist[KINTROSPECT_PERSIST_NAME_LEN];	/* NUL-terminated; "" = none */
 };
 
-static_assert(sizeof(struct kintrospect_params) == 36);
+static_assert(sizeof(struct kintrospect_params) == 68);
 
 /* A kernel debug feature and whether this kernel was built with it. */
 struct kintrospect_feature {
@@ -426,6 +432,16 @@ void kintrospect_leak_exit(void);
 int kintrospect_leak_alloc(u32 nr);
 void kintrospect_leak_free(void);
 u64 kintrospect_leak_count(void);
+
+/* persist.c: the black box's region (reserve_mem) and what its records need. */
+int kintrospect_persist_map(const char *name, void **base, u64 *phys, u64 *size);
+void kintrospect_persist_unmap(void *base);
+void kintrospect_persist_flush(void *addr, u64 len);
+u32 kintrospect_crc32(u32 crc, const void *p, u64 len);
+int kintrospect_boot_id(u8 *id);
+u64 kintrospect_random_u64(void);
+u64 kintrospect_real_ns(void);
+u64 kintrospect_boottime_ns(void);
 
 /* testpath.c: the spin-forever test path. */
 #define KINTROSPECT_SPIN_IRQOFF_MAX_MS	8000	/* below the hard-lockup threshold */

@@ -56,6 +56,13 @@
 
 static struct kintrospect_watch_hit hits[WATCH_MAX_HITS];
 static u32 nr_hits;
+/*
+ * The hits the sample in progress took, until it has recorded them: a panic
+ * that stops it in the middle (a hung task's report panics the kernel while
+ * the sample its hook kicked runs) must still find them.
+ */
+static struct kintrospect_watch_hit taken[WATCH_MAX_HITS];
+static u32 nr_taken;
 /* Hits lost: the array was busy (maybe in NMI) or full. */
 static atomic_t hits_dropped = ATOMIC_INIT(0);
 static DEFINE_RAW_SPINLOCK(hits_lock);
@@ -194,10 +201,49 @@ u32 kintrospect_watch_take(struct kintrospect_watch_hit *out, u32 max, u32 *drop
 	raw_spin_lock_irqsave(&hits_lock, flags);
 	n = min(nr_hits, max);
 	memcpy(out, hits, n * sizeof(*out));
+	memcpy(taken, hits, n * sizeof(*out));
+	nr_taken = n;
 	*dropped = atomic_xchg(&hits_dropped, 0) + (nr_hits - n);
 	nr_hits = 0;
 	raw_spin_unlock_irqrestore(&hits_lock, flags);
 	return n;
+}
+
+/* The sample has recorded the hits it took. Process context. */
+void kintrospect_watch_recorded(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&hits_lock, flags);
+	nr_taken = 0;
+	raw_spin_unlock_irqrestore(&hits_lock, flags);
+}
+
+/**
+ * kintrospect_watch_peek_panic() - the hits no sample has recorded, in a panic
+ * @out: receives them, oldest first
+ * @max: room in @out
+ *
+ * For the panic notifier: a hung task whose report made the kernel panic
+ * (hung_task_panic=1) was noted, but no sample will record it - none will
+ * run, or the one that took it was stopped. Only tries the lock (a stopped
+ * CPU may hold it) and leaves the hits in place.
+ *
+ * Return: the number of hits in @out; 0 when the lock was held. Any context.
+ */
+u32 kintrospect_watch_peek_panic(struct kintrospect_watch_hit *out, u32 max)
+{
+	unsigned long flags;
+	u32 n, m;
+
+	if (!raw_spin_trylock_irqsave(&hits_lock, flags))
+		return 0;
+	n = min(nr_taken, max);
+	memcpy(out, taken, n * sizeof(*out));
+	m = min(nr_hits, max - n);
+	memcpy(out + n, hits, m * sizeof(*out));
+	raw_spin_unlock_irqrestore(&hits_lock, flags);
+	return n + m;
 }
 
 static bool hang_attached, die_registered, panic_registered, started;

@@ -1,16 +1,34 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the VM for `make run`: loads kintrospect with modprobe and
-# shows what it sees on the seed scenarios: a task spinning in kernel mode
-# with a spinlock held and interrupts off, on the last CPU; two tasks in an
-# ABBA deadlock; a slab cache that leaks referenced objects.
+# Runs inside the VM for `make run`, on two boots of one VM (scripts/vm
+# --boots 2): loads kintrospect with modprobe, the watch (flight recorder)
+# on and its black box in the reserve_mem region, and shows what it sees on
+# the seed scenarios: a task spinning in kernel mode with a spinlock held
+# and interrupts off, on the last CPU, which the watch records by itself;
+# two tasks in an ABBA deadlock; a slab cache that leaks referenced objects.
+# Then the machine panics and reboots, and the second boot reads what the
+# first one's flight recorder kept.
 
 KI=/sys/kernel/debug/kintrospect
 show() { printf '\n# %s\n' "$*"; }
 
-show modprobe kintrospect test_paths=1 spin_timeout_ms=15000
-modprobe kintrospect test_paths=1 spin_timeout_ms=15000 || exit 1
+if [ "${VM_BOOT:-1}" = 2 ]; then
+	show "# --- the second boot: what the first one's flight recorder kept"
+	show modprobe kintrospect persist=kintrospect
+	modprobe kintrospect persist=kintrospect || exit 1
+	show "grep '^persist' $KI/status"
+	grep '^persist' $KI/status
+	show "grep -A 14 '^--- previous boot' $KI/events"
+	grep -A 14 '^--- previous boot' $KI/events
+	show "grep -e '^---' -e '^=== event' $KI/events"
+	grep -e '^---' -e '^=== event' $KI/events
+	exit 0
+fi
+
+args="test_paths=1 spin_timeout_ms=15000 watch_interval_ms=500 persist=kintrospect"
+show modprobe kintrospect $args
+modprobe kintrospect $args || exit 1
 show cat $KI/status
 cat $KI/status
 
@@ -35,6 +53,15 @@ cat $KI/cpus
 show "head -c 600 $KI/cpus.json"
 head -c 600 $KI/cpus.json
 echo
+
+# The watch (a sample every 500 ms) records the stuck CPU by itself.
+tries=0
+while [ $tries -lt 20 ] && ! grep -q "^=== event [0-9]*: stuck-cpu CPU $cpu" $KI/events; do
+	sleep 0.5
+	tries=$((tries + 1))
+done
+show "head -n 16 $KI/events   # the flight recorder caught it by itself"
+head -n 16 $KI/events
 
 show "echo 1 > $KI/test/release"
 echo 1 > $KI/test/release
@@ -61,5 +88,8 @@ echo 'snapshot slab' > $KI/control
 show "head -n 12 $KI/slab_delta"
 head -n 12 $KI/slab_delta
 echo free > $KI/test/leak
-show modprobe -r kintrospect
-modprobe -r kintrospect && echo unloaded
+show "grep '^=== event' $KI/events"
+grep '^=== event' $KI/events
+show "echo c > /proc/sysrq-trigger   # the machine panics (and reboots: panic=-1)"
+echo c > /proc/sysrq-trigger
+exit 1
