@@ -38,7 +38,7 @@ print_too_long() {
 }
 
 if [ "${1:-}" = idle ]; then
-	vm-mark "BENCH kernel=$(uname -r)"
+	vm-mark "BENCH kernel: $(uname -r)"
 	/kselftest/kintrospect/kintrospect_bench idle 7 1000000 10000 | bench
 	exit 0
 fi
