@@ -128,15 +128,7 @@ fn show_metrics(data: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             .report
             .lock()
             .latest()
-            .map_or(watch::Now::default(), |r| {
-                let threshold = u64::from(r.stuck_ms) * 1_000_000;
-                watch::Now {
-                    taken_ns: r.taken_ns(),
-                    stuck_cpus: r.stuck.len(),
-                    deadlocks: r.locks.graph.cycles.len(),
-                    blocked_long: r.locks.blocked_at_least(threshold),
-                }
-            }),
+            .map_or(watch::Now::default(), watch::Now::of),
     };
     let mut suspects = KVec::new();
     data.slab.suspects(&mut suspects).map_err(|_| fmt::Error)?;

@@ -156,33 +156,25 @@ impl State {
         let cpus = cpus::Snapshot::latest(&self.nmi)?;
         let caller = kernel::current!().pid();
         let stuck_ms = self.status.params.stuck_ms;
-        let threshold = u64::from(stuck_ms) * 1_000_000;
-        let stuck = cpus
-            .cpus()
-            .filter(|(c, state, mode)| {
-                report::may_be_stuck(c, *state, *mode, caller)
-                    && c.on_cpu_ns().is_some_and(|ns| ns >= threshold)
-            })
-            .count();
+        let rule = report::StuckRule::new(stuck_ms, caller);
+        let stuck = rule.count(&cpus);
         let mut locks = self.locks.lock();
         let found = locks.snapshot()?;
         let snap = locks.latest().ok_or(ENODATA)?;
-        let mut now = watch::Now {
-            taken_ns: cpus.info().taken_ns,
-            stuck_cpus: stuck,
-            deadlocks: found.deadlocks,
-            blocked_long: snap.blocked_at_least(threshold),
-        };
         if stuck == 0 && found.deadlocks == 0 && hits.is_empty() {
+            let now = watch::Now {
+                taken_ns: cpus.info().taken_ns,
+                stuck_cpus: stuck,
+                deadlocks: found.deadlocks,
+                blocked_long: snap.blocked_at_least(rule.threshold_ns),
+            };
             self.watch.set_now(now, None);
             return Ok(());
         }
         let seq = self.watch.counters().samples + 1;
         let r = report::Report::build(cpus, snap, &self.slab, stuck_ms, caller, seq)?;
         drop(locks);
-        now.stuck_cpus = r.stuck.len();
-        now.deadlocks = r.locks.graph.cycles.len();
-        now.blocked_long = r.locks.blocked_at_least(threshold);
+        let now = watch::Now::of(&r);
         self.watch.record_report(&r, hits);
         self.watch.set_now(now, Some(r));
         Ok(())

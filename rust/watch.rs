@@ -71,7 +71,10 @@ use crate::{
         Previous,
         Setup, //
     },
-    report::Report,
+    report::{
+        self,
+        Report, //
+    },
     text,
 };
 use blackbox::persist_event;
@@ -106,6 +109,18 @@ pub(crate) struct Now {
     pub(crate) stuck_cpus: usize,
     pub(crate) deadlocks: usize,
     pub(crate) blocked_long: usize,
+}
+
+impl Now {
+    /// What report `r` found.
+    pub(crate) fn of(r: &Report) -> Self {
+        Self {
+            taken_ns: r.taken_ns(),
+            stuck_cpus: r.stuck.len(),
+            deadlocks: r.locks.graph.cycles.len(),
+            blocked_long: r.locks.blocked_at_least(report::stuck_ns(r.stuck_ms)),
+        }
+    }
 }
 
 /// The watch's state.
