@@ -21,6 +21,7 @@ mod locks;
 mod persist;
 mod report;
 mod slab;
+mod state;
 mod status;
 mod testpath;
 mod text;
@@ -42,7 +43,7 @@ module! {
 /// enforces the order). An open file pins the module, so none of this runs while a file (a
 /// test spin among them) is in use.
 struct Kintrospect {
-    _registration: bridge::Registration<files::Data>,
+    _registration: bridge::Registration<state::State>,
 }
 
 impl kernel::Module for Kintrospect {
@@ -55,7 +56,7 @@ impl kernel::Module for Kintrospect {
             test_files: params.test_paths,
             watch_ms: params.watch_interval_ms,
         };
-        let registration = bridge::Registration::new(files::Data::new(&params)?, config)
+        let registration = bridge::Registration::new(state::State::new(&params)?, config)
             .inspect_err(|e| {
                 if *e == EBUSY {
                     pr_err!(

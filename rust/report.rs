@@ -28,8 +28,9 @@ pub(crate) use format::{
     Text, //
 };
 pub(crate) use join::{
-    may_be_stuck,
+    stuck_ns,
     Stuck,
+    StuckRule,
     Waiter, //
 };
 

@@ -67,7 +67,9 @@ void kintrospect_watch_panic(void)
  * for long work items (a slab sample waits for slab_mutex and for a flush:
  * it must neither hold up the per-CPU system workqueue nor depend on one
  * CPU, which may be stuck with preemption off). cancel_delayed_work_sync() stops a
- * self-rearming work for good.
+ * self-rearming work for good. The watch does not use this: its cadence must
+ * survive a CPU spinning with interrupts off, which a delayed work's one
+ * timer does not (see the top of watch.c).
  */
 static void kintrospect_tick_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(kintrospect_tick_work, kintrospect_tick_fn);

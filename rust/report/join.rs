@@ -4,11 +4,14 @@
 //! them, and the order of the blocked tasks. Pure logic on the report's own copies.
 
 use super::Report;
-use crate::bridge::{
-    CpuLockdep,
-    Mode,
-    RawCpu,
-    State, //
+use crate::{
+    bridge::{
+        CpuLockdep,
+        Mode,
+        RawCpu,
+        State, //
+    },
+    cpus,
 };
 use core::ops::Range;
 use kernel::prelude::*;
@@ -34,11 +37,59 @@ pub(crate) struct Waiter {
     pub(crate) held: usize,
 }
 
-/// Whether CPU record `c` (in `state` and `mode`) can be stuck: it runs a task in kernel
-/// mode, and that task is not `caller`, the one taking the report. It is stuck once its time
-/// on the CPU ([`RawCpu::on_cpu_ns`]) reaches the threshold.
-pub(crate) fn may_be_stuck(c: &RawCpu, state: State, mode: Mode, caller: i32) -> bool {
-    state == State::Running && mode == Mode::Kernel && c.pid != caller
+/// The stuck-CPU rule, one place for the report and the watch: a CPU is stuck when it runs a
+/// task in kernel mode, not `caller` (the task taking the report), that has been on it
+/// ([`RawCpu::on_cpu_ns`]) for at least `stuck_ms`.
+#[derive(Clone, Copy)]
+pub(crate) struct StuckRule {
+    /// `stuck_ms` in ns.
+    pub(crate) threshold_ns: u64,
+    caller: i32,
+}
+
+/// What the rule says of one CPU record.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Verdict {
+    /// Stuck: its task has been on it this long.
+    Stuck(u64),
+    /// Maybe stuck: its task's time on the CPU is not known yet.
+    Maybe,
+    /// Not stuck.
+    No,
+}
+
+/// `stuck_ms` in ns: how long on one task makes a CPU stuck.
+pub(crate) fn stuck_ns(stuck_ms: u32) -> u64 {
+    u64::from(stuck_ms) * 1_000_000
+}
+
+impl StuckRule {
+    /// The rule for `stuck_ms`, in a report taken by `caller`.
+    pub(crate) fn new(stuck_ms: u32, caller: i32) -> Self {
+        Self {
+            threshold_ns: stuck_ns(stuck_ms),
+            caller,
+        }
+    }
+
+    /// What CPU record `c`, in `state` and `mode`, is.
+    pub(crate) fn verdict(&self, c: &RawCpu, state: State, mode: Mode) -> Verdict {
+        if state != State::Running || mode != Mode::Kernel || c.pid == self.caller {
+            return Verdict::No;
+        }
+        match c.on_cpu_ns() {
+            None => Verdict::Maybe,
+            Some(ns) if ns >= self.threshold_ns => Verdict::Stuck(ns),
+            Some(_) => Verdict::No,
+        }
+    }
+
+    /// The stuck CPUs of snapshot `cpus`.
+    pub(crate) fn count(&self, cpus: &cpus::Snapshot) -> usize {
+        cpus.cpus()
+            .filter(|(c, state, mode)| matches!(self.verdict(c, *state, *mode), Verdict::Stuck(_)))
+            .count()
+    }
 }
 
 impl Report {
@@ -55,18 +106,15 @@ impl Report {
         let Some(cpus) = &self.cpus else {
             return Ok(());
         };
-        let threshold = u64::from(self.stuck_ms) * 1_000_000;
+        let rule = StuckRule::new(self.stuck_ms, caller);
         for (idx, (c, state, mode)) in cpus.cpus().enumerate() {
             if state == State::NoResponse {
                 self.no_response.push(c.cpu, GFP_KERNEL)?;
                 continue;
             }
-            if !may_be_stuck(c, state, mode, caller) {
-                continue;
-            }
-            match c.on_cpu_ns() {
-                None => self.maybe.push(idx, GFP_KERNEL)?,
-                Some(ns) if ns >= threshold => self.stuck.push(
+            match rule.verdict(c, state, mode) {
+                Verdict::Maybe => self.maybe.push(idx, GFP_KERNEL)?,
+                Verdict::Stuck(ns) => self.stuck.push(
                     Stuck {
                         cpu: idx,
                         on_cpu_ns: ns,
@@ -75,7 +123,7 @@ impl Report {
                     },
                     GFP_KERNEL,
                 )?,
-                Some(_) => {}
+                Verdict::No => {}
             }
         }
         self.stuck
@@ -267,6 +315,14 @@ mod tests {
         assert_eq!(&stuck[..], &[(4, 3000 * MS), (1, 1500 * MS)]);
         assert_eq!(&r.maybe[..], &[5]);
         assert_eq!(&r.no_response[..], &[6]);
+        // The watch counts stuck CPUs with the same rule, without a report.
+        if let Some(snap) = &r.cpus {
+            assert_eq!(StuckRule::new(1000, CALLER).count(snap), 2);
+            assert_eq!(StuckRule::new(1500, CALLER).count(snap), 2);
+            assert_eq!(StuckRule::new(1501, CALLER).count(snap), 1);
+            assert_eq!(StuckRule::new(1000, 14).count(snap), 2);
+        }
+        assert!(r.cpus.is_some());
         Ok(())
     }
 
