@@ -38,22 +38,11 @@ impl Reader {
     }
 }
 
-/// Writes kernel bytes (a task or lock name) for people: printable ASCII, anything else as `?`.
-pub(crate) fn write_printable(w: &mut impl Write, bytes: &[u8]) -> fmt::Result {
-    for &b in bytes {
-        w.write_char(if (0x20..0x7f).contains(&b) {
-            char::from(b)
-        } else {
-            '?'
-        })?;
-    }
-    Ok(())
-}
+pub(crate) use crate::demangle::write_printable;
 
 /// The bytes of a NUL-terminated C string kept in a fixed array (all of it without a NUL).
 pub(crate) fn nul_terminated(bytes: &[u8]) -> &[u8] {
-    let n = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    &bytes[..n]
+    core::ffi::CStr::from_bytes_until_nul(bytes).map_or(bytes, core::ffi::CStr::to_bytes)
 }
 
 /// The bytes of a NUL-terminated task name.
