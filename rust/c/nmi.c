@@ -75,6 +75,7 @@
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
+#include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -143,7 +144,7 @@ struct nmi_slot {
 	atomic_t sent;		/* NMIs kintrospect sent to this CPU */
 	atomic_t got;		/* NMIs this CPU's handler claimed */
 	u64 round;		/* the latest round asked of this CPU */
-	u32 seq;		/* odd while the handler writes sample */
+	seqcount_t seq;		/* odd while the handler writes sample */
 	u32 sending;		/* 1 from before sent++ until the IPI is written */
 	atomic_t pinned;	/* 1: a round gave up on our NMI, which pins the module */
 	struct nmi_sample sample;
@@ -421,13 +422,13 @@ static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
 	} while (!atomic_try_cmpxchg(&s->got, &got, got + 1));
 
 	start = local_clock();
-	WRITE_ONCE(s->seq, s->seq + 1);
-	smp_wmb();
+	/* raw_: no lockdep in NMI; the only writer of this CPU's slot. */
+	raw_write_seqcount_begin(&s->seq);
 	/* Ordered after the claim, which saw the sent written after round. */
 	s->sample.round = READ_ONCE(s->round);
 	fill_cpu(&s->sample, regs, interrupted_preempt_count());
 	s->sample.handler_ns = local_clock() - start;
-	smp_store_release(&s->seq, s->seq + 1);
+	raw_write_seqcount_end(&s->seq);
 	wait_for_send(s);
 	/*
 	 * The pin of an NMI a round gave up on (pin_late()): unload's
@@ -510,13 +511,13 @@ static void pin_late(int cpu)
 static bool take_answer(int cpu, u64 round, struct nmi_sample *out)
 {
 	struct nmi_slot *s = &slots[cpu];
-	u32 seq = smp_load_acquire(&s->seq);
+	/* Never waits: an NMI may be writing, the caller retries. */
+	unsigned int seq = raw_read_seqcount(&s->seq);
 
 	if ((seq & 1) || READ_ONCE(s->sample.round) != round)
 		return false;
 	memcpy(out, &s->sample, sizeof(*out));
-	smp_rmb();
-	return READ_ONCE(s->seq) == seq && out->round == round;
+	return !read_seqcount_retry(&s->seq, seq) && out->round == round;
 }
 
 /* Starts @c as a CPU that has no data: offline until found otherwise. */
@@ -937,8 +938,10 @@ int kintrospect_cpus_init(u32 timeout_ms)
 	ret = kintrospect_symbol_cache_init();
 	if (ret)
 		goto err;
-	for (cpu = 0; cpu < nr_slots; cpu++)
+	for (cpu = 0; cpu < nr_slots; cpu++) {
+		seqcount_init(&slots[cpu].seq);
 		INIT_WORK(&probes[cpu], kintrospect_probe_fn);
+	}
 	ret = register_nmi_handler(NMI_LOCAL, kintrospect_nmi_handler, 0,
 				   KINTROSPECT_NMI_NAME);
 	if (ret)
