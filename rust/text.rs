@@ -90,9 +90,18 @@ impl<'a> Symbol<'a> {
         demangle::write(w, self.bytes(reader, &mut [0; ADDR_LEN]))
     }
 
-    /// Writes the symbol as a JSON string, as `reader` may see it, a Rust name demangled.
-    pub(crate) fn write_json(self, f: &mut fmt::Formatter<'_>, reader: Reader) -> fmt::Result {
-        Display::fmt(&json::Symbol(self.bytes(reader, &mut [0; ADDR_LEN])), f)
+    /// The symbol as a JSON string, as `reader` may see it, a Rust name demangled.
+    pub(crate) fn json(self, reader: Reader) -> SymbolJson<'a> {
+        SymbolJson(self, reader)
+    }
+}
+
+/// A [`Symbol`] as a JSON value, as its reader may see it.
+pub(crate) struct SymbolJson<'a>(Symbol<'a>, Reader);
+
+impl json::Value for SymbolJson<'_> {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Display::fmt(&json::Symbol(self.0.bytes(self.1, &mut [0; ADDR_LEN])), f)
     }
 }
 
