@@ -36,7 +36,6 @@ use crate::{
 use kernel::{
     fmt::{
         self,
-        Display,
         Write, //
     },
     prelude::*,
@@ -191,29 +190,33 @@ pub(crate) fn write_held_text(
 /// Writes the held locks of a running CPU's record as JSON members: `"lockdep"`, `"held"`,
 /// `"held_dropped"` and `"waits_for"`.
 pub(crate) fn write_held_json(
-    f: &mut fmt::Formatter<'_>,
+    o: &mut json::Object<'_, '_>,
     c: &RawCpu,
     reader: Reader,
 ) -> fmt::Result {
     let raw = reader.raw_addresses;
-    write!(f, "\"lockdep\":\"{}\",\"held\":[", c.lockdep().name())?;
-    for (n, h) in c.held().enumerate() {
-        locks::write_held_json(f, h, n != 0, raw)?;
-    }
-    write!(f, "],\"held_dropped\":{},\"waits_for\":", c.held_dropped)?;
-    match c.waits_for() {
-        None => f.write_str("null"),
-        Some(h) => {
-            f.write_str("{\"name\":")?;
-            Display::fmt(&json::Str(locks::held_name(h, raw, &mut [0; ADDR_LEN])), f)?;
-            write!(f, ",\"kind\":\"{}\",\"at\":", locks::kind_name(h.kind()))?;
-            Display::fmt(&json::Symbol(locks::site(h, raw, &mut [0; ADDR_LEN])), f)?;
-            match h.held_ns {
-                0 => f.write_str(",\"waiting_ns\":null}"),
-                ns => write!(f, ",\"waiting_ns\":{ns}}}"),
+    o.field("lockdep", c.lockdep().name())?
+        .array("held", |a| {
+            for h in c.held() {
+                a.object(|o| locks::write_held_json(o, h, raw))?;
             }
-        }
-    }
+            Ok(())
+        })?
+        .field("held_dropped", c.held_dropped)?;
+    match c.waits_for() {
+        None => o.field("waits_for", None::<u64>)?,
+        Some(h) => o.object("waits_for", |o| {
+            o.field(
+                "name",
+                json::Str(locks::held_name(h, raw, &mut [0; ADDR_LEN])),
+            )?
+            .field("kind", locks::kind_name(h.kind()))?
+            .field("at", json::Symbol(locks::site(h, raw, &mut [0; ADDR_LEN])))?
+            .field("waiting_ns", (h.held_ns != 0).then_some(h.held_ns))?;
+            Ok(())
+        })?,
+    };
+    Ok(())
 }
 
 /// Writes how long a running CPU has been on its task for people.
@@ -382,57 +385,47 @@ impl fmt::Display for Json<'_> {
         let Json(snap, reader) = *self;
         let info = &snap.info;
         let raw = reader.raw_addresses;
-        write!(
-            f,
-            "{{\"seq\":{},\"source\":\"{}\",\"taken_ns\":{},\"duration_ns\":{},\"cpus\":[",
-            info.seq,
-            snap.source.name(),
-            info.taken_ns,
-            info.duration_ns
-        )?;
         let nr = if info.seq == 0 { 0 } else { snap.cpus.len() };
-        for (n, (c, state, mode)) in snap.cpus().take(nr).enumerate() {
-            if n != 0 {
-                f.write_char(',')?;
-            }
-            write!(f, "{{\"cpu\":{},\"state\":\"{}\"", c.cpu, state.name())?;
-            if !state.has_data() {
-                f.write_str(",\"frames\":[]}")?;
-                continue;
-            }
-            write!(f, ",\"pid\":{},\"tgid\":{},\"comm\":", c.pid, c.tgid)?;
-            Display::fmt(&json::Str(comm_bytes(&c.comm)), f)?;
-            write!(
-                f,
-                ",\"mode\":\"{}\",\"context\":\"{}\",\"irqs_disabled\":{},\
-                 \"preempt_count\":{},\"taken_ns\":{},\"handler_ns\":{}",
-                mode.name(),
-                c.context().name(),
-                json::bool_str(c.irqs_disabled != 0),
-                c.preempt_count,
-                c.taken_ns,
-                c.handler_ns
-            )?;
-            if raw {
-                write!(f, ",\"ip\":\"{:#x}\",\"sp\":\"{:#x}\"", c.ip, c.sp)?;
-            }
-            f.write_str(",\"on_cpu_ns\":")?;
-            match c.on_cpu_ns() {
-                Some(ns) => write!(f, "{ns}")?,
-                None => f.write_str("null")?,
-            }
-            f.write_str(",\"frames\":[")?;
-            for (i, frame) in frames(c).enumerate() {
-                if i != 0 {
-                    f.write_char(',')?;
-                }
-                frame.write_json(f, reader)?;
-            }
-            f.write_str("],")?;
-            write_held_json(f, c, reader)?;
-            f.write_char('}')?;
-        }
-        f.write_str("]}\n")
+        json::object(f, |o| {
+            o.field("seq", info.seq)?
+                .field("source", snap.source.name())?
+                .field("taken_ns", info.taken_ns)?
+                .field("duration_ns", info.duration_ns)?
+                .array("cpus", |a| {
+                    for (c, state, mode) in snap.cpus().take(nr) {
+                        a.object(|o| {
+                            o.field("cpu", c.cpu)?.field("state", state.name())?;
+                            if !state.has_data() {
+                                o.array("frames", |_| Ok(()))?;
+                                return Ok(());
+                            }
+                            o.field("pid", c.pid)?
+                                .field("tgid", c.tgid)?
+                                .field("comm", json::Str(comm_bytes(&c.comm)))?
+                                .field("mode", mode.name())?
+                                .field("context", c.context().name())?
+                                .field("irqs_disabled", c.irqs_disabled != 0)?
+                                .field("preempt_count", c.preempt_count)?
+                                .field("taken_ns", c.taken_ns)?
+                                .field("handler_ns", c.handler_ns)?;
+                            if raw {
+                                o.field("ip", json::Hex(c.ip))?
+                                    .field("sp", json::Hex(c.sp))?;
+                            }
+                            o.field("on_cpu_ns", c.on_cpu_ns())?.array("frames", |a| {
+                                for frame in frames(c) {
+                                    a.value(frame.json(reader))?;
+                                }
+                                Ok(())
+                            })?;
+                            write_held_json(o, c, reader)
+                        })?;
+                    }
+                    Ok(())
+                })?;
+            Ok(())
+        })?;
+        f.write_char('\n')
     }
 }
 

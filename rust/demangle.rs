@@ -15,7 +15,6 @@
 //! bytes read and output length all have limits. Nothing is allocated and nothing panics: a name
 //! is parsed twice, once to check it and measure its output, then to write it.
 
-use crate::text::write_printable;
 use kernel::fmt::{
     self,
     Write, //
@@ -27,6 +26,20 @@ const MAX_DEPTH: u32 = 32;
 const MAX_STEPS: u32 = 4096;
 /// Longest demangled name written; a longer one is left mangled.
 const MAX_OUTPUT: usize = 1024;
+
+/// Writes kernel bytes (a symbol, a task or lock name) for people: printable ASCII, anything
+/// else as `?`. Here, so that the demangler is a leaf; the other reports reach it through
+/// [`crate::text`].
+pub(crate) fn write_printable(w: &mut impl Write, bytes: &[u8]) -> fmt::Result {
+    for &b in bytes {
+        w.write_char(if (0x20..0x7f).contains(&b) {
+            char::from(b)
+        } else {
+            '?'
+        })?;
+    }
+    Ok(())
+}
 
 /// Writes a symbol's text (`name+off/size [module]` or a bare name), demangling a Rust v0
 /// name and writing everything else as printable ASCII (other bytes as `?`).
@@ -621,6 +634,34 @@ mod tests {
             .to_bytes(),
             b"<core::time::Duration as core::fmt::Debug>::fmt::fmt_decimal::{closure#1}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn types_namespaces_and_disambiguators() -> kernel::error::Result {
+        for (sym, want) in [
+            // A primitive's inherent impl.
+            (
+                &b"_RNvMNtCs1a_4core3numj12wrapping_add"[..],
+                &b"<usize>::wrapping_add"[..],
+            ),
+            // A reference type's trait impl; the trait's crate by back reference.
+            (
+                b"_RNvXCs1a_3fooRhNtB2_4Show4show",
+                b"<&u8 as foo::Show>::show",
+            ),
+            // Tuples, one-element tuples, arrays, raw and &mut pointers with a lifetime.
+            (b"_RNvMCs1a_3fooThjE3new", b"<(u8, usize)>::new"),
+            (b"_RNvMCs1a_3fooThE3new", b"<(u8,)>::new"),
+            (b"_RNvMCs1a_3fooAhj4_3new", b"<[u8; _]>::new"),
+            (b"_RNvMCs1a_3fooOh3new", b"<*mut u8>::new"),
+            (b"_RNvMCs1a_3fooQL_h3new", b"<&mut u8>::new"),
+            // A shim, and an identifier with its own disambiguator.
+            (b"_RNSNvCs1a_3foo3bar6vtable", b"foo::bar::{shim:vtable#0}"),
+            (b"_RNvNtCs1a_3foos_3bar3baz", b"foo::bar::baz"),
+        ] {
+            assert_eq!(shown(sym)?.to_bytes(), want);
+        }
         Ok(())
     }
 

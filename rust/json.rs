@@ -1,17 +1,224 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Hand-written JSON output.
+//! JSON output.
 //!
-//! kintrospect's `.json` files are written straight into the seq_file by these helpers, so
-//! that nothing is allocated and the output is byte-for-byte deterministic. Strings come from
-//! the kernel (task names, symbols) and are escaped so that the document is always valid JSON:
+//! kintrospect's `.json` files are written straight into the seq_file, so that nothing is
+//! allocated and the output is byte-for-byte deterministic. The document's structure is the
+//! writer's: an [`Object`] writes its braces, its keys and the commas between its fields, an
+//! [`Array`] its brackets and commas, in the style of `fmt::DebugStruct`, so that a format
+//! cannot write a document with a comma missing or a brace unclosed. Strings come from the
+//! kernel (task names, symbols) and are escaped so that the document is always valid JSON:
 //! quotes, backslashes and control characters are escaped, and bytes that are not printable
 //! ASCII (a task name need not be UTF-8) are written as `\u00XX`, their Latin-1 reading.
 
 use kernel::fmt::{
     self,
+    Display,
     Write, //
 };
+
+/// A JSON value: what [`Object::field`] and [`Array::value`] write.
+pub(crate) trait Value {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+macro_rules! number_values {
+    ($($t:ty),*) => {
+        $(impl Value for $t {
+            fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{self}")
+            }
+        })*
+    };
+}
+
+number_values!(u8, u16, u32, u64, usize, i32, i64);
+
+impl Value for bool {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(bool_str(*self))
+    }
+}
+
+/// A string of this module's own (a name from a table): quoted, escaped all the same.
+impl Value for &str {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Display::fmt(&Str(self.as_bytes()), f)
+    }
+}
+
+impl Value for Str<'_> {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Display::fmt(self, f)
+    }
+}
+
+impl Value for Symbol<'_> {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Display::fmt(self, f)
+    }
+}
+
+/// `null` for `None`.
+impl<T: Value> Value for Option<T> {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Some(v) => v.write(f),
+            None => f.write_str("null"),
+        }
+    }
+}
+
+/// Text this module formats (a [`Display`] of its own) as a JSON string, escaped.
+pub(crate) struct Text<'a, T: Display>(pub(crate) &'a T);
+
+impl<T: Display> Value for Text<'_, T> {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('"')?;
+        Escaped(f).write_fmt(kernel::prelude::fmt!("{}", self.0))?;
+        f.write_char('"')
+    }
+}
+
+/// An address as a JSON string, `"0x..."`.
+pub(crate) struct Hex(pub(crate) u64);
+
+impl Value for Hex {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{:#x}\"", self.0)
+    }
+}
+
+/// A JSON object being written: `{`, its fields, `}` on [`Object::end`].
+pub(crate) struct Object<'a, 'f> {
+    f: &'a mut fmt::Formatter<'f>,
+    empty: bool,
+}
+
+impl<'a, 'f> Object<'a, 'f> {
+    /// Starts an object.
+    pub(crate) fn new(f: &'a mut fmt::Formatter<'f>) -> Result<Self, fmt::Error> {
+        f.write_char('{')?;
+        Ok(Self { f, empty: true })
+    }
+
+    /// Starts field `key` (a name of this module's, never escaped).
+    fn key(&mut self, key: &str) -> fmt::Result {
+        if !self.empty {
+            self.f.write_char(',')?;
+        }
+        self.empty = false;
+        self.f.write_char('"')?;
+        self.f.write_str(key)?;
+        self.f.write_str("\":")
+    }
+
+    /// Writes field `key` with value `v`.
+    pub(crate) fn field(&mut self, key: &str, v: impl Value) -> Result<&mut Self, fmt::Error> {
+        self.key(key)?;
+        v.write(self.f)?;
+        Ok(self)
+    }
+
+    /// Writes field `key`, an object that `build` fills.
+    pub(crate) fn object(
+        &mut self,
+        key: &str,
+        build: impl FnOnce(&mut Object<'_, 'f>) -> fmt::Result,
+    ) -> Result<&mut Self, fmt::Error> {
+        self.key(key)?;
+        let mut o = Object::new(self.f)?;
+        build(&mut o)?;
+        o.end()?;
+        Ok(self)
+    }
+
+    /// Writes field `key`, an array that `build` fills.
+    pub(crate) fn array(
+        &mut self,
+        key: &str,
+        build: impl FnOnce(&mut Array<'_, 'f>) -> fmt::Result,
+    ) -> Result<&mut Self, fmt::Error> {
+        self.key(key)?;
+        let mut a = Array::new(self.f)?;
+        build(&mut a)?;
+        a.end()?;
+        Ok(self)
+    }
+
+    /// Ends the object.
+    pub(crate) fn end(self) -> fmt::Result {
+        self.f.write_char('}')
+    }
+}
+
+/// A JSON array being written: `[`, its values, `]` on [`Array::end`].
+pub(crate) struct Array<'a, 'f> {
+    f: &'a mut fmt::Formatter<'f>,
+    empty: bool,
+}
+
+impl<'a, 'f> Array<'a, 'f> {
+    /// Starts an array.
+    pub(crate) fn new(f: &'a mut fmt::Formatter<'f>) -> Result<Self, fmt::Error> {
+        f.write_char('[')?;
+        Ok(Self { f, empty: true })
+    }
+
+    fn comma(&mut self) -> fmt::Result {
+        if !self.empty {
+            self.f.write_char(',')?;
+        }
+        self.empty = false;
+        Ok(())
+    }
+
+    /// Writes value `v`.
+    pub(crate) fn value(&mut self, v: impl Value) -> Result<&mut Self, fmt::Error> {
+        self.comma()?;
+        v.write(self.f)?;
+        Ok(self)
+    }
+
+    /// Writes an object that `build` fills.
+    pub(crate) fn object(
+        &mut self,
+        build: impl FnOnce(&mut Object<'_, 'f>) -> fmt::Result,
+    ) -> Result<&mut Self, fmt::Error> {
+        self.comma()?;
+        let mut o = Object::new(self.f)?;
+        build(&mut o)?;
+        o.end()?;
+        Ok(self)
+    }
+
+    /// Writes an array that `build` fills.
+    pub(crate) fn array(
+        &mut self,
+        build: impl FnOnce(&mut Array<'_, 'f>) -> fmt::Result,
+    ) -> Result<&mut Self, fmt::Error> {
+        self.comma()?;
+        let mut a = Array::new(self.f)?;
+        build(&mut a)?;
+        a.end()?;
+        Ok(self)
+    }
+
+    /// Ends the array.
+    pub(crate) fn end(self) -> fmt::Result {
+        self.f.write_char(']')
+    }
+}
+
+/// Writes one object, the whole of a document or a value: `build` fills it.
+pub(crate) fn object(
+    f: &mut fmt::Formatter<'_>,
+    build: impl FnOnce(&mut Object<'_, '_>) -> fmt::Result,
+) -> fmt::Result {
+    let mut o = Object::new(f)?;
+    build(&mut o)?;
+    o.end()
+}
 
 /// A byte string written as a quoted, escaped JSON string.
 pub(crate) struct Str<'a>(pub(crate) &'a [u8]);
@@ -116,6 +323,43 @@ mod tests {
     #[test]
     fn quotes_and_backslashes_are_escaped() -> Result {
         assert_eq!(escaped(b"a\"b\\c")?.to_bytes(), b"\"a\\\"b\\\\c\"");
+        Ok(())
+    }
+
+    /// The writer places every comma, brace and bracket: nested, empty and `null` values.
+    struct Doc;
+
+    impl Display for Doc {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            object(f, |o| {
+                o.field("a", 1u32)?
+                    .field("s", "x\"y")?
+                    .field("none", None::<u64>)?
+                    .array("empty", |_| Ok(()))?
+                    .array("list", |a| {
+                        a.value(true)?.object(|o| {
+                            o.field("h", Hex(0x1f))?;
+                            Ok(())
+                        })?;
+                        a.array(|a| {
+                            a.value(-1i32)?;
+                            Ok(())
+                        })?;
+                        Ok(())
+                    })?
+                    .object("o", |_| Ok(()))?;
+                Ok(())
+            })
+        }
+    }
+
+    #[test]
+    fn structure_is_the_writers() -> Result {
+        assert_eq!(
+            CString::try_from_fmt(fmt!("{}", Doc))?.to_bytes(),
+            b"{\"a\":1,\"s\":\"x\\\"y\",\"none\":null,\"empty\":[],\
+              \"list\":[true,{\"h\":\"0x1f\"},[-1]],\"o\":{}}"
+        );
         Ok(())
     }
 

@@ -38,22 +38,11 @@ impl Reader {
     }
 }
 
-/// Writes kernel bytes (a task or lock name) for people: printable ASCII, anything else as `?`.
-pub(crate) fn write_printable(w: &mut impl Write, bytes: &[u8]) -> fmt::Result {
-    for &b in bytes {
-        w.write_char(if (0x20..0x7f).contains(&b) {
-            char::from(b)
-        } else {
-            '?'
-        })?;
-    }
-    Ok(())
-}
+pub(crate) use crate::demangle::write_printable;
 
 /// The bytes of a NUL-terminated C string kept in a fixed array (all of it without a NUL).
 pub(crate) fn nul_terminated(bytes: &[u8]) -> &[u8] {
-    let n = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    &bytes[..n]
+    core::ffi::CStr::from_bytes_until_nul(bytes).map_or(bytes, core::ffi::CStr::to_bytes)
 }
 
 /// The bytes of a NUL-terminated task name.
@@ -101,9 +90,18 @@ impl<'a> Symbol<'a> {
         demangle::write(w, self.bytes(reader, &mut [0; ADDR_LEN]))
     }
 
-    /// Writes the symbol as a JSON string, as `reader` may see it, a Rust name demangled.
-    pub(crate) fn write_json(self, f: &mut fmt::Formatter<'_>, reader: Reader) -> fmt::Result {
-        Display::fmt(&json::Symbol(self.bytes(reader, &mut [0; ADDR_LEN])), f)
+    /// The symbol as a JSON string, as `reader` may see it, a Rust name demangled.
+    pub(crate) fn json(self, reader: Reader) -> SymbolJson<'a> {
+        SymbolJson(self, reader)
+    }
+}
+
+/// A [`Symbol`] as a JSON value, as its reader may see it.
+pub(crate) struct SymbolJson<'a>(Symbol<'a>, Reader);
+
+impl json::Value for SymbolJson<'_> {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Display::fmt(&json::Symbol(self.0.bytes(self.1, &mut [0; ADDR_LEN])), f)
     }
 }
 

@@ -11,6 +11,8 @@
 #ifndef KINTROSPECT_LOCKINFO_H
 #define KINTROSPECT_LOCKINFO_H
 
+#include "symbols.h"
+
 #include <linux/types.h>
 
 struct lockdep_map;
@@ -64,17 +66,6 @@ const struct lockdep_map *kintrospect_lock_map(u32 kind, const void *lock);
  * Naming: process context, or the snapshot trigger (atomic, never NMI).
  * @scratch is KSYM_SYMBOL_LEN bytes that only the caller uses meanwhile.
  */
-enum kintrospect_symbol_fmt {
-	KINTROSPECT_SYM_NAME,		/* %ps: "name [module]" */
-	KINTROSPECT_SYM_IP,		/* %pS: an interrupted ip */
-	KINTROSPECT_SYM_RETURN,		/* %pB: a return address, a call site */
-};
-
-bool kintrospect_symbol_text(char *dst, size_t len, char *scratch,
-			     enum kintrospect_symbol_fmt fmt, unsigned long addr);
-void kintrospect_symbol_name(char *dst, size_t len, char *scratch,
-			     enum kintrospect_symbol_fmt fmt, unsigned long addr,
-			     u32 *flags, u32 unresolved);
 void kintrospect_lock_name(char *dst, size_t len, char *scratch,
 			   const char *lockdep_name, const void *lock, u32 *flags);
 

@@ -16,7 +16,7 @@
  * read later still names code that has been freed since (a
  * module's init code, an unloaded module); names that cannot change - those
  * of the kernel image and of kintrospect's own code - are kept across
- * snapshots in a small cache (see symbol_cache). The finished snapshot is
+ * snapshots in a small cache (symbols.c). The finished snapshot is
  * published by a pointer swap under a raw spinlock; readers copy it out one
  * CPU at a time under that lock and start again if a newer one was
  * published meanwhile, so they never see a torn one.
@@ -75,6 +75,7 @@
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
+#include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -99,9 +100,6 @@
 
 /* Readers start again this often when newer snapshots keep coming. */
 #define COPY_TRIES	8
-
-/* Entries of the symbol cache (a power of two). */
-#define SYMBOL_CACHE_BITS	8
 
 /* One entry of the interrupted task's lockdep held-lock stack. */
 struct nmi_held {
@@ -146,35 +144,13 @@ struct nmi_slot {
 	atomic_t sent;		/* NMIs kintrospect sent to this CPU */
 	atomic_t got;		/* NMIs this CPU's handler claimed */
 	u64 round;		/* the latest round asked of this CPU */
-	u32 seq;		/* odd while the handler writes sample */
+	seqcount_t seq;		/* odd while the handler writes sample */
 	u32 sending;		/* 1 from before sent++ until the IPI is written */
 	atomic_t pinned;	/* 1: a round gave up on our NMI, which pins the module */
 	struct nmi_sample sample;
 } ____cacheline_aligned;
 
-/* How a cached name was written. */
-enum symbol_kind {
-	SYMBOL_RETURN,		/* a return address: symbol_text(), %pB */
-	SYMBOL_IP,		/* an interrupted ip: symbol_text(), %pS */
-	SYMBOL_SITE,		/* a held lock's acquire site: %pB, truncated */
-};
-
-/*
- * A name as symbolise_frame() or symbolise_site() wrote it, for an address
- * whose name cannot change while kintrospect is loaded (symbol_cacheable()).
- */
-struct symbol_cache_entry {
-	u64 addr;		/* 0: empty */
-	u32 kind;		/* enum symbol_kind */
-	bool resolved;
-	char text[KINTROSPECT_SYMBOL_LEN];
-};
-
-static_assert(KINTROSPECT_SITE_LEN <= KINTROSPECT_SYMBOL_LEN);
-
 static struct nmi_slot *slots;
-/* Direct-mapped by address; only the capture in progress uses it. */
-static struct symbol_cache_entry *symbol_cache;
 static struct kintrospect_cpu *snap_work;
 static struct kintrospect_cpu *snap_pub;
 /* One no-op work item per CPU, to see whether it can schedule (probe_held()). */
@@ -446,13 +422,13 @@ static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
 	} while (!atomic_try_cmpxchg(&s->got, &got, got + 1));
 
 	start = local_clock();
-	WRITE_ONCE(s->seq, s->seq + 1);
-	smp_wmb();
+	/* raw_: no lockdep in NMI; the only writer of this CPU's slot. */
+	raw_write_seqcount_begin(&s->seq);
 	/* Ordered after the claim, which saw the sent written after round. */
 	s->sample.round = READ_ONCE(s->round);
 	fill_cpu(&s->sample, regs, interrupted_preempt_count());
 	s->sample.handler_ns = local_clock() - start;
-	smp_store_release(&s->seq, s->seq + 1);
+	raw_write_seqcount_end(&s->seq);
 	wait_for_send(s);
 	/*
 	 * The pin of an NMI a round gave up on (pin_late()): unload's
@@ -535,13 +511,13 @@ static void pin_late(int cpu)
 static bool take_answer(int cpu, u64 round, struct nmi_sample *out)
 {
 	struct nmi_slot *s = &slots[cpu];
-	u32 seq = smp_load_acquire(&s->seq);
+	/* Never waits: an NMI may be writing, the caller retries. */
+	unsigned int seq = raw_read_seqcount(&s->seq);
 
 	if ((seq & 1) || READ_ONCE(s->sample.round) != round)
 		return false;
 	memcpy(out, &s->sample, sizeof(*out));
-	smp_rmb();
-	return READ_ONCE(s->seq) == seq && out->round == round;
+	return !read_seqcount_retry(&s->seq, seq) && out->round == round;
 }
 
 /* Starts @c as a CPU that has no data: offline until found otherwise. */
@@ -614,106 +590,26 @@ static void put_sample(struct kintrospect_cpu *c, const struct nmi_sample *s)
 }
 
 /*
- * Whether the name of @addr cannot change while kintrospect is loaded: it is
- * in the kernel image (whose symbols are fixed; its init code is freed
- * after boot, and nothing runs there again) or in kintrospect's own core
- * text. Other modules may unload and their addresses be reused, as may
- * BPF programs' and trampolines' (all of them above MODULES_VADDR): those
- * are named afresh every time.
- */
-static bool symbol_cacheable(u64 addr)
-{
-	return (addr >= __START_KERNEL_map && addr < MODULES_VADDR) ||
-	       within_module_mem_type(addr, THIS_MODULE, MOD_TEXT);
-}
-
-/*
- * Names @addr into @out (KINTROSPECT_SYMBOL_LEN bytes): an interrupted ip as
- * %pS, a return address as %pB (looked up one byte earlier, so that a call
- * to a noreturn function names its caller). A name too long for the record
- * keeps its start and all of "+off/size [module]"
- * (kintrospect_symbol_text()). Returns false, with no text, when kallsyms
- * cannot name it.
- */
-static bool symbol_text(char *out, u64 addr, bool ip)
-{
-	return kintrospect_symbol_text(out, KINTROSPECT_SYMBOL_LEN, capture_symbol,
-				       ip ? KINTROSPECT_SYM_IP : KINTROSPECT_SYM_RETURN,
-				       addr);
-}
-
-/*
- * The symbol cache's entry for @addr named as @kind: hit (true) when it holds
- * that name, else the entry to fill (NULL when @addr may not be cached). A
- * kallsyms lookup is most of a capture's time, and most addresses (idle
- * loops, system call entry, the capture's own path and locks) are the same
- * from one snapshot to the next.
- */
-static bool symbol_cached(u64 addr, enum symbol_kind kind,
-			  struct symbol_cache_entry **e)
-{
-	*e = NULL;
-	if (!symbol_cacheable(addr))
-		return false;
-	*e = &symbol_cache[hash_64(addr ^ kind, SYMBOL_CACHE_BITS)];
-	return (*e)->addr == addr && (*e)->kind == kind;
-}
-
-static void symbol_cache_fill(struct symbol_cache_entry *e, u64 addr,
-			      enum symbol_kind kind, bool resolved,
-			      const char *text, size_t len)
-{
-	e->addr = addr;
-	e->kind = kind;
-	e->resolved = resolved;
-	memcpy(e->text, text, len);
-}
-
-/*
- * Names frame @i of @c into c->symbols[i] (see symbol_text()), from the
- * symbol cache when it has the address. A frame that cannot be named is
- * marked unresolved by the caller, with no text: whether its address may be
- * shown depends on the reader (kptr_restrict).
+ * Names frame @i of @c into c->symbols[i]: an interrupted ip as %pS, a
+ * return address as %pB (looked up one byte earlier, so that a call to a
+ * noreturn function names its caller), from the symbol cache when it has
+ * the address. A frame that cannot be named is marked unresolved by the
+ * caller, with no text: whether its address may be shown depends on the
+ * reader (kptr_restrict).
  */
 static bool symbolise_frame(struct kintrospect_cpu *c, u32 i, bool ip)
 {
-	enum symbol_kind kind = ip ? SYMBOL_IP : SYMBOL_RETURN;
-	u64 addr = c->frames[i];
-	struct symbol_cache_entry *e;
-	char *out = c->symbols[i];
-	bool resolved;
-
-	if (symbol_cached(addr, kind, &e)) {
-		memcpy(out, e->text, KINTROSPECT_SYMBOL_LEN);
-		return e->resolved;
-	}
-	resolved = symbol_text(out, addr, ip);
-	if (e)
-		symbol_cache_fill(e, addr, kind, resolved, out, KINTROSPECT_SYMBOL_LEN);
-	return resolved;
+	return kintrospect_symbol_cached(c->symbols[i], KINTROSPECT_SYMBOL_LEN, capture_symbol,
+					 ip ? KINTROSPECT_SYM_IP : KINTROSPECT_SYM_RETURN,
+					 c->frames[i]);
 }
 
 /* Names the acquire site of @h as %pB, from the symbol cache when it has it. */
 static void symbolise_site(struct kintrospect_held *h)
 {
-	struct symbol_cache_entry *e;
-	u32 flags = 0;
-
-	if (symbol_cached(h->acquire_ip, SYMBOL_SITE, &e)) {
-		memcpy(h->site, e->text, sizeof(h->site));
-		if (!e->resolved)
-			h->flags |= KINTROSPECT_LOCK_F_SITE_UNRESOLVED;
-		return;
-	}
-	kintrospect_symbol_name(h->site, sizeof(h->site), capture_symbol,
-				KINTROSPECT_SYM_RETURN,
-				h->acquire_ip, &flags,
-				KINTROSPECT_LOCK_F_SITE_UNRESOLVED);
-	h->flags |= flags;
-	if (e)
-		symbol_cache_fill(e, h->acquire_ip, SYMBOL_SITE,
-				  !(flags & KINTROSPECT_LOCK_F_SITE_UNRESOLVED),
-				  h->site, sizeof(h->site));
+	if (!kintrospect_symbol_cached(h->site, sizeof(h->site), capture_symbol,
+				       KINTROSPECT_SYM_RETURN, h->acquire_ip))
+		h->flags |= KINTROSPECT_LOCK_F_SITE_UNRESOLVED;
 }
 
 /*
@@ -991,7 +887,7 @@ size_t kintrospect_cpus_memory(void)
 {
 	return nr_slots * (sizeof(struct nmi_slot) + 2 * sizeof(struct kintrospect_cpu) +
 			   sizeof(*probes) + sizeof(*carries)) +
-	       (sizeof(*symbol_cache) << SYMBOL_CACHE_BITS);
+	       kintrospect_symbol_cache_memory();
 }
 
 /*
@@ -1018,11 +914,10 @@ static void free_buffers(void)
 	kvfree(snap_work);
 	kvfree(snap_pub);
 	kvfree(slots);
-	kvfree(symbol_cache);
+	kintrospect_symbol_cache_exit();
 	snap_work = NULL;
 	snap_pub = NULL;
 	slots = NULL;
-	symbol_cache = NULL;
 }
 
 int kintrospect_cpus_init(u32 timeout_ms)
@@ -1034,15 +929,19 @@ int kintrospect_cpus_init(u32 timeout_ms)
 	slots = kvcalloc(nr_slots, sizeof(*slots), GFP_KERNEL);
 	snap_work = kvcalloc(nr_slots, sizeof(*snap_work), GFP_KERNEL);
 	snap_pub = kvcalloc(nr_slots, sizeof(*snap_pub), GFP_KERNEL);
-	symbol_cache = kvcalloc(1 << SYMBOL_CACHE_BITS, sizeof(*symbol_cache), GFP_KERNEL);
 	probes = kvcalloc(nr_slots, sizeof(*probes), GFP_KERNEL);
 	carries = kvcalloc(nr_slots, sizeof(*carries), GFP_KERNEL);
-	if (!slots || !snap_work || !snap_pub || !symbol_cache || !probes || !carries) {
+	if (!slots || !snap_work || !snap_pub || !probes || !carries) {
 		ret = -ENOMEM;
 		goto err;
 	}
-	for (cpu = 0; cpu < nr_slots; cpu++)
+	ret = kintrospect_symbol_cache_init();
+	if (ret)
+		goto err;
+	for (cpu = 0; cpu < nr_slots; cpu++) {
+		seqcount_init(&slots[cpu].seq);
 		INIT_WORK(&probes[cpu], kintrospect_probe_fn);
+	}
 	ret = register_nmi_handler(NMI_LOCAL, kintrospect_nmi_handler, 0,
 				   KINTROSPECT_NMI_NAME);
 	if (ret)

@@ -334,93 +334,85 @@ impl Display for Json<'_> {
         let Json(snap, reader) = *self;
         let raw = reader.raw_addresses;
         let info = &snap.info;
-        write!(
-            f,
-            "{{\"seq\":{},\"taken_ns\":{},\"lockdep\":{},\"lockdep_off\":{},\"threads\":{},\
-             \"tasks\":[",
-            snap.seq,
-            info.taken_ns,
-            json::bool_str(info.lockdep != 0),
-            json::bool_str(info.lockdep_off != 0),
-            info.nr_threads
-        )?;
         let tasks = snap.tasks();
-        for (i, t) in tasks.iter().enumerate() {
-            if i != 0 {
-                f.write_char(',')?;
-            }
-            write!(f, "{{\"pid\":{},\"tgid\":{},\"comm\":", t.pid, t.tgid)?;
-            Display::fmt(&json::Str(text::comm_bytes(&t.comm)), f)?;
-            write!(
-                f,
-                ",\"state\":\"{}\",\"cpu\":{},\"held\":[",
-                state_char(t),
-                t.cpu
-            )?;
-            for (n, h) in snap.held_by(i).iter().enumerate() {
-                write_held_json(f, h, n != 0, raw)?;
-            }
-            f.write_str("],\"blocked_on\":")?;
-            match t.blocked() {
-                None => f.write_str("null")?,
-                Some(kind) => {
-                    let hint = t.blocked_flags().owner_hint();
-                    write!(f, "{{\"kind\":\"{}\",\"name\":", kind_name(kind))?;
-                    Display::fmt(&json::Str(blocked_name(t, raw, &mut [0; ADDR_LEN])), f)?;
-                    write!(
-                        f,
-                        ",\"magic_bad\":{},\"owner_pid\":",
-                        json::bool_str(t.blocked_flags().magic_bad())
-                    )?;
-                    write_opt(f, if hint { -1 } else { t.blocked_owner_pid })?;
-                    f.write_str(",\"hint_pid\":")?;
-                    write_opt(f, if hint { t.blocked_owner_pid } else { -1 })?;
-                    f.write_str(",\"owner_cpu\":")?;
-                    write_opt(f, t.blocked_owner_cpu)?;
-                    f.write_char('}')?;
-                }
-            }
-            f.write_char('}')?;
-        }
-        f.write_str("],\"cycles\":")?;
-        write_cycles(f, &snap.graph.cycles, tasks)?;
-        f.write_str(",\"possible_cycles\":")?;
-        write_cycles(f, &snap.graph.possible, tasks)?;
-        writeln!(
-            f,
-            ",\"dropped\":{{\"tasks\":{},\"locks\":{}}}}}",
-            info.tasks_dropped, info.held_dropped
-        )
+        json::object(f, |o| {
+            o.field("seq", snap.seq)?
+                .field("taken_ns", info.taken_ns)?
+                .field("lockdep", info.lockdep != 0)?
+                .field("lockdep_off", info.lockdep_off != 0)?
+                .field("threads", info.nr_threads)?
+                .array("tasks", |a| {
+                    for (i, t) in tasks.iter().enumerate() {
+                        a.object(|o| {
+                            o.field("pid", t.pid)?
+                                .field("tgid", t.tgid)?
+                                .field("comm", json::Str(text::comm_bytes(&t.comm)))?
+                                .field("state", &*state_char(t).encode_utf8(&mut [0; 4]))?
+                                .field("cpu", t.cpu)?
+                                .array("held", |a| {
+                                    for h in snap.held_by(i).iter() {
+                                        a.object(|o| write_held_json(o, h, raw))?;
+                                    }
+                                    Ok(())
+                                })?;
+                            match t.blocked() {
+                                None => o.field("blocked_on", None::<u64>)?,
+                                Some(kind) => o.object("blocked_on", |o| {
+                                    let hint = t.blocked_flags().owner_hint();
+                                    let known = |v: i32| (v >= 0).then_some(v);
+                                    o.field("kind", kind_name(kind))?
+                                        .field(
+                                            "name",
+                                            json::Str(blocked_name(t, raw, &mut [0; ADDR_LEN])),
+                                        )?
+                                        .field("magic_bad", t.blocked_flags().magic_bad())?
+                                        .field(
+                                            "owner_pid",
+                                            known(if hint { -1 } else { t.blocked_owner_pid }),
+                                        )?
+                                        .field(
+                                            "hint_pid",
+                                            known(if hint { t.blocked_owner_pid } else { -1 }),
+                                        )?
+                                        .field("owner_cpu", known(t.blocked_owner_cpu))?;
+                                    Ok(())
+                                })?,
+                            };
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                })?
+                .array("cycles", |a| write_cycles(a, &snap.graph.cycles, tasks))?
+                .array("possible_cycles", |a| {
+                    write_cycles(a, &snap.graph.possible, tasks)
+                })?
+                .object("dropped", |o| {
+                    o.field("tasks", info.tasks_dropped)?
+                        .field("locks", info.held_dropped)?;
+                    Ok(())
+                })?;
+            Ok(())
+        })?;
+        f.write_char('\n')
     }
 }
 
-/// Writes cycles as arrays of pids.
+/// Writes cycles into `a`, each an array of pids.
 pub(crate) fn write_cycles(
-    f: &mut fmt::Formatter<'_>,
+    a: &mut json::Array<'_, '_>,
     cycles: &[KVec<usize>],
     tasks: &[RawTask],
 ) -> fmt::Result {
-    f.write_char('[')?;
-    for (n, cycle) in cycles.iter().enumerate() {
-        f.write_str(if n == 0 { "[" } else { ",[" })?;
-        for (k, &i) in cycle.iter().enumerate() {
-            if k != 0 {
-                f.write_char(',')?;
+    for cycle in cycles.iter() {
+        a.array(|a| {
+            for &i in cycle.iter() {
+                a.value(tasks[i].pid)?;
             }
-            write!(f, "{}", tasks[i].pid)?;
-        }
-        f.write_char(']')?;
+            Ok(())
+        })?;
     }
-    f.write_char(']')
-}
-
-/// Writes a number, or `null` when negative (unknown).
-fn write_opt(f: &mut fmt::Formatter<'_>, v: i32) -> fmt::Result {
-    if v < 0 {
-        f.write_str("null")
-    } else {
-        write!(f, "{v}")
-    }
+    Ok(())
 }
 
 /// Writes one held lock for people: `NAME (KIND, MODE) acquired at SITE, held N.NNN ms`; for one
@@ -452,32 +444,18 @@ pub(crate) fn write_held_text(w: &mut impl Write, h: &RawHeld, raw: bool) -> fmt
 
 /// Writes one held lock as a JSON object, after a comma if `comma`. `maybe_waiting` is true for
 /// a lock the task is acquiring or holds (the lock cannot tell which).
-pub(crate) fn write_held_json(
-    f: &mut fmt::Formatter<'_>,
-    h: &RawHeld,
-    comma: bool,
-    raw: bool,
-) -> fmt::Result {
-    f.write_str(if comma { ",{\"name\":" } else { "{\"name\":" })?;
-    Display::fmt(&json::Str(held_name(h, raw, &mut [0; ADDR_LEN])), f)?;
-    write!(
-        f,
-        ",\"kind\":\"{}\",\"mode\":\"{}\",\"magic_bad\":{},\"acquired_at\":",
-        kind_name(h.kind()),
-        mode_name(h.mode()),
-        json::bool_str(h.flags().magic_bad())
-    )?;
-    Display::fmt(&json::Symbol(site(h, raw, &mut [0; ADDR_LEN])), f)?;
-    if h.held_ns == 0 {
-        f.write_str(",\"held_ns\":null")?;
-    } else {
-        write!(f, ",\"held_ns\":{}", h.held_ns)?;
-    }
-    write!(
-        f,
-        ",\"maybe_waiting\":{}}}",
-        json::bool_str(h.flags().maybe_waiting())
-    )
+pub(crate) fn write_held_json(o: &mut json::Object<'_, '_>, h: &RawHeld, raw: bool) -> fmt::Result {
+    o.field("name", json::Str(held_name(h, raw, &mut [0; ADDR_LEN])))?
+        .field("kind", kind_name(h.kind()))?
+        .field("mode", mode_name(h.mode()))?
+        .field("magic_bad", h.flags().magic_bad())?
+        .field(
+            "acquired_at",
+            json::Symbol(site(h, raw, &mut [0; ADDR_LEN])),
+        )?
+        .field("held_ns", (h.held_ns != 0).then_some(h.held_ns))?
+        .field("maybe_waiting", h.flags().maybe_waiting())?;
+    Ok(())
 }
 
 #[cfg(kintrospect_kunit)]

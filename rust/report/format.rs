@@ -40,14 +40,6 @@ fn write_secs(w: &mut impl Write, ns: u64) -> fmt::Result {
     write!(w, "{}.{:03} s", ns / 1_000_000_000, ns / 1_000_000 % 1_000)
 }
 
-/// Writes `Some(n)` as a number, `None` as `null`.
-fn write_opt(f: &mut fmt::Formatter<'_>, v: Option<impl core::fmt::Display>) -> fmt::Result {
-    match v {
-        Some(v) => write!(f, "{v}"),
-        None => f.write_str("null"),
-    }
-}
-
 /// A pid as JSON: `null` when negative (unknown).
 fn pid_opt(pid: i32) -> Option<i32> {
     (pid >= 0).then_some(pid)
@@ -235,157 +227,149 @@ impl Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Json(r, _) = *self;
         let Some(snap) = &r.cpus else {
-            return f.write_str(
-                "{\"seq\":0,\"stuck_cpus\":[],\"deadlocks\":[],\"blocked\":[],\
-                 \"slab_suspects\":[]}",
-            );
+            return json::object(f, |o| {
+                o.field("seq", 0u64)?
+                    .array("stuck_cpus", |_| Ok(()))?
+                    .array("deadlocks", |_| Ok(()))?
+                    .array("blocked", |_| Ok(()))?
+                    .array("slab_suspects", |_| Ok(()))?;
+                Ok(())
+            });
         };
-        write!(
-            f,
-            "{{\"seq\":{},\"taken_ns\":{},\"stuck_ms\":{},\"cpus_seq\":{},\"locks_seq\":{},\
-             \"locks_taken_ns\":{},\"lockdep_off\":{},\"slab_seq\":{},\"stuck_cpus\":[",
-            r.seq,
-            snap.info().taken_ns,
-            r.stuck_ms,
-            snap.info().seq,
-            r.locks.seq,
-            r.locks.info.taken_ns,
-            json::bool_str(r.locks.info.lockdep_off != 0),
-            r.slab_seq
-        )?;
-        for (n, s) in r.stuck.iter().enumerate() {
-            if n != 0 {
-                f.write_char(',')?;
-            }
-            self.stuck(f, s)?;
-        }
-        f.write_str("],\"maybe_stuck\":[")?;
-        for (n, &i) in r.maybe.iter().enumerate() {
-            let Some((c, _, _)) = snap.get(i) else {
-                continue;
-            };
-            write!(
-                f,
-                "{}{{\"cpu\":{},\"pid\":{},\"comm\":",
-                if n == 0 { "" } else { "," },
-                c.cpu,
-                c.pid
-            )?;
-            Display::fmt(&json::Str(text::comm_bytes(&c.comm)), f)?;
-            f.write_char('}')?;
-        }
-        f.write_str("],\"no_response\":[")?;
-        for (n, cpu) in r.no_response.iter().enumerate() {
-            write!(f, "{}{cpu}", if n == 0 { "" } else { "," })?;
-        }
         let tasks = r.locks.tasks();
-        f.write_str("],\"deadlocks\":")?;
-        write_cycles(f, &r.locks.graph.cycles, tasks)?;
-        f.write_str(",\"possible_deadlocks\":")?;
-        write_cycles(f, &r.locks.graph.possible, tasks)?;
-        f.write_str(",\"blocked\":[")?;
-        for (n, &i) in r.blocked.iter().enumerate() {
-            let t = &tasks[i];
-            write!(
-                f,
-                "{}{{\"pid\":{},\"comm\":",
-                if n == 0 { "" } else { "," },
-                t.pid
-            )?;
-            Display::fmt(&json::Str(text::comm_bytes(&t.comm)), f)?;
-            write!(
-                f,
-                ",\"state\":\"{}\",\"cpu\":{},\"blocked_ns\":",
-                locks::state_char(t),
-                t.cpu
-            )?;
-            write_opt(f, (t.blocked_ns != 0).then_some(t.blocked_ns))?;
-            f.write_str(",\"chain\":[")?;
-            self.chain(f, i)?;
-            f.write_str("]}")?;
-        }
-        write!(
-            f,
-            "],\"runnable_dropped\":{},\"slab_suspects\":[",
-            r.runnable_dropped
-        )?;
-        for (n, d) in r.suspects.iter().enumerate() {
-            f.write_str(if n == 0 { "{\"name\":" } else { ",{\"name\":" })?;
-            Display::fmt(&json::Str(d.name.as_bytes()), f)?;
-            f.write_str(",\"growth_per_min\":")?;
-            write_opt(f, d.per_min)?;
-            write!(f, ",\"bytes_delta\":{}}}", d.bytes_delta)?;
-        }
-        f.write_str("]}")
+        json::object(f, |o| {
+            o.field("seq", r.seq)?
+                .field("taken_ns", snap.info().taken_ns)?
+                .field("stuck_ms", r.stuck_ms)?
+                .field("cpus_seq", snap.info().seq)?
+                .field("locks_seq", r.locks.seq)?
+                .field("locks_taken_ns", r.locks.info.taken_ns)?
+                .field("lockdep_off", r.locks.info.lockdep_off != 0)?
+                .field("slab_seq", r.slab_seq)?
+                .array("stuck_cpus", |a| {
+                    for s in r.stuck.iter() {
+                        a.object(|o| self.stuck(o, s))?;
+                    }
+                    Ok(())
+                })?
+                .array("maybe_stuck", |a| {
+                    for c in r
+                        .maybe
+                        .iter()
+                        .filter_map(|&i| snap.get(i))
+                        .map(|(c, _, _)| c)
+                    {
+                        a.object(|o| {
+                            o.field("cpu", c.cpu)?
+                                .field("pid", c.pid)?
+                                .field("comm", json::Str(text::comm_bytes(&c.comm)))?;
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                })?
+                .array("no_response", |a| {
+                    for &cpu in r.no_response.iter() {
+                        a.value(cpu)?;
+                    }
+                    Ok(())
+                })?
+                .array("deadlocks", |a| {
+                    write_cycles(a, &r.locks.graph.cycles, tasks)
+                })?
+                .array("possible_deadlocks", |a| {
+                    write_cycles(a, &r.locks.graph.possible, tasks)
+                })?
+                .array("blocked", |a| {
+                    for &i in r.blocked.iter() {
+                        let t = &tasks[i];
+                        a.object(|o| {
+                            o.field("pid", t.pid)?
+                                .field("comm", json::Str(text::comm_bytes(&t.comm)))?
+                                .field("state", &*locks::state_char(t).encode_utf8(&mut [0; 4]))?
+                                .field("cpu", t.cpu)?
+                                .field("blocked_ns", (t.blocked_ns != 0).then_some(t.blocked_ns))?
+                                .array("chain", |a| self.chain(a, i))?;
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                })?
+                .field("runnable_dropped", r.runnable_dropped)?
+                .array("slab_suspects", |a| {
+                    for d in r.suspects.iter() {
+                        a.object(|o| {
+                            o.field("name", json::Str(d.name.as_bytes()))?
+                                .field("growth_per_min", d.per_min)?
+                                .field("bytes_delta", d.bytes_delta)?;
+                            Ok(())
+                        })?;
+                    }
+                    Ok(())
+                })?;
+            Ok(())
+        })
     }
 }
 
 impl Json<'_> {
-    /// Writes one stuck CPU as a JSON object.
-    fn stuck(&self, f: &mut fmt::Formatter<'_>, s: &Stuck) -> fmt::Result {
+    /// Writes one stuck CPU's fields (none if its record is missing).
+    fn stuck(&self, o: &mut json::Object<'_, '_>, s: &Stuck) -> fmt::Result {
         let Json(r, reader) = *self;
         let raw = reader.raw_addresses;
         let Some((c, _, mode)) = r.cpus.as_ref().and_then(|snap| snap.get(s.cpu)) else {
-            return f.write_str("{}");
+            return Ok(());
         };
-        write!(f, "{{\"cpu\":{},\"pid\":{},\"comm\":", c.cpu, c.pid)?;
-        Display::fmt(&json::Str(text::comm_bytes(&c.comm)), f)?;
-        write!(
-            f,
-            ",\"mode\":\"{}\",\"context\":\"{}\",\"irqs_disabled\":{},\"preempt_count\":{},\
-             \"on_cpu_ns\":{},\"frames\":[",
-            mode.name(),
-            c.context().name(),
-            json::bool_str(c.irqs_disabled != 0),
-            c.preempt_count,
-            s.on_cpu_ns
-        )?;
-        for (i, frame) in cpus::frames(c).enumerate() {
-            if i != 0 {
-                f.write_char(',')?;
-            }
-            frame.write_json(f, reader)?;
-        }
-        f.write_str("],")?;
-        cpus::write_held_json(f, c, reader)?;
-        f.write_str(",\"waiters\":[")?;
         let tasks = r.locks.tasks();
-        for (n, w) in r.waiters[s.waiters.clone()].iter().enumerate() {
-            let t = &tasks[w.task];
-            write!(
-                f,
-                "{}{{\"pid\":{},\"comm\":",
-                if n == 0 { "" } else { "," },
-                t.pid
-            )?;
-            Display::fmt(&json::Str(text::comm_bytes(&t.comm)), f)?;
-            f.write_str(",\"lock\":")?;
-            let mut buf = [0; ADDR_LEN];
-            let name = match held_entry(c, w.held) {
-                Some(h) => locks::held_name(h, raw, &mut buf),
-                None => b"?",
-            };
-            Display::fmt(&json::Str(name), f)?;
-            f.write_char('}')?;
-        }
-        f.write_str("],\"starved\":[")?;
-        for (n, t) in r.runnable[s.starved.clone()].iter().enumerate() {
-            write!(
-                f,
-                "{}{{\"pid\":{},\"comm\":",
-                if n == 0 { "" } else { "," },
-                t.pid
-            )?;
-            Display::fmt(&json::Str(text::comm_bytes(&t.comm)), f)?;
-            f.write_char('}')?;
-        }
-        f.write_str("]}")
+        o.field("cpu", c.cpu)?
+            .field("pid", c.pid)?
+            .field("comm", json::Str(text::comm_bytes(&c.comm)))?
+            .field("mode", mode.name())?
+            .field("context", c.context().name())?
+            .field("irqs_disabled", c.irqs_disabled != 0)?
+            .field("preempt_count", c.preempt_count)?
+            .field("on_cpu_ns", s.on_cpu_ns)?
+            .array("frames", |a| {
+                for frame in cpus::frames(c) {
+                    a.value(frame.json(reader))?;
+                }
+                Ok(())
+            })?;
+        cpus::write_held_json(o, c, reader)?;
+        o.array("waiters", |a| {
+            for w in r.waiters[s.waiters.clone()].iter() {
+                let t = &tasks[w.task];
+                let mut buf = [0; ADDR_LEN];
+                let name = match held_entry(c, w.held) {
+                    Some(h) => locks::held_name(h, raw, &mut buf),
+                    None => b"?",
+                };
+                a.object(|o| {
+                    o.field("pid", t.pid)?
+                        .field("comm", json::Str(text::comm_bytes(&t.comm)))?
+                        .field("lock", json::Str(name))?;
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?
+        .array("starved", |a| {
+            for t in r.runnable[s.starved.clone()].iter() {
+                a.object(|o| {
+                    o.field("pid", t.pid)?
+                        .field("comm", json::Str(text::comm_bytes(&t.comm)))?;
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+        Ok(())
     }
 
     /// Writes the hops from blocked task `i` towards the holder: the lock each task on the way
     /// waits for and its owner, until an owner that is not blocked, unknown, or already on the
     /// way (a cycle).
-    fn chain(&self, f: &mut fmt::Formatter<'_>, i: usize) -> fmt::Result {
+    fn chain(&self, a: &mut json::Array<'_, '_>, i: usize) -> fmt::Result {
         let Json(r, reader) = *self;
         let tasks = r.locks.tasks();
         let next = &r.locks.graph.next;
@@ -399,25 +383,20 @@ impl Json<'_> {
             seen[n] = at;
             let hint = t.blocked_flags().owner_hint();
             let owner = pid_opt(t.blocked_owner_pid);
-            write!(
-                f,
-                "{}{{\"kind\":\"{}\",\"name\":",
-                if n == 0 { "" } else { "," },
-                locks::kind_name(kind)
-            )?;
-            Display::fmt(
-                &json::Str(locks::blocked_name(
-                    t,
-                    reader.raw_addresses,
-                    &mut [0; ADDR_LEN],
-                )),
-                f,
-            )?;
-            f.write_str(",\"owner_pid\":")?;
-            write_opt(f, owner.filter(|_| !hint))?;
-            f.write_str(",\"hint_pid\":")?;
-            write_opt(f, owner.filter(|_| hint))?;
-            f.write_char('}')?;
+            a.object(|o| {
+                o.field("kind", locks::kind_name(kind))?
+                    .field(
+                        "name",
+                        json::Str(locks::blocked_name(
+                            t,
+                            reader.raw_addresses,
+                            &mut [0; ADDR_LEN],
+                        )),
+                    )?
+                    .field("owner_pid", owner.filter(|_| !hint))?
+                    .field("hint_pid", owner.filter(|_| hint))?;
+                Ok(())
+            })?;
             match next.get(at).copied().flatten() {
                 Some(o) if !seen.contains(&o) => at = o,
                 _ => break,

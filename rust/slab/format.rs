@@ -368,116 +368,103 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
 }
 
 /// Writes the `"sites"` member of `slab_delta.json`.
-fn json_sites(f: &mut fmt::Formatter<'_>, sites: Option<&Sites>) -> fmt::Result {
+fn json_sites(o: &mut json::Object<'_, '_>, sites: Option<&Sites>) -> fmt::Result {
     let Some(sites) = sites else {
-        return f.write_str("null");
+        o.field("sites", None::<u64>)?;
+        return Ok(());
     };
-    write!(
-        f,
-        "{{\"seq\":{},\"taken_ns\":{},\"caches\":[",
-        sites.seq, sites.taken_ns
-    )?;
-    for (i, c) in sites.caches.iter().enumerate() {
-        if i != 0 {
-            f.write_char(',')?;
-        }
-        let status = match &c.found {
-            Found::Sites(_) => "found",
-            Found::TooLarge => "too_many_objects",
-            Found::NotAvailable => "not_available",
-            Found::Error(_) => "error",
-        };
-        f.write_fmt(fmt!(
-            "{{\"name\":{},\"num_objs\":{},\"status\":\"{status}\"",
-            json::Str(c.name.as_bytes()),
-            c.num_objs
-        ))?;
-        if let Found::Error(e) = &c.found {
-            write!(f, ",\"errno\":{}", e.to_errno())?;
-        }
-        f.write_str(",\"sites\":[")?;
-        if let Found::Sites(list) = &c.found {
-            for (j, site) in list.iter().enumerate() {
-                if j != 0 {
-                    f.write_char(',')?;
+    o.object("sites", |o| {
+        o.field("seq", sites.seq)?
+            .field("taken_ns", sites.taken_ns)?
+            .array("caches", |a| {
+                for c in sites.caches.iter() {
+                    let status = match &c.found {
+                        Found::Sites(_) => "found",
+                        Found::TooLarge => "too_many_objects",
+                        Found::NotAvailable => "not_available",
+                        Found::Error(_) => "error",
+                    };
+                    a.object(|o| {
+                        o.field("name", json::Str(c.name.as_bytes()))?
+                            .field("num_objs", c.num_objs)?
+                            .field("status", status)?;
+                        if let Found::Error(e) = &c.found {
+                            o.field("errno", e.to_errno())?;
+                        }
+                        o.array("sites", |a| {
+                            if let Found::Sites(list) = &c.found {
+                                for site in list.iter() {
+                                    a.object(|o| {
+                                        o.field("count", site.count)?
+                                            .field("site", json::Symbol(site.symbol()))?;
+                                        Ok(())
+                                    })?;
+                                }
+                            }
+                            Ok(())
+                        })?;
+                        Ok(())
+                    })?;
                 }
-                f.write_fmt(fmt!(
-                    "{{\"count\":{},\"site\":{}}}",
-                    site.count,
-                    json::Symbol(site.symbol())
-                ))?;
-            }
-        }
-        f.write_str("]}")?;
-    }
-    f.write_str("]}")
+                Ok(())
+            })?;
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// Writes `slab_delta.json`.
 pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let latest = &s.latest;
     let (exact, approximate) = latest.exactness();
-    write!(
-        f,
-        "{{\"seq\":{},\"baseline_ns\":{},\"taken_ns\":{},\"precision\":\"{}\",\
-         \"baseline_precision\":\"{}\",\"exact_caches\":{exact},\
-         \"approximate_caches\":{approximate},\"duplicates\":{},\"precision_reason\":",
-        latest.seq,
-        s.baseline.taken_ns,
-        latest.taken_ns,
-        precision_word(latest.precision),
-        precision_word(s.baseline.precision),
-        latest.duplicates
-    )?;
-    match latest.precision {
-        // The reason is ASCII without quotes or backslashes: no escaping needed.
-        Precision::Approximate(why) => f.write_fmt(fmt!("\"{}\"", Why(why)))?,
-        _ => f.write_str("null")?,
-    }
-    f.write_str(",\"unknown\":[")?;
-    for (i, n) in s.unknown.iter().enumerate() {
-        if i != 0 {
-            f.write_char(',')?;
-        }
-        f.write_fmt(fmt!("{}", json::Str(n.as_bytes())))?;
-    }
-    f.write_str("],\"caches\":[")?;
     let deltas = if latest.seq == 0 {
         &[][..]
     } else {
         &s.deltas[..]
     };
-    for (i, d) in deltas.iter().enumerate() {
-        if i != 0 {
-            f.write_char(',')?;
-        }
-        f.write_fmt(fmt!(
-            "{{\"name\":{},\"objsize\":{},\"active_objs\":{},\"active_objs_delta\":{},\
-             \"num_objs\":{},\"total_objs_delta\":{},\"bytes_delta\":{},\"exact\":{},\
-             \"bookkeeping\":{},\"suspect\":{},\"grew_intervals\":{},\"intervals\":{},\
-             \"growth_per_min\":",
-            json::Str(d.name.as_bytes()),
-            d.objsize,
-            d.active_objs,
-            d.active_objs_delta,
-            d.num_objs,
-            d.total_objs_delta,
-            d.bytes_delta,
-            d.exact,
-            d.bookkeeping,
-            d.trend.suspect,
-            d.trend.grew,
-            d.trend.intervals
-        ))?;
-        match d.per_min {
-            Some(r) => write!(f, "{r}")?,
-            None => f.write_str("null")?,
-        }
-        f.write_char('}')?;
-    }
-    f.write_str("],\"sites\":")?;
-    json_sites(f, s.sites.as_ref())?;
-    f.write_str("}\n")
+    json::object(f, |o| {
+        o.field("seq", latest.seq)?
+            .field("baseline_ns", s.baseline.taken_ns)?
+            .field("taken_ns", latest.taken_ns)?
+            .field("precision", precision_word(latest.precision))?
+            .field("baseline_precision", precision_word(s.baseline.precision))?
+            .field("exact_caches", exact)?
+            .field("approximate_caches", approximate)?
+            .field("duplicates", latest.duplicates)?;
+        match latest.precision {
+            Precision::Approximate(why) => o.field("precision_reason", json::Text(&Why(why)))?,
+            _ => o.field("precision_reason", None::<u64>)?,
+        };
+        o.array("unknown", |a| {
+            for n in s.unknown.iter() {
+                a.value(json::Str(n.as_bytes()))?;
+            }
+            Ok(())
+        })?
+        .array("caches", |a| {
+            for d in deltas.iter() {
+                a.object(|o| {
+                    o.field("name", json::Str(d.name.as_bytes()))?
+                        .field("objsize", d.objsize)?
+                        .field("active_objs", d.active_objs)?
+                        .field("active_objs_delta", d.active_objs_delta)?
+                        .field("num_objs", d.num_objs)?
+                        .field("total_objs_delta", d.total_objs_delta)?
+                        .field("bytes_delta", d.bytes_delta)?
+                        .field("exact", d.exact)?
+                        .field("bookkeeping", d.bookkeeping)?
+                        .field("suspect", d.trend.suspect)?
+                        .field("grew_intervals", d.trend.grew)?
+                        .field("intervals", d.trend.intervals)?
+                        .field("growth_per_min", d.per_min)?;
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+        json_sites(o, s.sites.as_ref())
+    })?;
+    f.write_char('\n')
 }
 
 #[cfg(kintrospect_kunit)]
@@ -503,7 +490,7 @@ mod tests {
 
     impl fmt::Display for SitesJson<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            json_sites(f, Some(self.0))
+            json::object(f, |o| json_sites(o, Some(self.0)))
         }
     }
 
