@@ -89,6 +89,20 @@ pub(crate) const WATCH_EVENTS_MAX: u32 = 64;
 /// Longest NMI wait of a CPU snapshot.
 pub(crate) const NMI_TIMEOUT_MAX_MS: u32 = 10000;
 
+// The C side asserts the same sizes.
+const _: () = assert!(core::mem::size_of::<Params>() == 68);
+const _: () = assert!(core::mem::size_of::<Feature>() == 16);
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_params_read(params: *mut Params);
+        pub(super) fn kintrospect_features(nr: *mut u32) -> *const Feature;
+        pub(super) fn kintrospect_kernel_release() -> *const c_char;
+    }
+}
+
 impl Params {
     /// Reads and checks the module parameters.
     pub(crate) fn read() -> Result<Self> {

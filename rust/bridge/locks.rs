@@ -4,6 +4,133 @@
 
 use super::*;
 
+/// Bytes of a lock name (`KINTROSPECT_LOCK_NAME_LEN`).
+pub(crate) const LOCK_NAME_LEN: usize = 64;
+/// Bytes of a symbolised acquire site (`KINTROSPECT_SITE_LEN`).
+pub(crate) const SITE_LEN: usize = 128;
+
+/// One lock a thread holds (`struct kintrospect_held`).
+#[repr(C)]
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct RawHeld {
+    pub(crate) acquire_ip: u64,
+    pub(crate) held_ns: u64,
+    pub(crate) lock_addr: u64,
+    pub(crate) task: u32,
+    pub(crate) mode: u32,
+    pub(crate) kind: u32,
+    pub(crate) flags: u32,
+    pub(crate) name: [u8; LOCK_NAME_LEN],
+    pub(crate) site: [u8; SITE_LEN],
+}
+
+/// A thread that holds or waits for a lock (`struct kintrospect_task`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct RawTask {
+    pub(crate) self_ptr: u64,
+    pub(crate) blocked_lock: u64,
+    pub(crate) blocked_owner: u64,
+    /// The lockdep map of the lock waited for (0: none known): matched, never shown.
+    pub(crate) blocked_map: u64,
+    /// How long the wait has lasted (`CONFIG_LOCK_STAT`), 0 if unknown.
+    pub(crate) blocked_ns: u64,
+    pub(crate) pid: i32,
+    pub(crate) tgid: i32,
+    pub(crate) cpu: u32,
+    pub(crate) state: u32,
+    pub(crate) nr_held: u32,
+    pub(crate) held_dropped: u32,
+    pub(crate) blocked_kind: u32,
+    pub(crate) blocked_owner_pid: i32,
+    pub(crate) blocked_owner_cpu: i32,
+    pub(crate) blocked_flags: u32,
+    pub(crate) comm: [u8; COMM_LEN],
+    pub(crate) blocked_name: [u8; LOCK_NAME_LEN],
+}
+
+/// Counts of one locks collection (`struct kintrospect_locks_info`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RawLocksInfo {
+    pub(crate) taken_ns: u64,
+    pub(crate) lockdep: u32,
+    pub(crate) lockdep_off: u32,
+    pub(crate) nr_threads: u32,
+    pub(crate) nr_tasks: u32,
+    pub(crate) nr_held: u32,
+    pub(crate) tasks_dropped: u32,
+    pub(crate) held_dropped: u32,
+    pub(crate) pad: u32,
+}
+
+impl RawHeld {
+    /// An all-zero record.
+    pub(crate) const fn zeroed() -> Self {
+        Self {
+            acquire_ip: 0,
+            held_ns: 0,
+            lock_addr: 0,
+            task: 0,
+            mode: 0,
+            kind: 0,
+            flags: 0,
+            name: [0; LOCK_NAME_LEN],
+            site: [0; SITE_LEN],
+        }
+    }
+}
+
+impl RawTask {
+    /// An all-zero record.
+    pub(crate) const fn zeroed() -> Self {
+        Self {
+            self_ptr: 0,
+            blocked_lock: 0,
+            blocked_owner: 0,
+            blocked_map: 0,
+            blocked_ns: 0,
+            pid: 0,
+            tgid: 0,
+            cpu: 0,
+            state: 0,
+            nr_held: 0,
+            held_dropped: 0,
+            blocked_kind: 0,
+            blocked_owner_pid: 0,
+            blocked_owner_cpu: 0,
+            blocked_flags: 0,
+            comm: [0; COMM_LEN],
+            blocked_name: [0; LOCK_NAME_LEN],
+        }
+    }
+}
+
+// The C side asserts the same sizes.
+const _: () = assert!(core::mem::size_of::<RawHeld>() == 232);
+const _: () = assert!(core::mem::size_of::<RawTask>() == 160);
+const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 40);
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_locks_collect(
+            tasks: *mut RawTask,
+            max_tasks: u32,
+            held: *mut RawHeld,
+            max_held: u32,
+            info: *mut RawLocksInfo,
+        ) -> c_int;
+        pub(super) fn kintrospect_locks_confirm(
+            tasks: *const RawTask,
+            which: *const u32,
+            confirmed: *mut u8,
+            nr: u32,
+        ) -> u32;
+    }
+}
+
 /// What a lock is, as far as kintrospect can tell (`enum kintrospect_lock_kind`, without
 /// `KINTROSPECT_LOCK_NONE`, which means "not blocked" in a task record).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -4,6 +4,99 @@
 
 use super::*;
 
+/// Frames kept per CPU (`KINTROSPECT_MAX_FRAMES`).
+pub(crate) const MAX_FRAMES: usize = 64;
+
+/// Room for one frame's symbol with its NUL (`KINTROSPECT_SYMBOL_LEN`).
+pub(crate) const SYMBOL_LEN: usize = 128;
+
+/// Locks kept per CPU from the interrupted task's lockdep stack
+/// (`KINTROSPECT_CPU_MAX_HELD`).
+pub(crate) const CPU_MAX_HELD: usize = 8;
+
+/// One CPU of a snapshot, its frames named when it was taken (`struct kintrospect_cpu`).
+#[repr(C)]
+#[derive(Zeroable)]
+pub(crate) struct RawCpu {
+    pub(crate) taken_ns: u64,
+    pub(crate) handler_ns: u64,
+    pub(crate) ip: u64,
+    pub(crate) sp: u64,
+    pub(crate) flags: u64,
+    pub(crate) frames: [u64; MAX_FRAMES],
+    /// Bit `i`: `frames[i]` is an interrupted ip, not a return address.
+    pub(crate) interrupted: u64,
+    /// Bit `i`: kallsyms had no symbol for `frames[i]` (its text is empty).
+    pub(crate) unresolved: u64,
+    pub(crate) pid: i32,
+    pub(crate) tgid: i32,
+    pub(crate) cpu: u32,
+    pub(crate) state: u32,
+    pub(crate) mode: u32,
+    pub(crate) irqs_disabled: u32,
+    pub(crate) preempt_count: u32,
+    pub(crate) nr_frames: u32,
+    pub(crate) comm: [u8; COMM_LEN],
+    /// NUL-terminated `function+off/size [module]` per frame.
+    pub(crate) symbols: [[u8; SYMBOL_LEN]; MAX_FRAMES],
+    /// `nvcsw + nivcsw` of the task at the NMI.
+    pub(crate) nr_switches: u64,
+    /// The task's `start_time`: with its pid, its identity.
+    pub(crate) start_time: u64,
+    /// `taken_ns` of the first of the snapshots that all found the same task on this CPU in
+    /// kernel mode with the same switch count and user time; equal to `taken_ns` when this
+    /// snapshot is the first.
+    pub(crate) on_cpu_since_ns: u64,
+    /// The task's user (and guest) time at the NMI, in ns.
+    pub(crate) utime: u64,
+    /// What `held` is (`enum kintrospect_cpu_lockdep`).
+    pub(crate) lockdep: u32,
+    pub(crate) nr_held: u32,
+    /// Entries of the lockdep stack deeper than [`CPU_MAX_HELD`], not kept.
+    pub(crate) held_dropped: u32,
+    /// The interrupt level the NMI interrupted (`enum kintrospect_context`).
+    pub(crate) context: u32,
+    /// The task's lockdep held-lock stack at the NMI, innermost last, named by the trigger.
+    pub(crate) held: [RawHeld; CPU_MAX_HELD],
+}
+
+/// A snapshot's header (`struct kintrospect_cpus_info`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RawCpusInfo {
+    pub(crate) seq: u64,
+    pub(crate) taken_ns: u64,
+    pub(crate) duration_ns: u64,
+    pub(crate) source: u32,
+    pub(crate) nr_cpus: u32,
+    pub(crate) nr_no_response: u32,
+    pub(crate) pad: u32,
+}
+
+// The C side asserts the same sizes.
+const _: () = assert!(core::mem::size_of::<RawCpu>() == 10712);
+// One bit per frame in `interrupted` and `unresolved`.
+const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
+const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_cpus_init(timeout_ms: u32) -> c_int;
+        pub(super) fn kintrospect_cpus_exit();
+        pub(super) fn kintrospect_cpus_capture(source: u32) -> c_int;
+        pub(super) fn kintrospect_cpus_nr_slots() -> u32;
+        pub(super) fn kintrospect_cpus_copy(
+            info: *mut RawCpusInfo,
+            cpus: *mut RawCpu,
+            nr: u32,
+        ) -> c_int;
+        pub(super) fn kintrospect_cpus_memory() -> usize;
+        pub(super) fn kintrospect_raw_addresses() -> bool;
+    }
+}
+
 /// Defines a Rust enum for a C enum of `rust/c/kintrospect.h`, with the same values, and its
 /// checked conversion from the raw `u32` (`EINVAL` for a value the header does not define).
 macro_rules! c_enum {

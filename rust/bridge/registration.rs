@@ -107,13 +107,42 @@ pub(crate) struct Config {
 
 /// The C callbacks for a handler of type `T` (`struct kintrospect_ops`).
 #[repr(C)]
-pub(super) struct Ops {
+struct Ops {
     show: unsafe extern "C" fn(*const c_void, u32, *mut bindings::seq_file) -> c_int,
     write: unsafe extern "C" fn(*const c_void, u32, *const c_char, usize, usize) -> c_int,
     sysrq_deferred: unsafe extern "C" fn(*const c_void),
     tick: unsafe extern "C" fn(*const c_void),
     watch: unsafe extern "C" fn(*const c_void),
     panic: unsafe extern "C" fn(*const c_void),
+}
+
+/// One debugfs file to create (`struct kintrospect_file_spec`).
+#[repr(C)]
+struct FileSpec {
+    name: *const c_char,
+    id: u32,
+    mode: u16,
+}
+
+// The C side asserts the same sizes.
+const _: () = assert!(core::mem::size_of::<Ops>() == 48);
+const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_register(data: *const c_void, ops: *const Ops);
+        pub(super) fn kintrospect_unregister();
+        pub(super) fn kintrospect_debugfs_create(files: *const FileSpec, nr: u32) -> c_int;
+        pub(super) fn kintrospect_debugfs_remove();
+        pub(super) fn kintrospect_sysrq_register(key: u8) -> c_int;
+        pub(super) fn kintrospect_sysrq_unregister();
+        pub(super) fn kintrospect_tick_start(interval_ms: u32);
+        pub(super) fn kintrospect_tick_stop();
+        pub(super) fn kintrospect_watch_start(interval_ms: u32) -> c_int;
+        pub(super) fn kintrospect_watch_stop();
+    }
 }
 
 /// The module state, registered with the C part with its files, SysRq key and tick.

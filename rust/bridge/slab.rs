@@ -104,6 +104,37 @@ pub(crate) struct RawFlushInfo {
 // The C side asserts the same size.
 const _: () = assert!(core::mem::size_of::<RawFlushInfo>() == 24);
 
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_slab_files_init() -> c_int;
+        pub(super) fn kintrospect_slab_files_exit();
+        pub(super) fn kintrospect_read_slab_file(
+            which: u32,
+            cache: *const c_char,
+            buf: *mut c_char,
+            len: usize,
+            out: *mut usize,
+        ) -> c_int;
+        pub(super) fn kintrospect_slab_flush(
+            names: *const c_char,
+            len: usize,
+            nr: u32,
+            status: *mut u8,
+            info: *mut RawFlushInfo,
+        ) -> c_int;
+        pub(super) fn kintrospect_slab_io_lock(wait: bool) -> c_int;
+        pub(super) fn kintrospect_slab_io_unlock();
+        pub(super) fn kintrospect_now_ns() -> u64;
+        pub(super) fn kintrospect_leak_init() -> c_int;
+        pub(super) fn kintrospect_leak_exit();
+        pub(super) fn kintrospect_leak_alloc(nr: u32) -> c_int;
+        pub(super) fn kintrospect_leak_free();
+        pub(super) fn kintrospect_leak_count() -> u64;
+    }
+}
+
 /// What one flush did.
 #[derive(Clone, Copy)]
 pub(crate) struct Flush {

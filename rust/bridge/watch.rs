@@ -30,7 +30,37 @@ pub(crate) struct RawHit {
     pub(crate) comm: [u8; COMM_LEN],
 }
 
+/// How the watch kept its cadence (`struct kintrospect_watch_cadence`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Cadence {
+    /// `ktime_get_mono_fast_ns()` at the end of the latest sample; 0: none yet.
+    pub(crate) last_ns: u64,
+    /// The longest time from the end of a sample to the start of the next.
+    pub(crate) longest_gap_ns: u64,
+    /// Samples that started more than [`Cadence::late_after_ns`] after the previous one.
+    pub(crate) late: u64,
+    /// Samples a backup timer started: the CPU of the primary one ran no timer.
+    pub(crate) rescued: u64,
+    /// The interval and half as much again.
+    pub(crate) late_after_ns: u64,
+}
+
+// The C side asserts the same sizes.
 const _: () = assert!(core::mem::size_of::<RawHit>() == 40);
+const _: () = assert!(core::mem::size_of::<Cadence>() == 40);
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_watch_take(out: *mut RawHit, max: u32, dropped: *mut u32) -> u32;
+        pub(super) fn kintrospect_watch_peek_panic(out: *mut RawHit, max: u32) -> u32;
+        pub(super) fn kintrospect_watch_recorded();
+        pub(super) fn kintrospect_watch_hooks() -> u32;
+        pub(super) fn kintrospect_watch_cadence(out: *mut Cadence);
+    }
+}
 
 impl RawHit {
     /// What was seen; `None` for a code the C side does not define (never).
@@ -52,24 +82,6 @@ pub(crate) fn take_hits(out: &mut [RawHit; MAX_HITS]) -> (usize, u32) {
     let n = unsafe { ffi::kintrospect_watch_take(out.as_mut_ptr(), MAX_HITS as u32, &mut dropped) };
     ((n as usize).min(MAX_HITS), dropped)
 }
-
-/// How the watch kept its cadence (`struct kintrospect_watch_cadence`).
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Cadence {
-    /// `ktime_get_mono_fast_ns()` at the end of the latest sample; 0: none yet.
-    pub(crate) last_ns: u64,
-    /// The longest time from the end of a sample to the start of the next.
-    pub(crate) longest_gap_ns: u64,
-    /// Samples that started more than [`Cadence::late_after_ns`] after the previous one.
-    pub(crate) late: u64,
-    /// Samples a backup timer started: the CPU of the primary one ran no timer.
-    pub(crate) rescued: u64,
-    /// The interval and half as much again.
-    pub(crate) late_after_ns: u64,
-}
-
-const _: () = assert!(core::mem::size_of::<Cadence>() == 40);
 
 impl Cadence {
     /// The counts now (all zero with the watch off).

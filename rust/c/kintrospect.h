@@ -3,8 +3,9 @@
  * kintrospect's C part: the kernel interfaces that have no Rust binding
  * (NMI handlers, SysRq keys, the ORC unwinder, kallsyms, raw spinlocks with
  * interrupts off). Every function the Rust side calls is declared here and
- * mirrored in rust/bridge.rs; shared records are defined here once and
- * mirrored as #[repr(C)] there, with their sizes asserted on both sides.
+ * in the part of rust/bridge/ that wraps it; shared records are defined here
+ * once and mirrored as #[repr(C)] there, with their sizes asserted on both
+ * sides.
  */
 #ifndef KINTROSPECT_H
 #define KINTROSPECT_H
