@@ -29,6 +29,42 @@ use kernel::{
 /// Bytes of a task name (`KINTROSPECT_COMM_LEN`).
 pub(crate) const COMM_LEN: usize = 16;
 
+/// Mirrors a C enum of `rust/c/kintrospect.h` as a Rust enum of the same integer type, with
+/// the same values, written here once: the checked conversion from the raw value (`EINVAL`
+/// for one the Rust side does not know) and the conversion back for the C side.
+macro_rules! c_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident: $ty:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $value:expr,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        #[repr($ty)]
+        pub(crate) enum $name {
+            $($(#[$vmeta])* $variant = $value,)+
+        }
+
+        impl TryFrom<$ty> for $name {
+            type Error = Error;
+
+            fn try_from(v: $ty) -> Result<Self> {
+                [$($name::$variant),+]
+                    .into_iter()
+                    .find(|x| *x as $ty == v)
+                    .ok_or(EINVAL)
+            }
+        }
+
+        impl From<$name> for $ty {
+            fn from(v: $name) -> Self {
+                v as $ty
+            }
+        }
+    };
+}
+
 mod config;
 mod locks;
 mod nmi;

@@ -631,7 +631,7 @@ mod tests {
     /// A lockdep entry of a CPU record: `name` acquired at `site`, `ns` ago.
     fn lock(name: &[u8], site: &[u8], ns: u64, flags: u32) -> RawHeld {
         let mut h = RawHeld::zeroed();
-        h.kind = crate::bridge::LockKind::Spin.raw();
+        h.kind = crate::bridge::LockKind::Spin.into();
         h.held_ns = ns;
         h.flags = flags;
         copy(&mut h.name, name);
@@ -750,7 +750,7 @@ mod tests {
         cpus[0].lockdep = CpuLockdep::On as u32;
         cpus[0].nr_held = 2;
         cpus[0].held[0] = lock(b"sb_writers", b"vfs_write+0x97/0x180", 0, 0);
-        cpus[0].held[0].kind = LockKind::Other.raw();
+        cpus[0].held[0].kind = LockKind::Other.into();
         cpus[0].held[0].mode = 1;
         cpus[0].held[0].flags = LockFlags::MAYBE_WAITING;
         cpus[0].held[1] = lock(
@@ -759,7 +759,7 @@ mod tests {
             2_000_000,
             LockFlags::WAITING,
         );
-        cpus[0].held[1].kind = LockKind::Mutex.raw();
+        cpus[0].held[1].kind = LockKind::Mutex.into();
         let snap = Snapshot::new(info(1), cpus)?;
         let t = text(&snap, false)?;
         let t = t.to_str()?;

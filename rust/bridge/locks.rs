@@ -131,87 +131,48 @@ mod ffi {
     }
 }
 
-/// What a lock is, as far as kintrospect can tell (`enum kintrospect_lock_kind`, without
-/// `KINTROSPECT_LOCK_NONE`, which means "not blocked" in a task record).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum LockKind {
-    Spin,
-    Mutex,
-    Semaphore,
-    RwsemRead,
-    RwsemWrite,
-    /// A mutex or rwsem, as lockdep tells.
-    Sleeping,
-    Other,
-    /// An `rwlock_t` waited for in read mode, as the lock tells.
-    RwlockRead,
-    /// An `rwlock_t` waited for in write mode, as the lock tells.
-    RwlockWrite,
-    /// A percpu rw-semaphore waited for in read mode, as the lock tells.
-    PercpuRwsemRead,
-    /// A percpu rw-semaphore waited for in write mode, as the lock tells.
-    PercpuRwsemWrite,
-}
-
-impl TryFrom<u32> for LockKind {
-    type Error = Error;
-
-    fn try_from(v: u32) -> Result<Self> {
-        Ok(match v {
-            1 => Self::Spin,
-            2 => Self::Mutex,
-            3 => Self::Semaphore,
-            4 => Self::RwsemRead,
-            5 => Self::RwsemWrite,
-            6 => Self::Sleeping,
-            7 => Self::Other,
-            8 => Self::RwlockRead,
-            9 => Self::RwlockWrite,
-            10 => Self::PercpuRwsemRead,
-            11 => Self::PercpuRwsemWrite,
-            _ => return Err(EINVAL),
-        })
+c_enum! {
+    /// What a lock is, as far as kintrospect can tell (`enum kintrospect_lock_kind`, without
+    /// `KINTROSPECT_LOCK_NONE`, which means "not blocked" in a task record).
+    LockKind: u32 {
+        /// `KINTROSPECT_LOCK_SPIN`.
+        Spin = 1,
+        /// `KINTROSPECT_LOCK_MUTEX`.
+        Mutex = 2,
+        /// `KINTROSPECT_LOCK_SEMAPHORE`.
+        Semaphore = 3,
+        /// `KINTROSPECT_LOCK_RWSEM_READ`.
+        RwsemRead = 4,
+        /// `KINTROSPECT_LOCK_RWSEM_WRITE`.
+        RwsemWrite = 5,
+        /// `KINTROSPECT_LOCK_SLEEPING`: a mutex or rwsem, as lockdep tells.
+        Sleeping = 6,
+        /// `KINTROSPECT_LOCK_OTHER`.
+        Other = 7,
+        /// `KINTROSPECT_LOCK_RWLOCK_READ`: an `rwlock_t` waited for in read mode, as the lock
+        /// tells.
+        RwlockRead = 8,
+        /// `KINTROSPECT_LOCK_RWLOCK_WRITE`: an `rwlock_t` waited for in write mode, as the
+        /// lock tells.
+        RwlockWrite = 9,
+        /// `KINTROSPECT_LOCK_PERCPU_RWSEM_READ`: a percpu rw-semaphore waited for in read
+        /// mode, as the lock tells.
+        PercpuRwsemRead = 10,
+        /// `KINTROSPECT_LOCK_PERCPU_RWSEM_WRITE`: a percpu rw-semaphore waited for in write
+        /// mode, as the lock tells.
+        PercpuRwsemWrite = 11,
     }
 }
 
-#[cfg(kintrospect_kunit)]
-impl LockKind {
-    /// The raw value of this kind (unit tests build records).
-    pub(crate) const fn raw(self) -> u32 {
-        match self {
-            Self::Spin => 1,
-            Self::Mutex => 2,
-            Self::Semaphore => 3,
-            Self::RwsemRead => 4,
-            Self::RwsemWrite => 5,
-            Self::Sleeping => 6,
-            Self::Other => 7,
-            Self::RwlockRead => 8,
-            Self::RwlockWrite => 9,
-            Self::PercpuRwsemRead => 10,
-            Self::PercpuRwsemWrite => 11,
-        }
-    }
-}
-
-/// How a lock is held (`enum kintrospect_held_mode`, lockdep's `held_lock.read`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum HeldMode {
-    Write,
-    Read,
-    RecursiveRead,
-}
-
-impl TryFrom<u32> for HeldMode {
-    type Error = Error;
-
-    fn try_from(v: u32) -> Result<Self> {
-        Ok(match v {
-            0 => Self::Write,
-            1 => Self::Read,
-            2 => Self::RecursiveRead,
-            _ => return Err(EINVAL),
-        })
+c_enum! {
+    /// How a lock is held (`enum kintrospect_held_mode`, lockdep's `held_lock.read`).
+    HeldMode: u32 {
+        /// `KINTROSPECT_HELD_WRITE`.
+        Write = 0,
+        /// `KINTROSPECT_HELD_READ`.
+        Read = 1,
+        /// `KINTROSPECT_HELD_RECURSIVE_READ`.
+        RecursiveRead = 2,
     }
 }
 

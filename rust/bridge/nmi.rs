@@ -97,33 +97,9 @@ mod ffi {
     }
 }
 
-/// Defines a Rust enum for a C enum of `rust/c/kintrospect.h`, with the same values, and its
-/// checked conversion from the raw `u32` (`EINVAL` for a value the header does not define).
-macro_rules! c_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:expr,)+ }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-        #[repr(u32)]
-        pub(crate) enum $name {
-            $($(#[$vmeta])* $variant = $value,)+
-        }
-
-        impl TryFrom<u32> for $name {
-            type Error = Error;
-
-            fn try_from(v: u32) -> Result<Self> {
-                [$($name::$variant),+]
-                    .into_iter()
-                    .find(|x| *x as u32 == v)
-                    .ok_or(EINVAL)
-            }
-        }
-    };
-}
-
 c_enum! {
     /// What a CPU was doing when the snapshot reached it (`enum kintrospect_cpu_state`).
-    State {
+    State: u32 {
         /// `KINTROSPECT_CPU_OFFLINE`: a possible CPU that is not online.
         Offline = 0,
         /// `KINTROSPECT_CPU_RUNNING`.
@@ -137,7 +113,7 @@ c_enum! {
 
 c_enum! {
     /// The context the NMI interrupted (`enum kintrospect_mode`).
-    Mode {
+    Mode: u32 {
         /// `KINTROSPECT_MODE_KERNEL`.
         Kernel = 0,
         /// `KINTROSPECT_MODE_USER`.
@@ -149,7 +125,7 @@ c_enum! {
 
 c_enum! {
     /// The interrupt level the NMI interrupted (`enum kintrospect_context`).
-    Context {
+    Context: u32 {
         /// `KINTROSPECT_CONTEXT_TASK`: no interrupt.
         Task = 0,
         /// `KINTROSPECT_CONTEXT_SOFTIRQ`: serving a softirq.
@@ -163,7 +139,7 @@ c_enum! {
 
 c_enum! {
     /// Who asked for a snapshot (`enum kintrospect_source`).
-    Source {
+    Source: u32 {
         /// `KINTROSPECT_SOURCE_NONE`: no snapshot taken yet.
         None = 0,
         /// `KINTROSPECT_SOURCE_CONTROL`: a write of `snapshot cpus` to `control`.
@@ -177,7 +153,7 @@ c_enum! {
 
 c_enum! {
     /// What a CPU record says of lockdep's held-lock stack (`enum kintrospect_cpu_lockdep`).
-    CpuLockdep {
+    CpuLockdep: u32 {
         /// `KINTROSPECT_CPU_LOCKDEP_NONE`: no `CONFIG_LOCKDEP`, or no data for this CPU.
         None = 0,
         /// `KINTROSPECT_CPU_LOCKDEP_ON`: the held locks are the task's stack at the NMI.
@@ -218,7 +194,7 @@ impl Nmi {
     /// Takes a snapshot of every CPU; `EBUSY` when one is being taken (by SysRq).
     pub(crate) fn capture(&self, source: Source) -> Result {
         // SAFETY: By the type invariant the buffers exist.
-        to_result(unsafe { ffi::kintrospect_cpus_capture(source as u32) })
+        to_result(unsafe { ffi::kintrospect_cpus_capture(source.into()) })
     }
 
     /// Copies the latest snapshot out: its header and [`nr_cpu_slots`] records.

@@ -9,13 +9,14 @@ use super::*;
 /// Hits taken per sample at most (`WATCH_MAX_HITS`); more are counted as dropped.
 pub(crate) const MAX_HITS: usize = 16;
 
-/// What a hook saw (`enum kintrospect_hit_kind`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum HitKind {
-    /// The hung-task detector reported the task.
-    HungTask,
-    /// The task oopsed.
-    Oops,
+c_enum! {
+    /// What a hook saw (`enum kintrospect_hit_kind`).
+    HitKind: u32 {
+        /// `KINTROSPECT_HIT_HUNG_TASK`: the hung-task detector reported the task.
+        HungTask = 1,
+        /// `KINTROSPECT_HIT_OOPS`: the task oopsed.
+        Oops = 2,
+    }
 }
 
 /// Something a hook saw, for the next sample (`struct kintrospect_watch_hit`).
@@ -65,11 +66,7 @@ mod ffi {
 impl RawHit {
     /// What was seen; `None` for a code the C side does not define (never).
     pub(crate) fn kind(&self) -> Option<HitKind> {
-        match self.kind {
-            1 => Some(HitKind::HungTask),
-            2 => Some(HitKind::Oops),
-            _ => None,
-        }
+        HitKind::try_from(self.kind).ok()
     }
 }
 

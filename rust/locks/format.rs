@@ -512,7 +512,7 @@ mod tests {
         t.blocked_owner_cpu = -1;
         copy(&mut t.comm, comm);
         if let Some((kind, name, owner)) = blocked {
-            t.blocked_kind = kind.raw();
+            t.blocked_kind = kind.into();
             copy(&mut t.blocked_name, name);
             t.blocked_owner_pid = owner;
         }
@@ -522,7 +522,7 @@ mod tests {
     fn held(task: u32, name: &[u8], held_ns: u64) -> RawHeld {
         let mut h = RawHeld::zeroed();
         h.task = task;
-        h.kind = LockKind::Mutex.raw();
+        h.kind = LockKind::Mutex.into();
         h.held_ns = held_ns;
         copy(&mut h.name, name);
         copy(&mut h.site, b"site+0x1/0x2");
@@ -559,7 +559,7 @@ mod tests {
         h.push(held(0, b"A", 0), GFP_KERNEL)?;
         h.push(held(1, b"B", 0), GFP_KERNEL)?;
         let mut spin = held(3, b"s\"q", 2_500_000);
-        spin.kind = LockKind::Spin.raw();
+        spin.kind = LockKind::Spin.into();
         h.push(spin, GFP_KERNEL)?;
         let mut snap = Snapshot::new();
         snap.fill(5, info(40), &tasks, &h, confirmed)?;
@@ -749,15 +749,15 @@ mod tests {
         let mut h = KVec::new();
         h.push(held(0, b"M", 0), GFP_KERNEL)?;
         let mut s_held = held(1, b"S", 0);
-        s_held.kind = LockKind::Sleeping.raw();
+        s_held.kind = LockKind::Sleeping.into();
         h.push(s_held, GFP_KERNEL)?;
         let mut maybe = held(2, b"&mm->mmap_lock", 1_500_000);
-        maybe.kind = LockKind::Sleeping.raw();
+        maybe.kind = LockKind::Sleeping.into();
         maybe.mode = 1;
         maybe.flags = LockFlags::MAYBE_WAITING;
         h.push(maybe, GFP_KERNEL)?;
         let mut r = held(3, b"R", 0);
-        r.kind = LockKind::Other.raw();
+        r.kind = LockKind::Other.into();
         h.push(r, GFP_KERNEL)?;
         let mut snap = Snapshot::new();
         snap.fill(1, info(9), &tasks, &h, true)?;
@@ -813,7 +813,7 @@ mod tests {
         let mut tasks = KVec::new();
         tasks.push(task(30, b"k", 2, None), GFP_KERNEL)?;
         let mut bad = held(0, b"ki_uninit_spin_lock [ki_uninit_spin]", 0);
-        bad.kind = LockKind::Spin.raw();
+        bad.kind = LockKind::Spin.into();
         bad.flags = LockFlags::ADDR_NAME | LockFlags::MAGIC_BAD;
         let mut anon = held(0, b"", 0);
         anon.name = [0; LOCK_NAME_LEN];

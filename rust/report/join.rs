@@ -188,7 +188,7 @@ mod tests {
         let h = &mut c.held[c.nr_held as usize];
         *h = RawHeld::zeroed();
         h.lock_addr = map;
-        h.kind = LockKind::Spin.raw();
+        h.kind = LockKind::Spin.into();
         if waiting {
             h.flags = LockFlags::WAITING;
         }
@@ -206,7 +206,7 @@ mod tests {
         t.blocked_owner_pid = owner;
         t.blocked_owner_cpu = -1;
         if map != 0 {
-            t.blocked_kind = LockKind::Mutex.raw();
+            t.blocked_kind = LockKind::Mutex.into();
             t.blocked_map = map;
             t.blocked_ns = ms * MS;
         }
@@ -334,7 +334,7 @@ mod tests {
         copy(&mut c[1].held[0].site, b"spin+0x6a/0x90 [m]");
         let mut t = [task(20, 0, -1, 0), task(21, 0x2000, 20, 1500)];
         copy(&mut t[0].comm, b"task");
-        t[1].blocked_kind = LockKind::Spin.raw();
+        t[1].blocked_kind = LockKind::Spin.into();
         t[1].state = u32::from(b'R');
         t[1].cpu = 2;
         copy(&mut t[1].comm, b"waiter");
@@ -388,8 +388,8 @@ mod tests {
         cpu(&mut c[2], 2, 51, Mode::Kernel, Some(2000));
         hold(&mut c[2], 0x2000, b"kintrospect_test_lock", true);
         let mut t = [task(50, 0x9000, -1, 0), task(51, 0x2000, 50, 2000)];
-        t[0].blocked_kind = LockKind::Spin.raw();
-        t[1].blocked_kind = LockKind::Spin.raw();
+        t[0].blocked_kind = LockKind::Spin.into();
+        t[1].blocked_kind = LockKind::Spin.into();
         let r = report(c, &t, &[])?;
         let tasks = r.locks.tasks();
         assert_eq!(tasks[0].blocked(), None);
@@ -414,12 +414,12 @@ mod tests {
         cpu(&mut c[0], 0, CALLER, Mode::Kernel, None);
         cpu(&mut c[1], 1, 20, Mode::Kernel, Some(4000));
         hold(&mut c[1], 0x2000, b"ki_lt_mutex", false);
-        c[1].held[0].kind = LockKind::Sleeping.raw();
+        c[1].held[0].kind = LockKind::Sleeping.into();
         cpu(&mut c[2], 2, 21, Mode::Kernel, Some(3000));
         hold(&mut c[2], 0x3000, b"&mm->mmap_lock", false);
         c[2].held[0].flags = LockFlags::MAYBE_WAITING;
         hold(&mut c[2], 0x2000, b"ki_lt_mutex", true);
-        c[2].held[1].kind = LockKind::Mutex.raw();
+        c[2].held[1].kind = LockKind::Mutex.into();
         let mut t = [
             task(20, 0, -1, 0),
             task(21, 0x2000, 20, 3000),
