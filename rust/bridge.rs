@@ -86,6 +86,7 @@ pub(crate) use locks::{
     collect_locks,
     confirm_edges,
     HeldMode,
+    LockFlag,
     LockFlags,
     LockKind,
     RawHeld,
@@ -153,6 +154,7 @@ pub(crate) use watch::{
     take_hits,
     Cadence,
     HitKind,
+    Hook,
     Hooks,
     RawHit,
     MAX_HITS, //

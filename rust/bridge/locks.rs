@@ -19,7 +19,7 @@ pub(crate) struct RawHeld {
     pub(crate) task: u32,
     pub(crate) mode: u32,
     pub(crate) kind: u32,
-    pub(crate) flags: u32,
+    pub(crate) flags: LockFlags,
     pub(crate) name: [u8; LOCK_NAME_LEN],
     pub(crate) site: [u8; SITE_LEN],
 }
@@ -44,7 +44,7 @@ pub(crate) struct RawTask {
     pub(crate) blocked_kind: u32,
     pub(crate) blocked_owner_pid: i32,
     pub(crate) blocked_owner_cpu: i32,
-    pub(crate) blocked_flags: u32,
+    pub(crate) blocked_flags: LockFlags,
     pub(crate) comm: [u8; COMM_LEN],
     pub(crate) blocked_name: [u8; LOCK_NAME_LEN],
 }
@@ -74,7 +74,7 @@ impl RawHeld {
             task: 0,
             mode: 0,
             kind: 0,
-            flags: 0,
+            flags: LockFlags::empty(),
             name: [0; LOCK_NAME_LEN],
             site: [0; SITE_LEN],
         }
@@ -99,7 +99,7 @@ impl RawTask {
             blocked_kind: 0,
             blocked_owner_pid: 0,
             blocked_owner_cpu: 0,
-            blocked_flags: 0,
+            blocked_flags: LockFlags::empty(),
             comm: [0; COMM_LEN],
             blocked_name: [0; LOCK_NAME_LEN],
         }
@@ -176,69 +176,43 @@ c_enum! {
     }
 }
 
-/// The flags of a held or waited-for lock (`KINTROSPECT_LOCK_F_*`).
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct LockFlags(pub(crate) u32);
+kernel::impl_flags!(
+    /// The flags of a held or waited-for lock (`KINTROSPECT_LOCK_F_*`).
+    #[derive(Clone, Copy, PartialEq, Eq, Default, Zeroable)]
+    pub(crate) struct LockFlags(u32);
 
-impl LockFlags {
-    /// No lockdep name: named by the symbol of its address.
-    #[cfg(kintrospect_kunit)]
-    pub(crate) const ADDR_NAME: u32 = 1 << 0;
-    /// No name at all: the address is shown only where `%pK` would show it.
-    pub(crate) const UNRESOLVED: u32 = 1 << 1;
-    /// A spinlock with a bad `DEBUG_SPINLOCK` magic: uninitialised or corrupted.
-    pub(crate) const MAGIC_BAD: u32 = 1 << 2;
-    /// The owner is a hint: a semaphore's last holder, a reader of an rwsem.
-    pub(crate) const OWNER_HINT: u32 = 1 << 3;
-    /// The acquire site has no symbol: shown only where `%pK` would show it.
-    pub(crate) const SITE_UNRESOLVED: u32 = 1 << 4;
-    /// In a CPU record: the task waits for (spins on, sleeps for) this lock, it does not hold
-    /// it.
-    pub(crate) const WAITING: u32 = 1 << 5;
-    /// A lockdep entry the lock cannot confirm as held: acquiring or held. No waiter is joined
-    /// to a holder through it.
-    pub(crate) const MAYBE_WAITING: u32 = 1 << 6;
-
-    /// Whether the lock has no name at all.
-    pub(crate) fn unresolved(self) -> bool {
-        self.0 & Self::UNRESOLVED != 0
+    /// One flag of a held or waited-for lock.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum LockFlag {
+        /// `KINTROSPECT_LOCK_F_ADDR_NAME`: no lockdep name, named by the symbol of its
+        /// address.
+        #[cfg(kintrospect_kunit)]
+        AddrName = 1 << 0,
+        /// `KINTROSPECT_LOCK_F_UNRESOLVED`: no name at all; the address is shown only where
+        /// `%pK` would show it.
+        Unresolved = 1 << 1,
+        /// `KINTROSPECT_LOCK_F_MAGIC_BAD`: a spinlock with a bad `DEBUG_SPINLOCK` magic,
+        /// uninitialised or corrupted.
+        MagicBad = 1 << 2,
+        /// `KINTROSPECT_LOCK_F_OWNER_HINT`: the owner is a hint (a semaphore's last holder, a
+        /// reader of an rwsem).
+        OwnerHint = 1 << 3,
+        /// `KINTROSPECT_LOCK_F_SITE_UNRESOLVED`: the acquire site has no symbol; shown only
+        /// where `%pK` would show it.
+        SiteUnresolved = 1 << 4,
+        /// `KINTROSPECT_LOCK_F_WAITING`: in a CPU record, the task waits for (spins on, sleeps
+        /// for) this lock, it does not hold it.
+        Waiting = 1 << 5,
+        /// `KINTROSPECT_LOCK_F_MAYBE_WAITING`: a lockdep entry the lock cannot confirm as
+        /// held, acquiring or held. No waiter is joined to a holder through it.
+        MaybeWaiting = 1 << 6,
     }
-
-    /// Whether the lock is a spinlock with a bad magic.
-    pub(crate) fn magic_bad(self) -> bool {
-        self.0 & Self::MAGIC_BAD != 0
-    }
-
-    /// Whether the owner is a hint.
-    pub(crate) fn owner_hint(self) -> bool {
-        self.0 & Self::OWNER_HINT != 0
-    }
-
-    /// Whether the acquire site has no symbol.
-    pub(crate) fn site_unresolved(self) -> bool {
-        self.0 & Self::SITE_UNRESOLVED != 0
-    }
-
-    /// Whether the task waits for the lock rather than holds it (a CPU record).
-    pub(crate) fn waiting(self) -> bool {
-        self.0 & Self::WAITING != 0
-    }
-
-    /// Whether the task is acquiring or holds the lock: the lock cannot tell which.
-    pub(crate) fn maybe_waiting(self) -> bool {
-        self.0 & Self::MAYBE_WAITING != 0
-    }
-}
+);
 
 impl RawTask {
     /// What the thread waits for, if anything.
     pub(crate) fn blocked(&self) -> Option<LockKind> {
         LockKind::try_from(self.blocked_kind).ok()
-    }
-
-    /// The flags of the lock the thread waits for.
-    pub(crate) fn blocked_flags(&self) -> LockFlags {
-        LockFlags(self.blocked_flags)
     }
 }
 
@@ -251,11 +225,6 @@ impl RawHeld {
     /// How it is held (`None` for a value this module does not know).
     pub(crate) fn mode(&self) -> Option<HeldMode> {
         HeldMode::try_from(self.mode).ok()
-    }
-
-    /// The lock's flags.
-    pub(crate) fn flags(&self) -> LockFlags {
-        LockFlags(self.flags)
     }
 }
 

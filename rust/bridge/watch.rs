@@ -91,30 +91,28 @@ impl Cadence {
     }
 }
 
-/// Which hooks the watch has attached.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Hooks(u32);
+kernel::impl_flags!(
+    /// Which hooks the watch has attached (`KINTROSPECT_HOOK_*`).
+    #[derive(Clone, Copy, Default)]
+    pub(crate) struct Hooks(u32);
+
+    /// One hook of the watch.
+    #[derive(Clone, Copy)]
+    pub(crate) enum Hook {
+        /// `KINTROSPECT_HOOK_HUNG_TASK`: the hung-task detector's tracepoint.
+        HungTask = 1 << 0,
+        /// `KINTROSPECT_HOOK_OOPS`: the die notifier.
+        Oops = 1 << 1,
+        /// `KINTROSPECT_HOOK_PANIC`: the panic notifier.
+        Panic = 1 << 2,
+    }
+);
 
 impl Hooks {
     /// The hooks attached now (none with the watch off).
     pub(crate) fn attached() -> Self {
         // SAFETY: Reads flags; no preconditions.
         Self(unsafe { ffi::kintrospect_watch_hooks() })
-    }
-
-    /// The hung-task detector's tracepoint (`KINTROSPECT_HOOK_HUNG_TASK`).
-    pub(crate) fn hung_task(self) -> bool {
-        self.0 & 1 != 0
-    }
-
-    /// The die notifier (`KINTROSPECT_HOOK_OOPS`).
-    pub(crate) fn oops(self) -> bool {
-        self.0 & 2 != 0
-    }
-
-    /// The panic notifier (`KINTROSPECT_HOOK_PANIC`).
-    pub(crate) fn panic(self) -> bool {
-        self.0 & 4 != 0
     }
 }
 

@@ -10,6 +10,7 @@ use super::Snapshot;
 use crate::{
     bridge::{
         HeldMode,
+        LockFlag,
         LockFlags,
         LockKind,
         RawHeld,
@@ -92,7 +93,7 @@ fn name_bytes<'b>(
     buf: &'b mut [u8; ADDR_LEN],
 ) -> &'b [u8] {
     match text::nul_terminated(name) {
-        _ if flags.unresolved() => addr_bytes(addr, raw, buf),
+        _ if flags.contains(LockFlag::Unresolved) => addr_bytes(addr, raw, buf),
         b"" => b"(unnamed)",
         name => name,
     }
@@ -100,17 +101,17 @@ fn name_bytes<'b>(
 
 /// The name of a held lock as shown.
 pub(crate) fn held_name<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
-    name_bytes(&h.name, h.flags(), h.lock_addr, raw, buf)
+    name_bytes(&h.name, h.flags, h.lock_addr, raw, buf)
 }
 
 /// The name of the lock thread `t` waits for as shown.
 pub(crate) fn blocked_name<'b>(t: &'b RawTask, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
-    name_bytes(&t.blocked_name, t.blocked_flags(), t.blocked_lock, raw, buf)
+    name_bytes(&t.blocked_name, t.blocked_flags, t.blocked_lock, raw, buf)
 }
 
 /// Where a lock was acquired as shown (symbolised with the snapshot).
 pub(crate) fn site<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
-    if h.flags().site_unresolved() {
+    if h.flags.contains(LockFlag::SiteUnresolved) {
         addr_bytes(h.acquire_ip, raw, buf)
     } else {
         text::nul_terminated(&h.site)
@@ -146,7 +147,7 @@ pub(crate) fn write_blocked(
 ) -> fmt::Result {
     write!(w, "{} ", kind_name(kind))?;
     text::write_printable(w, blocked_name(t, raw, &mut [0; ADDR_LEN]))?;
-    if t.blocked_flags().magic_bad() {
+    if t.blocked_flags.contains(LockFlag::MagicBad) {
         write!(w, " ({MAGIC_BAD})")?;
     }
     Ok(())
@@ -229,7 +230,7 @@ impl Display for Text<'_> {
             f.write_char('\n')?;
             for h in held {
                 f.write_str("    ")?;
-                if h.flags().maybe_waiting() {
+                if h.flags.contains(LockFlag::MaybeWaiting) {
                     f.write_str("acquiring or held ")?;
                 }
                 write_held_text(f, h, raw)?;
@@ -286,7 +287,7 @@ impl Text<'_> {
         for _ in 0..MAX_CHAIN {
             let t = &tasks[at];
             let kind = t.blocked().unwrap_or(LockKind::Other);
-            let hint = t.blocked_flags().owner_hint();
+            let hint = t.blocked_flags.contains(LockFlag::OwnerHint);
             f.write_str(" -> ")?;
             if hint {
                 write!(f, "{} (hint) ", hint_name(kind))?;
@@ -364,13 +365,13 @@ impl Display for Json<'_> {
             match t.blocked() {
                 None => f.write_str("null")?,
                 Some(kind) => {
-                    let hint = t.blocked_flags().owner_hint();
+                    let hint = t.blocked_flags.contains(LockFlag::OwnerHint);
                     write!(f, "{{\"kind\":\"{}\",\"name\":", kind_name(kind))?;
                     Display::fmt(&json::Str(blocked_name(t, raw, &mut [0; ADDR_LEN])), f)?;
                     write!(
                         f,
                         ",\"magic_bad\":{},\"owner_pid\":",
-                        json::bool_str(t.blocked_flags().magic_bad())
+                        json::bool_str(t.blocked_flags.contains(LockFlag::MagicBad))
                     )?;
                     write_opt(f, if hint { -1 } else { t.blocked_owner_pid })?;
                     f.write_str(",\"hint_pid\":")?;
@@ -427,10 +428,10 @@ fn write_opt(f: &mut fmt::Formatter<'_>, v: i32) -> fmt::Result {
 /// the lock cannot confirm as held (acquiring or held), `NAME (KIND, MODE) asked at SITE, N.NNN
 /// ms ago`: the caller says which it is.
 pub(crate) fn write_held_text(w: &mut impl Write, h: &RawHeld, raw: bool) -> fmt::Result {
-    let maybe = h.flags().maybe_waiting();
+    let maybe = h.flags.contains(LockFlag::MaybeWaiting);
     text::write_printable(w, held_name(h, raw, &mut [0; ADDR_LEN]))?;
     write!(w, " ({}, {}", kind_name(h.kind()), mode_name(h.mode()))?;
-    if h.flags().magic_bad() {
+    if h.flags.contains(LockFlag::MagicBad) {
         write!(w, ", {MAGIC_BAD}")?;
     }
     w.write_str(if maybe {
@@ -465,7 +466,7 @@ pub(crate) fn write_held_json(
         ",\"kind\":\"{}\",\"mode\":\"{}\",\"magic_bad\":{},\"acquired_at\":",
         kind_name(h.kind()),
         mode_name(h.mode()),
-        json::bool_str(h.flags().magic_bad())
+        json::bool_str(h.flags.contains(LockFlag::MagicBad))
     )?;
     Display::fmt(&json::Symbol(site(h, raw, &mut [0; ADDR_LEN])), f)?;
     if h.held_ns == 0 {
@@ -476,7 +477,7 @@ pub(crate) fn write_held_json(
     write!(
         f,
         ",\"maybe_waiting\":{}}}",
-        json::bool_str(h.flags().maybe_waiting())
+        json::bool_str(h.flags.contains(LockFlag::MaybeWaiting))
     )
 }
 
@@ -645,7 +646,7 @@ mod tests {
             task(7, b"x", 0, Some((LockKind::Semaphore, b"", -1))),
             GFP_KERNEL,
         )?;
-        tasks[0].blocked_flags = LockFlags::OWNER_HINT;
+        tasks[0].blocked_flags = LockFlag::OwnerHint.into();
         let mut snap = Snapshot::new();
         snap.fill(1, RawLocksInfo::default(), &tasks, &[], true)?;
         let s = text(&snap, NO_RAW)?;
@@ -670,7 +671,7 @@ mod tests {
             148,
         ));
         tasks.push(task(148, b"ki_semevent_a", 0, sem), GFP_KERNEL)?;
-        tasks[0].blocked_flags = LockFlags::OWNER_HINT | LockFlags::ADDR_NAME;
+        tasks[0].blocked_flags = LockFlag::OwnerHint | LockFlag::AddrName;
         let mut snap = Snapshot::new();
         snap.fill(1, info(9), &tasks, &[], true)?;
         let s = text(&snap, NO_RAW)?;
@@ -700,7 +701,7 @@ mod tests {
             task(21, b"b", 0, Some((LockKind::Mutex, b"M", 20))),
             GFP_KERNEL,
         )?;
-        tasks[0].blocked_flags = LockFlags::OWNER_HINT;
+        tasks[0].blocked_flags = LockFlag::OwnerHint.into();
         let mut snap = Snapshot::new();
         snap.fill(1, info(9), &tasks, &[], true)?;
         let s = text(&snap, NO_RAW)?;
@@ -754,7 +755,7 @@ mod tests {
         let mut maybe = held(2, b"&mm->mmap_lock", 1_500_000);
         maybe.kind = LockKind::Sleeping.into();
         maybe.mode = 1;
-        maybe.flags = LockFlags::MAYBE_WAITING;
+        maybe.flags = LockFlag::MaybeWaiting.into();
         h.push(maybe, GFP_KERNEL)?;
         let mut r = held(3, b"R", 0);
         r.kind = LockKind::Other.into();
@@ -814,12 +815,12 @@ mod tests {
         tasks.push(task(30, b"k", 2, None), GFP_KERNEL)?;
         let mut bad = held(0, b"ki_uninit_spin_lock [ki_uninit_spin]", 0);
         bad.kind = LockKind::Spin.into();
-        bad.flags = LockFlags::ADDR_NAME | LockFlags::MAGIC_BAD;
+        bad.flags = LockFlag::AddrName | LockFlag::MagicBad;
         let mut anon = held(0, b"", 0);
         anon.name = [0; LOCK_NAME_LEN];
         anon.lock_addr = 0xffff_8880_0123_4560;
         anon.acquire_ip = 0xffff_ffff_a002_22cb;
-        anon.flags = LockFlags::UNRESOLVED | LockFlags::SITE_UNRESOLVED;
+        anon.flags = LockFlag::Unresolved | LockFlag::SiteUnresolved;
         let mut h = KVec::new();
         h.push(bad, GFP_KERNEL)?;
         h.push(anon, GFP_KERNEL)?;

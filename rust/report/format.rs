@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     bridge::{
+        LockFlag,
         RawCpu,
         RawHeld,
         RawTask, //
@@ -397,7 +398,7 @@ impl Json<'_> {
                 break;
             };
             seen[n] = at;
-            let hint = t.blocked_flags().owner_hint();
+            let hint = t.blocked_flags.contains(LockFlag::OwnerHint);
             let owner = pid_opt(t.blocked_owner_pid);
             write!(
                 f,

@@ -6,6 +6,7 @@
 use super::Report;
 use crate::bridge::{
     CpuLockdep,
+    LockFlag,
     Mode,
     RawCpu,
     State, //
@@ -110,7 +111,10 @@ impl Report {
             // it waited for, nor one it may have been acquiring (the lock could not tell).
             let start = self.waiters.len();
             for (k, h) in c.lock_entries().iter().enumerate() {
-                if h.flags().waiting() || h.flags().maybe_waiting() || h.lock_addr == 0 {
+                if h.flags
+                    .contains_any(LockFlag::Waiting | LockFlag::MaybeWaiting)
+                    || h.lock_addr == 0
+                {
                     continue;
                 }
                 for (i, t) in tasks.iter().enumerate() {
@@ -147,7 +151,6 @@ mod tests {
         bridge::{
             self,
             CpuLockdep,
-            LockFlags,
             LockKind,
             RawCpu,
             RawCpusInfo,
@@ -190,7 +193,7 @@ mod tests {
         h.lock_addr = map;
         h.kind = LockKind::Spin.into();
         if waiting {
-            h.flags = LockFlags::WAITING;
+            h.flags = LockFlag::Waiting.into();
         }
         copy(&mut h.name, name);
         c.nr_held += 1;
@@ -417,7 +420,7 @@ mod tests {
         c[1].held[0].kind = LockKind::Sleeping.into();
         cpu(&mut c[2], 2, 21, Mode::Kernel, Some(3000));
         hold(&mut c[2], 0x3000, b"&mm->mmap_lock", false);
-        c[2].held[0].flags = LockFlags::MAYBE_WAITING;
+        c[2].held[0].flags = LockFlag::MaybeWaiting.into();
         hold(&mut c[2], 0x2000, b"ki_lt_mutex", true);
         c[2].held[1].kind = LockKind::Mutex.into();
         let mut t = [
