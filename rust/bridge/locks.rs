@@ -26,7 +26,7 @@ pub(crate) struct RawHeld {
 
 /// A thread that holds or waits for a lock (`struct kintrospect_task`).
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Zeroable)]
 pub(crate) struct RawTask {
     pub(crate) self_ptr: u64,
     pub(crate) blocked_lock: u64,
@@ -62,48 +62,6 @@ pub(crate) struct RawLocksInfo {
     pub(crate) tasks_dropped: u32,
     pub(crate) held_dropped: u32,
     pub(crate) pad: u32,
-}
-
-impl RawHeld {
-    /// An all-zero record.
-    pub(crate) const fn zeroed() -> Self {
-        Self {
-            acquire_ip: 0,
-            held_ns: 0,
-            lock_addr: 0,
-            task: 0,
-            mode: 0,
-            kind: 0,
-            flags: LockFlags::empty(),
-            name: [0; LOCK_NAME_LEN],
-            site: [0; SITE_LEN],
-        }
-    }
-}
-
-impl RawTask {
-    /// An all-zero record.
-    pub(crate) const fn zeroed() -> Self {
-        Self {
-            self_ptr: 0,
-            blocked_lock: 0,
-            blocked_owner: 0,
-            blocked_map: 0,
-            blocked_ns: 0,
-            pid: 0,
-            tgid: 0,
-            cpu: 0,
-            state: 0,
-            nr_held: 0,
-            held_dropped: 0,
-            blocked_kind: 0,
-            blocked_owner_pid: 0,
-            blocked_owner_cpu: 0,
-            blocked_flags: LockFlags::empty(),
-            comm: [0; COMM_LEN],
-            blocked_name: [0; LOCK_NAME_LEN],
-        }
-    }
 }
 
 // The C side asserts the same sizes.
