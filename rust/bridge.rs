@@ -5,8 +5,8 @@
 //! The kernel crate has no bindings for NMI handlers, SysRq keys, the ORC unwinder, kallsyms,
 //! kernel file reads, delayed works or slab caches, so a small C part (`rust/c/`) reaches
 //! them. The bridge is the only Rust code that calls it: each part, one per area of the C
-//! header, declares that area's functions, mirrors its records (with their sizes asserted, as
-//! the header asserts them) and wraps them safely. This file keeps what the parts share and
+//! header, declares that area's functions, mirrors its records (their layouts asserted with
+//! [`c_layout!`], as the header asserts them) and wraps them safely. This file keeps what the parts share and
 //! the names the rest of the module uses; everything else in the module is safe Rust built on
 //! them.
 //!
@@ -28,6 +28,16 @@ use kernel::{
 
 /// Bytes of a task name (`KINTROSPECT_COMM_LEN`).
 pub(crate) const COMM_LEN: usize = 16;
+
+/// Asserts at build time that a record mirrored from `rust/c/kintrospect.h` has the C record's
+/// size and the offset of each of its fields, as the header asserts them with `static_assert`:
+/// a field added, moved or resized on one side only fails the build.
+macro_rules! c_layout {
+    ($record:ident ($size:literal bytes) { $($field:ident: $offset:literal,)+ }) => {
+        const _: () = assert!(core::mem::size_of::<$record>() == $size);
+        $(const _: () = assert!(core::mem::offset_of!($record, $field) == $offset);)+
+    };
+}
 
 /// Mirrors a C enum of `rust/c/kintrospect.h` as a Rust enum of the same integer type, with
 /// the same values, written here once: the checked conversion from the raw value (`EINVAL`

@@ -89,9 +89,29 @@ pub(crate) const WATCH_EVENTS_MAX: u32 = 64;
 /// Longest NMI wait of a CPU snapshot.
 pub(crate) const NMI_TIMEOUT_MAX_MS: u32 = 10000;
 
-// The C side asserts the same sizes.
-const _: () = assert!(core::mem::size_of::<Params>() == 68);
-const _: () = assert!(core::mem::size_of::<Feature>() == 16);
+// The C side asserts the same layouts.
+c_layout! {
+    Params (68 bytes) {
+        nmi_timeout_ms: 0,
+        spin_timeout_ms: 4,
+        slab_interval_ms: 8,
+        slab_trend_samples: 12,
+        slab_trend_min_growth: 16,
+        stuck_ms: 20,
+        watch_interval_ms: 24,
+        watch_events: 28,
+        sysrq_key: 32,
+        test_paths: 33,
+        pad: 34,
+        persist: 36,
+    }
+}
+c_layout! {
+    Feature (16 bytes) {
+        name: 0,
+        enabled: 8,
+    }
+}
 
 mod ffi {
     use super::*;

@@ -64,10 +64,54 @@ pub(crate) struct RawLocksInfo {
     pub(crate) pad: u32,
 }
 
-// The C side asserts the same sizes.
-const _: () = assert!(core::mem::size_of::<RawHeld>() == 232);
-const _: () = assert!(core::mem::size_of::<RawTask>() == 160);
-const _: () = assert!(core::mem::size_of::<RawLocksInfo>() == 40);
+// The C side asserts the same layouts.
+c_layout! {
+    RawHeld (232 bytes) {
+        acquire_ip: 0,
+        held_ns: 8,
+        lock_addr: 16,
+        task: 24,
+        mode: 28,
+        kind: 32,
+        flags: 36,
+        name: 40,
+        site: 104,
+    }
+}
+c_layout! {
+    RawTask (160 bytes) {
+        self_ptr: 0,
+        blocked_lock: 8,
+        blocked_owner: 16,
+        blocked_map: 24,
+        blocked_ns: 32,
+        pid: 40,
+        tgid: 44,
+        cpu: 48,
+        state: 52,
+        nr_held: 56,
+        held_dropped: 60,
+        blocked_kind: 64,
+        blocked_owner_pid: 68,
+        blocked_owner_cpu: 72,
+        blocked_flags: 76,
+        comm: 80,
+        blocked_name: 96,
+    }
+}
+c_layout! {
+    RawLocksInfo (40 bytes) {
+        taken_ns: 0,
+        lockdep: 8,
+        lockdep_off: 12,
+        nr_threads: 16,
+        nr_tasks: 20,
+        nr_held: 24,
+        tasks_dropped: 28,
+        held_dropped: 32,
+        pad: 36,
+    }
+}
 
 mod ffi {
     use super::*;

@@ -73,11 +73,51 @@ pub(crate) struct RawCpusInfo {
     pub(crate) pad: u32,
 }
 
-// The C side asserts the same sizes.
-const _: () = assert!(core::mem::size_of::<RawCpu>() == 10712);
+// The C side asserts the same layouts.
+c_layout! {
+    RawCpu (10712 bytes) {
+        taken_ns: 0,
+        handler_ns: 8,
+        ip: 16,
+        sp: 24,
+        flags: 32,
+        frames: 40,
+        interrupted: 552,
+        unresolved: 560,
+        pid: 568,
+        tgid: 572,
+        cpu: 576,
+        state: 580,
+        mode: 584,
+        irqs_disabled: 588,
+        preempt_count: 592,
+        nr_frames: 596,
+        comm: 600,
+        symbols: 616,
+        nr_switches: 8808,
+        start_time: 8816,
+        on_cpu_since_ns: 8824,
+        utime: 8832,
+        lockdep: 8840,
+        nr_held: 8844,
+        held_dropped: 8848,
+        context: 8852,
+        held: 8856,
+    }
+}
 // One bit per frame in `interrupted` and `unresolved`.
 const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
-const _: () = assert!(core::mem::size_of::<RawCpusInfo>() == 40);
+c_layout! {
+    RawCpusInfo (40 bytes) {
+        seq: 0,
+        taken_ns: 8,
+        duration_ns: 16,
+        source: 24,
+        nr_cpus: 28,
+        nr_no_response: 32,
+        pad: 36,
+    }
+}
 
 mod ffi {
     use super::*;

@@ -124,9 +124,24 @@ struct FileSpec {
     mode: u16,
 }
 
-// The C side asserts the same sizes.
-const _: () = assert!(core::mem::size_of::<Ops>() == 48);
-const _: () = assert!(core::mem::size_of::<FileSpec>() == 16);
+// The C side asserts the same layouts.
+c_layout! {
+    Ops (48 bytes) {
+        show: 0,
+        write: 8,
+        sysrq_deferred: 16,
+        tick: 24,
+        watch: 32,
+        panic: 40,
+    }
+}
+c_layout! {
+    FileSpec (16 bytes) {
+        name: 0,
+        id: 8,
+        mode: 12,
+    }
+}
 
 mod ffi {
     use super::*;

@@ -14,8 +14,14 @@ pub(crate) struct RawRunnable {
     pub(crate) comm: [u8; COMM_LEN],
 }
 
-// The C side asserts the same size.
-const _: () = assert!(core::mem::size_of::<RawRunnable>() == 24);
+// The C side asserts the same layout.
+c_layout! {
+    RawRunnable (24 bytes) {
+        pid: 0,
+        cpu: 4,
+        comm: 8,
+    }
+}
 
 mod ffi {
     use super::*;

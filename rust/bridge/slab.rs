@@ -95,8 +95,16 @@ pub(crate) struct RawFlushInfo {
     duration_ns: u64,
 }
 
-// The C side asserts the same size.
-const _: () = assert!(core::mem::size_of::<RawFlushInfo>() == 24);
+// The C side asserts the same layout.
+c_layout! {
+    RawFlushInfo (24 bytes) {
+        error: 0,
+        cpu: 4,
+        nr_stuck: 8,
+        flushed: 12,
+        duration_ns: 16,
+    }
+}
 
 mod ffi {
     use super::*;

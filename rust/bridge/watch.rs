@@ -47,9 +47,26 @@ pub(crate) struct Cadence {
     pub(crate) late_after_ns: u64,
 }
 
-// The C side asserts the same sizes.
-const _: () = assert!(core::mem::size_of::<RawHit>() == 40);
-const _: () = assert!(core::mem::size_of::<Cadence>() == 40);
+// The C side asserts the same layouts.
+c_layout! {
+    RawHit (40 bytes) {
+        taken_ns: 0,
+        kind: 8,
+        pid: 12,
+        cpu: 16,
+        pad: 20,
+        comm: 24,
+    }
+}
+c_layout! {
+    Cadence (40 bytes) {
+        last_ns: 0,
+        longest_gap_ns: 8,
+        late: 16,
+        rescued: 24,
+        late_after_ns: 32,
+    }
+}
 
 mod ffi {
     use super::*;

@@ -4,13 +4,14 @@
  * (NMI handlers, SysRq keys, the ORC unwinder, kallsyms, raw spinlocks with
  * interrupts off). Every function the Rust side calls is declared here and
  * in the part of rust/bridge/ that wraps it; shared records are defined here
- * once and mirrored as #[repr(C)] there, with their sizes asserted on both
- * sides.
+ * once and mirrored as #[repr(C)] there, with their sizes and the offsets of
+ * all their fields asserted on both sides (c_layout! in rust/bridge.rs).
  */
 #ifndef KINTROSPECT_H
 #define KINTROSPECT_H
 
 #include <linux/build_bug.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 
 /* Frames kept per CPU, innermost first. */
@@ -88,6 +89,15 @@ struct kintrospect_held {
 };
 
 static_assert(sizeof(struct kintrospect_held) == 232);
+static_assert(offsetof(struct kintrospect_held, acquire_ip) == 0);
+static_assert(offsetof(struct kintrospect_held, held_ns) == 8);
+static_assert(offsetof(struct kintrospect_held, lock_addr) == 16);
+static_assert(offsetof(struct kintrospect_held, task) == 24);
+static_assert(offsetof(struct kintrospect_held, mode) == 28);
+static_assert(offsetof(struct kintrospect_held, kind) == 32);
+static_assert(offsetof(struct kintrospect_held, flags) == 36);
+static_assert(offsetof(struct kintrospect_held, name) == 40);
+static_assert(offsetof(struct kintrospect_held, site) == 104);
 
 /* What a CPU was doing when the snapshot reached it. */
 enum kintrospect_cpu_state {
@@ -180,6 +190,33 @@ struct kintrospect_cpu {
 
 static_assert(KINTROSPECT_MAX_FRAMES <= 64);	/* bits of interrupted, unresolved */
 static_assert(sizeof(struct kintrospect_cpu) == 10712);
+static_assert(offsetof(struct kintrospect_cpu, taken_ns) == 0);
+static_assert(offsetof(struct kintrospect_cpu, handler_ns) == 8);
+static_assert(offsetof(struct kintrospect_cpu, ip) == 16);
+static_assert(offsetof(struct kintrospect_cpu, sp) == 24);
+static_assert(offsetof(struct kintrospect_cpu, flags) == 32);
+static_assert(offsetof(struct kintrospect_cpu, frames) == 40);
+static_assert(offsetof(struct kintrospect_cpu, interrupted) == 552);
+static_assert(offsetof(struct kintrospect_cpu, unresolved) == 560);
+static_assert(offsetof(struct kintrospect_cpu, pid) == 568);
+static_assert(offsetof(struct kintrospect_cpu, tgid) == 572);
+static_assert(offsetof(struct kintrospect_cpu, cpu) == 576);
+static_assert(offsetof(struct kintrospect_cpu, state) == 580);
+static_assert(offsetof(struct kintrospect_cpu, mode) == 584);
+static_assert(offsetof(struct kintrospect_cpu, irqs_disabled) == 588);
+static_assert(offsetof(struct kintrospect_cpu, preempt_count) == 592);
+static_assert(offsetof(struct kintrospect_cpu, nr_frames) == 596);
+static_assert(offsetof(struct kintrospect_cpu, comm) == 600);
+static_assert(offsetof(struct kintrospect_cpu, symbols) == 616);
+static_assert(offsetof(struct kintrospect_cpu, nr_switches) == 8808);
+static_assert(offsetof(struct kintrospect_cpu, start_time) == 8816);
+static_assert(offsetof(struct kintrospect_cpu, on_cpu_since_ns) == 8824);
+static_assert(offsetof(struct kintrospect_cpu, utime) == 8832);
+static_assert(offsetof(struct kintrospect_cpu, lockdep) == 8840);
+static_assert(offsetof(struct kintrospect_cpu, nr_held) == 8844);
+static_assert(offsetof(struct kintrospect_cpu, held_dropped) == 8848);
+static_assert(offsetof(struct kintrospect_cpu, context) == 8852);
+static_assert(offsetof(struct kintrospect_cpu, held) == 8856);
 
 /* A whole CPU snapshot's header. */
 struct kintrospect_cpus_info {
@@ -193,6 +230,13 @@ struct kintrospect_cpus_info {
 };
 
 static_assert(sizeof(struct kintrospect_cpus_info) == 40);
+static_assert(offsetof(struct kintrospect_cpus_info, seq) == 0);
+static_assert(offsetof(struct kintrospect_cpus_info, taken_ns) == 8);
+static_assert(offsetof(struct kintrospect_cpus_info, duration_ns) == 16);
+static_assert(offsetof(struct kintrospect_cpus_info, source) == 24);
+static_assert(offsetof(struct kintrospect_cpus_info, nr_cpus) == 28);
+static_assert(offsetof(struct kintrospect_cpus_info, nr_no_response) == 32);
+static_assert(offsetof(struct kintrospect_cpus_info, pad) == 36);
 
 /* nmi.c: per-CPU NMI backtrace snapshots. */
 int kintrospect_cpus_init(u32 timeout_ms);
@@ -227,6 +271,23 @@ struct kintrospect_task {
 };
 
 static_assert(sizeof(struct kintrospect_task) == 160);
+static_assert(offsetof(struct kintrospect_task, self) == 0);
+static_assert(offsetof(struct kintrospect_task, blocked_lock) == 8);
+static_assert(offsetof(struct kintrospect_task, blocked_owner) == 16);
+static_assert(offsetof(struct kintrospect_task, blocked_map) == 24);
+static_assert(offsetof(struct kintrospect_task, blocked_ns) == 32);
+static_assert(offsetof(struct kintrospect_task, pid) == 40);
+static_assert(offsetof(struct kintrospect_task, tgid) == 44);
+static_assert(offsetof(struct kintrospect_task, cpu) == 48);
+static_assert(offsetof(struct kintrospect_task, state) == 52);
+static_assert(offsetof(struct kintrospect_task, nr_held) == 56);
+static_assert(offsetof(struct kintrospect_task, held_dropped) == 60);
+static_assert(offsetof(struct kintrospect_task, blocked_kind) == 64);
+static_assert(offsetof(struct kintrospect_task, blocked_owner_pid) == 68);
+static_assert(offsetof(struct kintrospect_task, blocked_owner_cpu) == 72);
+static_assert(offsetof(struct kintrospect_task, blocked_flags) == 76);
+static_assert(offsetof(struct kintrospect_task, comm) == 80);
+static_assert(offsetof(struct kintrospect_task, blocked_name) == 96);
 
 /* Counts of one collection. */
 struct kintrospect_locks_info {
@@ -242,6 +303,15 @@ struct kintrospect_locks_info {
 };
 
 static_assert(sizeof(struct kintrospect_locks_info) == 40);
+static_assert(offsetof(struct kintrospect_locks_info, taken_ns) == 0);
+static_assert(offsetof(struct kintrospect_locks_info, lockdep) == 8);
+static_assert(offsetof(struct kintrospect_locks_info, lockdep_off) == 12);
+static_assert(offsetof(struct kintrospect_locks_info, nr_threads) == 16);
+static_assert(offsetof(struct kintrospect_locks_info, nr_tasks) == 20);
+static_assert(offsetof(struct kintrospect_locks_info, nr_held) == 24);
+static_assert(offsetof(struct kintrospect_locks_info, tasks_dropped) == 28);
+static_assert(offsetof(struct kintrospect_locks_info, held_dropped) == 32);
+static_assert(offsetof(struct kintrospect_locks_info, pad) == 36);
 
 /* locks.c: lock-holder records. */
 int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
@@ -258,6 +328,9 @@ struct kintrospect_runnable {
 };
 
 static_assert(sizeof(struct kintrospect_runnable) == 24);
+static_assert(offsetof(struct kintrospect_runnable, pid) == 0);
+static_assert(offsetof(struct kintrospect_runnable, cpu) == 4);
+static_assert(offsetof(struct kintrospect_runnable, comm) == 8);
 
 /* runq.c: the tasks waiting in runqueues, for the report. */
 u32 kintrospect_runq_collect(struct kintrospect_runnable *out, u32 max,
@@ -277,6 +350,12 @@ struct kintrospect_ops {
 };
 
 static_assert(sizeof(struct kintrospect_ops) == 48);
+static_assert(offsetof(struct kintrospect_ops, show) == 0);
+static_assert(offsetof(struct kintrospect_ops, write) == 8);
+static_assert(offsetof(struct kintrospect_ops, sysrq_deferred) == 16);
+static_assert(offsetof(struct kintrospect_ops, tick) == 24);
+static_assert(offsetof(struct kintrospect_ops, watch) == 32);
+static_assert(offsetof(struct kintrospect_ops, panic) == 40);
 
 void kintrospect_register(const void *data, const struct kintrospect_ops *ops);
 void kintrospect_unregister(void);
@@ -299,6 +378,9 @@ struct kintrospect_file_spec {
 };
 
 static_assert(sizeof(struct kintrospect_file_spec) == 16);
+static_assert(offsetof(struct kintrospect_file_spec, name) == 0);
+static_assert(offsetof(struct kintrospect_file_spec, id) == 8);
+static_assert(offsetof(struct kintrospect_file_spec, mode) == 12);
 
 int kintrospect_debugfs_create(const struct kintrospect_file_spec *files,
 			       u32 nr);
@@ -321,6 +403,12 @@ struct kintrospect_watch_hit {
 };
 
 static_assert(sizeof(struct kintrospect_watch_hit) == 40);
+static_assert(offsetof(struct kintrospect_watch_hit, taken_ns) == 0);
+static_assert(offsetof(struct kintrospect_watch_hit, kind) == 8);
+static_assert(offsetof(struct kintrospect_watch_hit, pid) == 12);
+static_assert(offsetof(struct kintrospect_watch_hit, cpu) == 16);
+static_assert(offsetof(struct kintrospect_watch_hit, pad) == 20);
+static_assert(offsetof(struct kintrospect_watch_hit, comm) == 24);
 
 #define KINTROSPECT_HOOK_HUNG_TASK	(1U << 0)
 #define KINTROSPECT_HOOK_OOPS		(1U << 1)
@@ -336,6 +424,11 @@ struct kintrospect_watch_cadence {
 };
 
 static_assert(sizeof(struct kintrospect_watch_cadence) == 40);
+static_assert(offsetof(struct kintrospect_watch_cadence, last_ns) == 0);
+static_assert(offsetof(struct kintrospect_watch_cadence, longest_gap_ns) == 8);
+static_assert(offsetof(struct kintrospect_watch_cadence, late) == 16);
+static_assert(offsetof(struct kintrospect_watch_cadence, rescued) == 24);
+static_assert(offsetof(struct kintrospect_watch_cadence, late_after_ns) == 32);
 
 int kintrospect_watch_start(u32 interval_ms);
 void kintrospect_watch_stop(void);
@@ -369,6 +462,18 @@ struct kintrospect_params {
 };
 
 static_assert(sizeof(struct kintrospect_params) == 68);
+static_assert(offsetof(struct kintrospect_params, nmi_timeout_ms) == 0);
+static_assert(offsetof(struct kintrospect_params, spin_timeout_ms) == 4);
+static_assert(offsetof(struct kintrospect_params, slab_interval_ms) == 8);
+static_assert(offsetof(struct kintrospect_params, slab_trend_samples) == 12);
+static_assert(offsetof(struct kintrospect_params, slab_trend_min_growth) == 16);
+static_assert(offsetof(struct kintrospect_params, stuck_ms) == 20);
+static_assert(offsetof(struct kintrospect_params, watch_interval_ms) == 24);
+static_assert(offsetof(struct kintrospect_params, watch_events) == 28);
+static_assert(offsetof(struct kintrospect_params, sysrq_key) == 32);
+static_assert(offsetof(struct kintrospect_params, test_paths) == 33);
+static_assert(offsetof(struct kintrospect_params, pad) == 34);
+static_assert(offsetof(struct kintrospect_params, persist) == 36);
 
 /* A kernel debug feature and whether this kernel was built with it. */
 struct kintrospect_feature {
@@ -377,6 +482,8 @@ struct kintrospect_feature {
 };
 
 static_assert(sizeof(struct kintrospect_feature) == 16);
+static_assert(offsetof(struct kintrospect_feature, name) == 0);
+static_assert(offsetof(struct kintrospect_feature, enabled) == 8);
 
 void kintrospect_params_read(struct kintrospect_params *p);
 const struct kintrospect_feature *kintrospect_features(u32 *nr);
@@ -418,6 +525,11 @@ struct kintrospect_slab_flush_info {
 };
 
 static_assert(sizeof(struct kintrospect_slab_flush_info) == 24);
+static_assert(offsetof(struct kintrospect_slab_flush_info, error) == 0);
+static_assert(offsetof(struct kintrospect_slab_flush_info, cpu) == 4);
+static_assert(offsetof(struct kintrospect_slab_flush_info, nr_stuck) == 8);
+static_assert(offsetof(struct kintrospect_slab_flush_info, flushed) == 12);
+static_assert(offsetof(struct kintrospect_slab_flush_info, duration_ns) == 16);
 
 int kintrospect_slab_files_init(void);
 void kintrospect_slab_files_exit(void);
