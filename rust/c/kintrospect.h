@@ -12,6 +12,7 @@
 
 #include <linux/build_bug.h>
 #include <linux/stddef.h>
+#include <linux/stringify.h>
 #include <linux/types.h>
 
 /* Frames kept per CPU, innermost first. */
@@ -445,31 +446,61 @@ void kintrospect_sysrq_unregister(void);
 /* config.c: the module parameters, the kernel's debug features. */
 /* Room for the persist= region name with its NUL. */
 #define KINTROSPECT_PERSIST_NAME_LEN	32
+/* Longest test spin: below the soft-lockup and RCU stall thresholds. */
+#define KINTROSPECT_SPIN_MAX_MS		15000
+/* Most slab trend intervals kept per cache (mirrored by rust/bridge/config.rs). */
+#define KINTROSPECT_SLAB_TREND_MAX	64
+/* Most events the watch keeps. */
+#define KINTROSPECT_WATCH_EVENTS_MAX	64
+/* Longest sampling period of the slab trend and the watch. */
+#define KINTROSPECT_PERIOD_MAX_MS	3600000
+
+/*
+ * The unsigned module parameters, each declared here once, in the order of
+ * their fields in struct kintrospect_params:
+ *
+ *	X(name, default, off, min, max, description)
+ *
+ * off is true or false: true allows 0 besides min-max, meaning off. config.c
+ * makes each a read-only module parameter whose MODULE_PARM_DESC is the
+ * description with the range and default appended; a load with a value out
+ * of range is refused with EINVAL and "<name>=<value> is out of range:
+ * <min>-<max>".
+ */
+#define KINTROSPECT_UINT_PARAMS(X)						\
+	X(nmi_timeout_ms, 100, false, 1, 10000,					\
+	  "How long a CPU snapshot waits for the other CPUs' NMIs, in ms")	\
+	X(spin_timeout_ms, 5000, false, 1, KINTROSPECT_SPIN_MAX_MS,		\
+	  "A test spin ends by itself after this long, in ms, with irqs off at most " \
+	  __stringify(KINTROSPECT_SPIN_IRQOFF_MAX_MS))				\
+	X(slab_interval_ms, 0, true, 100, KINTROSPECT_PERIOD_MAX_MS,		\
+	  "Take a slab sample every this many ms for the trend")		\
+	X(slab_trend_samples, 10, false, 2, KINTROSPECT_SLAB_TREND_MAX,		\
+	  "K: slab sample intervals kept per cache for the trend")		\
+	X(slab_trend_min_growth, 8, false, 1, KINTROSPECT_SLAB_TREND_MAX,	\
+	  "M: a cache that grew in at least M of the last K intervals is a suspect, M <= K") \
+	X(stuck_ms, 1000, false, 1, KINTROSPECT_PERIOD_MAX_MS,			\
+	  "The report calls a CPU stuck after this long on one task in kernel mode, in ms") \
+	X(watch_interval_ms, 0, true, 100, KINTROSPECT_PERIOD_MAX_MS,		\
+	  "The watch (flight recorder) samples every this many ms")		\
+	X(watch_events, 16, false, 2, KINTROSPECT_WATCH_EVENTS_MAX,		\
+	  "Events the watch keeps; the oldest is dropped")
+
+#define KINTROSPECT_PARAM_FIELD(name, ...)	u32 name;
 
 struct kintrospect_params {
-	u32 nmi_timeout_ms;
-	u32 spin_timeout_ms;
-	u32 slab_interval_ms;
-	u32 slab_trend_samples;
-	u32 slab_trend_min_growth;
-	u32 stuck_ms;
-	u32 watch_interval_ms;
-	u32 watch_events;
+	KINTROSPECT_UINT_PARAMS(KINTROSPECT_PARAM_FIELD)
 	u8 sysrq_key;
 	bool test_paths;
 	u16 pad;
 	char persist[KINTROSPECT_PERSIST_NAME_LEN];	/* NUL-terminated; "" = none */
 };
 
+/*
+ * The unsigned fields come from the table, in its order; rust/bridge/config.rs
+ * asserts each of their offsets.
+ */
 static_assert(sizeof(struct kintrospect_params) == 68);
-static_assert(offsetof(struct kintrospect_params, nmi_timeout_ms) == 0);
-static_assert(offsetof(struct kintrospect_params, spin_timeout_ms) == 4);
-static_assert(offsetof(struct kintrospect_params, slab_interval_ms) == 8);
-static_assert(offsetof(struct kintrospect_params, slab_trend_samples) == 12);
-static_assert(offsetof(struct kintrospect_params, slab_trend_min_growth) == 16);
-static_assert(offsetof(struct kintrospect_params, stuck_ms) == 20);
-static_assert(offsetof(struct kintrospect_params, watch_interval_ms) == 24);
-static_assert(offsetof(struct kintrospect_params, watch_events) == 28);
 static_assert(offsetof(struct kintrospect_params, sysrq_key) == 32);
 static_assert(offsetof(struct kintrospect_params, test_paths) == 33);
 static_assert(offsetof(struct kintrospect_params, pad) == 34);
@@ -485,7 +516,7 @@ static_assert(sizeof(struct kintrospect_feature) == 16);
 static_assert(offsetof(struct kintrospect_feature, name) == 0);
 static_assert(offsetof(struct kintrospect_feature, enabled) == 8);
 
-void kintrospect_params_read(struct kintrospect_params *p);
+int kintrospect_params_read(struct kintrospect_params *p);
 const struct kintrospect_feature *kintrospect_features(u32 *nr);
 const char *kintrospect_kernel_release(void);
 
