@@ -13,6 +13,7 @@ use crate::{
         self,
         Context,
         CpuLockdep,
+        LockFlag,
         Mode,
         RawCpu,
         RawCpusInfo,
@@ -109,14 +110,18 @@ impl RawCpu {
     /// The locks the task held at the NMI, or was acquiring or held (the lock could not tell:
     /// [`crate::bridge::LockFlags::maybe_waiting`]), outermost first.
     pub(crate) fn held(&self) -> impl Iterator<Item = &RawHeld> {
-        self.lock_entries().iter().filter(|h| !h.flags().waiting())
+        self.lock_entries()
+            .iter()
+            .filter(|h| !h.flags.contains(LockFlag::Waiting))
     }
 
     /// The lock the task was waiting for (spinning on, asleep for) at the NMI, if any: the
     /// outermost waited-for entry. An interrupt that came on top of the wait and was taking a
     /// lock of its own when the NMI came adds one further in; the task's is the first.
     pub(crate) fn waits_for(&self) -> Option<&RawHeld> {
-        self.lock_entries().iter().find(|h| h.flags().waiting())
+        self.lock_entries()
+            .iter()
+            .find(|h| h.flags.contains(LockFlag::Waiting))
     }
 
     /// Whether the NMI found the task (or an interrupt on top of it) waiting for the lock
@@ -124,7 +129,7 @@ impl RawCpu {
     pub(crate) fn waits_for_lock(&self, lock_addr: u64) -> bool {
         self.lock_entries()
             .iter()
-            .any(|h| h.flags().waiting() && h.lock_addr == lock_addr)
+            .any(|h| h.flags.contains(LockFlag::Waiting) && h.lock_addr == lock_addr)
     }
 
     /// What `held` is; `None` for a code the C side does not define (never: checked).
@@ -150,10 +155,10 @@ pub(crate) fn write_held_text(
         CpuLockdep::On => {}
     }
     for (k, h) in c.lock_entries().iter().enumerate() {
-        if h.flags().waiting() {
+        if h.flags.contains(LockFlag::Waiting) {
             continue;
         }
-        if h.flags().maybe_waiting() {
+        if h.flags.contains(LockFlag::MaybeWaiting) {
             write!(f, "{indent}acquiring or held ")?;
         } else {
             write!(f, "{indent}holds ")?;
@@ -433,6 +438,7 @@ impl fmt::Display for Json<'_> {
 #[kernel::macros::kunit_tests(kintrospect_cpus)]
 mod tests {
     use super::*;
+    use crate::bridge::LockFlags;
     use kernel::str::CString;
 
     /// Copies as much of `src` as fits into `dst`; returns how much.
@@ -622,9 +628,9 @@ mod tests {
     }
 
     /// A lockdep entry of a CPU record: `name` acquired at `site`, `ns` ago.
-    fn lock(name: &[u8], site: &[u8], ns: u64, flags: u32) -> RawHeld {
+    fn lock(name: &[u8], site: &[u8], ns: u64, flags: LockFlags) -> RawHeld {
         let mut h = RawHeld::zeroed();
-        h.kind = crate::bridge::LockKind::Spin.raw();
+        h.kind = crate::bridge::LockKind::Spin.into();
         h.held_ns = ns;
         h.flags = flags;
         copy(&mut h.name, name);
@@ -638,9 +644,14 @@ mod tests {
     fn a_wait_under_an_interrupt_is_the_tasks() -> Result {
         let mut cpus = bridge::zeroed_cpus(1)?;
         fill(&mut cpus[0], 0, State::Running, b"dd", &[]);
-        let waiting = crate::bridge::LockFlags::WAITING;
+        let waiting = LockFlag::Waiting.into();
         cpus[0].nr_held = 3;
-        cpus[0].held[0] = lock(b"&p->lock", b"seq_read_iter+0x38/0x390", 0, 0);
+        cpus[0].held[0] = lock(
+            b"&p->lock",
+            b"seq_read_iter+0x38/0x390",
+            0,
+            LockFlags::empty(),
+        );
         cpus[0].held[1] = lock(b"test_lock", b"spin+0xf3/0x120 [m]", 0, waiting);
         cpus[0].held[1].lock_addr = 0x2000;
         cpus[0].held[2] = lock(
@@ -673,12 +684,12 @@ mod tests {
         cpus[0].lockdep = CpuLockdep::On as u32;
         cpus[0].nr_held = 2;
         cpus[0].held_dropped = 3;
-        cpus[0].held[0] = lock(b"outer", b"f+0x1/0x2", 0, 0);
+        cpus[0].held[0] = lock(b"outer", b"f+0x1/0x2", 0, LockFlags::empty());
         cpus[0].held[1] = lock(
             b"kintrospect_test_lock",
             b"kintrospect_test_spin+0x3c/0x90 [kintrospect]",
             2_000_000_000,
-            0,
+            LockFlags::empty(),
         );
         fill(&mut cpus[1], 1, State::Running, b"dd", &[]);
         cpus[1].taken_ns = 5_000_000_000;
@@ -689,7 +700,7 @@ mod tests {
             b"kintrospect_test_lock",
             b"kintrospect_test_spin+0x3c/0x90 [kintrospect]",
             1_500_000,
-            crate::bridge::LockFlags::WAITING,
+            LockFlag::Waiting.into(),
         );
         let snap = Snapshot::new(info(2), cpus)?;
         assert_eq!(snap.cpus[0].on_cpu_ns(), Some(2_500_000_000));
@@ -734,25 +745,27 @@ mod tests {
     /// held", in the text and as `maybe_waiting` in JSON.
     #[test]
     fn waiting_and_maybe_held_locks() -> Result {
-        use crate::bridge::{
-            LockFlags,
-            LockKind, //
-        };
+        use crate::bridge::LockKind;
         let mut cpus = bridge::zeroed_cpus(1)?;
         fill(&mut cpus[0], 0, State::Running, b"ki_lt_spin", &[]);
         cpus[0].lockdep = CpuLockdep::On as u32;
         cpus[0].nr_held = 2;
-        cpus[0].held[0] = lock(b"sb_writers", b"vfs_write+0x97/0x180", 0, 0);
-        cpus[0].held[0].kind = LockKind::Other.raw();
+        cpus[0].held[0] = lock(
+            b"sb_writers",
+            b"vfs_write+0x97/0x180",
+            0,
+            LockFlags::empty(),
+        );
+        cpus[0].held[0].kind = LockKind::Other.into();
         cpus[0].held[0].mode = 1;
-        cpus[0].held[0].flags = LockFlags::MAYBE_WAITING;
+        cpus[0].held[0].flags = LockFlag::MaybeWaiting.into();
         cpus[0].held[1] = lock(
             b"ki_lt_mutex",
             b"ki_lt_mutex_waiter+0x2a/0x60 [ki_locktypes]",
             2_000_000,
-            LockFlags::WAITING,
+            LockFlag::Waiting.into(),
         );
-        cpus[0].held[1].kind = LockKind::Mutex.raw();
+        cpus[0].held[1].kind = LockKind::Mutex.into();
         let snap = Snapshot::new(info(1), cpus)?;
         let t = text(&snap, false)?;
         let t = t.to_str()?;

@@ -28,6 +28,7 @@ pub(crate) use format::{
 
 use crate::bridge::{
     self,
+    LockFlag,
     RawHeld,
     RawLocksInfo,
     RawTask, //
@@ -143,7 +144,7 @@ impl Snapshot {
                 Some(_) => tasks[i].blocked_owner_pid,
                 None => -1,
             },
-            |i| tasks[i].blocked_flags().owner_hint(),
+            |i| tasks[i].blocked_flags.contains(LockFlag::OwnerHint),
         )?;
         let mut which = KVVec::new();
         self.graph.to_confirm(&mut which)?;

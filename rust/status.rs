@@ -5,7 +5,10 @@
 //! Every line of `status` is written here: the reports hand over their numbers.
 
 use crate::{
-    bridge,
+    bridge::{
+        self,
+        Hook, //
+    },
     slab,
     watch, //
 };
@@ -105,9 +108,9 @@ impl Status {
         writeln!(
             f,
             "watch_hooks: hung-task {}, oops {}, panic {}",
-            yes_no(h.hung_task()),
-            yes_no(h.oops()),
-            yes_no(h.panic())
+            yes_no(h.contains(Hook::HungTask)),
+            yes_no(h.contains(Hook::Oops)),
+            yes_no(h.contains(Hook::Panic))
         )?;
         writeln!(f, "watch_memory_bytes: {}", w.memory)?;
         f.write_fmt(kernel::prelude::fmt!("{}\n", live.watch_box))?;

@@ -43,29 +43,30 @@ pub(crate) fn kernel_release() -> &'static CStr {
     unsafe { CStr::from_char_ptr(ffi::kintrospect_kernel_release()) }
 }
 
-/// The module parameters (declared in `rust/c/config.c`), read and checked once at load.
+/// The module parameters (`struct kintrospect_params`), read once at load.
 ///
-/// A value out of range fails the load with `EINVAL` and a message naming the parameter and
-/// its range: nothing is clamped silently, so what `status` shows is what is in force.
+/// Their names, defaults and ranges are declared once, in `KINTROSPECT_UINT_PARAMS`
+/// (`rust/c/kintrospect.h`); a value out of range fails the load with `EINVAL` and a message
+/// naming the parameter and its range: nothing is clamped silently, so what `status` shows is
+/// what is in force.
 #[repr(C)]
 #[derive(Clone, Copy, Zeroable)]
 pub(crate) struct Params {
-    /// `nmi_timeout_ms`: how long a CPU snapshot waits for the other CPUs, 1-10000.
+    /// `nmi_timeout_ms`: how long a CPU snapshot waits for the other CPUs.
     pub(crate) nmi_timeout_ms: u32,
-    /// `spin_timeout_ms`: the bound of a test spin, 1-[`SPIN_MAX_MS`].
+    /// `spin_timeout_ms`: the bound of a test spin.
     pub(crate) spin_timeout_ms: u32,
-    /// `slab_interval_ms`: the periodic slab sampling period, 0 = off, else 100-3600000.
+    /// `slab_interval_ms`: the periodic slab sampling period, 0 = off.
     pub(crate) slab_interval_ms: u32,
-    /// `slab_trend_samples`: K, the intervals the slab trend keeps, 2-[`SLAB_TREND_MAX`].
+    /// `slab_trend_samples`: K, the intervals the slab trend keeps, at most [`SLAB_TREND_MAX`].
     pub(crate) slab_trend_samples: u32,
-    /// `slab_trend_min_growth`: M, the growing intervals that make a suspect, 1-K.
+    /// `slab_trend_min_growth`: M, the growing intervals that make a suspect, at most K.
     pub(crate) slab_trend_min_growth: u32,
-    /// `stuck_ms`: how long on one task in kernel mode makes a CPU stuck in the report,
-    /// 1-3600000.
+    /// `stuck_ms`: how long on one task in kernel mode makes a CPU stuck in the report.
     pub(crate) stuck_ms: u32,
-    /// `watch_interval_ms`: the watch's sampling period, 0 = off, else 100-3600000.
+    /// `watch_interval_ms`: the watch's sampling period, 0 = off.
     pub(crate) watch_interval_ms: u32,
-    /// `watch_events`: the events the watch keeps, 2-[`WATCH_EVENTS_MAX`].
+    /// `watch_events`: the events the watch keeps.
     pub(crate) watch_events: u32,
     /// `sysrq_key`: the SysRq key.
     pub(crate) sysrq_key: u8,
@@ -79,44 +80,51 @@ pub(crate) struct Params {
 /// Room for the `persist` region name with its NUL (`KINTROSPECT_PERSIST_NAME_LEN`).
 pub(crate) const PERSIST_NAME_LEN: usize = 32;
 
-/// Longest test spin (`KINTROSPECT_SPIN_MAX_MS`): below the soft-lockup and RCU stall
-/// thresholds.
-pub(crate) const SPIN_MAX_MS: u32 = 15000;
-/// Most slab trend intervals kept per cache.
+/// Most slab trend intervals kept per cache (`KINTROSPECT_SLAB_TREND_MAX`).
 pub(crate) const SLAB_TREND_MAX: u32 = 64;
-/// Most events the watch keeps.
-pub(crate) const WATCH_EVENTS_MAX: u32 = 64;
-/// Longest NMI wait of a CPU snapshot.
-pub(crate) const NMI_TIMEOUT_MAX_MS: u32 = 10000;
+
+// The C side asserts the same layouts.
+c_layout! {
+    Params (68 bytes) {
+        nmi_timeout_ms: 0,
+        spin_timeout_ms: 4,
+        slab_interval_ms: 8,
+        slab_trend_samples: 12,
+        slab_trend_min_growth: 16,
+        stuck_ms: 20,
+        watch_interval_ms: 24,
+        watch_events: 28,
+        sysrq_key: 32,
+        test_paths: 33,
+        pad: 34,
+        persist: 36,
+    }
+}
+c_layout! {
+    Feature (16 bytes) {
+        name: 0,
+        enabled: 8,
+    }
+}
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_params_read(params: *mut Params) -> c_int;
+        pub(super) fn kintrospect_features(nr: *mut u32) -> *const Feature;
+        pub(super) fn kintrospect_kernel_release() -> *const c_char;
+    }
+}
 
 impl Params {
-    /// Reads and checks the module parameters.
+    /// Reads the module parameters; `EINVAL` (with a message) when `slab_trend_min_growth`
+    /// exceeds `slab_trend_samples`, the one range that depends on another parameter (the
+    /// load refused every other value out of range).
     pub(crate) fn read() -> Result<Self> {
         let mut p: Self = Zeroable::zeroed();
         // SAFETY: `p` is a valid `struct kintrospect_params`; no other preconditions.
-        unsafe { ffi::kintrospect_params_read(&mut p) };
-        check("nmi_timeout_ms", p.nmi_timeout_ms, 1, NMI_TIMEOUT_MAX_MS)?;
-        check("spin_timeout_ms", p.spin_timeout_ms, 1, SPIN_MAX_MS)?;
-        if p.slab_interval_ms != 0 {
-            check("slab_interval_ms", p.slab_interval_ms, 100, 3_600_000)?;
-        }
-        check(
-            "slab_trend_samples",
-            p.slab_trend_samples,
-            2,
-            SLAB_TREND_MAX,
-        )?;
-        check(
-            "slab_trend_min_growth",
-            p.slab_trend_min_growth,
-            1,
-            p.slab_trend_samples,
-        )?;
-        check("stuck_ms", p.stuck_ms, 1, 3_600_000)?;
-        if p.watch_interval_ms != 0 {
-            check("watch_interval_ms", p.watch_interval_ms, 100, 3_600_000)?;
-        }
-        check("watch_events", p.watch_events, 2, WATCH_EVENTS_MAX)?;
+        to_result(unsafe { ffi::kintrospect_params_read(&mut p) })?;
         Ok(p)
     }
 
@@ -125,15 +133,5 @@ impl Params {
         CStr::from_bytes_until_nul(&self.persist)
             .ok()
             .filter(|name| !name.is_empty())
-    }
-}
-
-/// `EINVAL`, with a message, unless `min <= value <= max`.
-pub(crate) fn check(name: &str, value: u32, min: u32, max: u32) -> Result {
-    if (min..=max).contains(&value) {
-        Ok(())
-    } else {
-        pr_err!("{name}={value} is out of range: {min}-{max}\n");
-        Err(EINVAL)
     }
 }

@@ -4,153 +4,217 @@
 
 use super::*;
 
-/// What a lock is, as far as kintrospect can tell (`enum kintrospect_lock_kind`, without
-/// `KINTROSPECT_LOCK_NONE`, which means "not blocked" in a task record).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum LockKind {
-    Spin,
-    Mutex,
-    Semaphore,
-    RwsemRead,
-    RwsemWrite,
-    /// A mutex or rwsem, as lockdep tells.
-    Sleeping,
-    Other,
-    /// An `rwlock_t` waited for in read mode, as the lock tells.
-    RwlockRead,
-    /// An `rwlock_t` waited for in write mode, as the lock tells.
-    RwlockWrite,
-    /// A percpu rw-semaphore waited for in read mode, as the lock tells.
-    PercpuRwsemRead,
-    /// A percpu rw-semaphore waited for in write mode, as the lock tells.
-    PercpuRwsemWrite,
+/// Bytes of a lock name (`KINTROSPECT_LOCK_NAME_LEN`).
+pub(crate) const LOCK_NAME_LEN: usize = 64;
+/// Bytes of a symbolised acquire site (`KINTROSPECT_SITE_LEN`).
+pub(crate) const SITE_LEN: usize = 128;
+
+/// One lock a thread holds (`struct kintrospect_held`).
+#[repr(C)]
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct RawHeld {
+    pub(crate) acquire_ip: u64,
+    pub(crate) held_ns: u64,
+    pub(crate) lock_addr: u64,
+    pub(crate) task: u32,
+    pub(crate) mode: u32,
+    pub(crate) kind: u32,
+    pub(crate) flags: LockFlags,
+    pub(crate) name: [u8; LOCK_NAME_LEN],
+    pub(crate) site: [u8; SITE_LEN],
 }
 
-impl TryFrom<u32> for LockKind {
-    type Error = Error;
+/// A thread that holds or waits for a lock (`struct kintrospect_task`).
+#[repr(C)]
+#[derive(Clone, Copy, Zeroable)]
+pub(crate) struct RawTask {
+    pub(crate) self_ptr: u64,
+    pub(crate) blocked_lock: u64,
+    pub(crate) blocked_owner: u64,
+    /// The lockdep map of the lock waited for (0: none known): matched, never shown.
+    pub(crate) blocked_map: u64,
+    /// How long the wait has lasted (`CONFIG_LOCK_STAT`), 0 if unknown.
+    pub(crate) blocked_ns: u64,
+    pub(crate) pid: i32,
+    pub(crate) tgid: i32,
+    pub(crate) cpu: u32,
+    pub(crate) state: u32,
+    pub(crate) nr_held: u32,
+    pub(crate) held_dropped: u32,
+    pub(crate) blocked_kind: u32,
+    pub(crate) blocked_owner_pid: i32,
+    pub(crate) blocked_owner_cpu: i32,
+    pub(crate) blocked_flags: LockFlags,
+    pub(crate) comm: [u8; COMM_LEN],
+    pub(crate) blocked_name: [u8; LOCK_NAME_LEN],
+}
 
-    fn try_from(v: u32) -> Result<Self> {
-        Ok(match v {
-            1 => Self::Spin,
-            2 => Self::Mutex,
-            3 => Self::Semaphore,
-            4 => Self::RwsemRead,
-            5 => Self::RwsemWrite,
-            6 => Self::Sleeping,
-            7 => Self::Other,
-            8 => Self::RwlockRead,
-            9 => Self::RwlockWrite,
-            10 => Self::PercpuRwsemRead,
-            11 => Self::PercpuRwsemWrite,
-            _ => return Err(EINVAL),
-        })
+/// Counts of one locks collection (`struct kintrospect_locks_info`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RawLocksInfo {
+    pub(crate) taken_ns: u64,
+    pub(crate) lockdep: u32,
+    pub(crate) lockdep_off: u32,
+    pub(crate) nr_threads: u32,
+    pub(crate) nr_tasks: u32,
+    pub(crate) nr_held: u32,
+    pub(crate) tasks_dropped: u32,
+    pub(crate) held_dropped: u32,
+    pub(crate) pad: u32,
+}
+
+// The C side asserts the same layouts.
+c_layout! {
+    RawHeld (232 bytes) {
+        acquire_ip: 0,
+        held_ns: 8,
+        lock_addr: 16,
+        task: 24,
+        mode: 28,
+        kind: 32,
+        flags: 36,
+        name: 40,
+        site: 104,
+    }
+}
+c_layout! {
+    RawTask (160 bytes) {
+        self_ptr: 0,
+        blocked_lock: 8,
+        blocked_owner: 16,
+        blocked_map: 24,
+        blocked_ns: 32,
+        pid: 40,
+        tgid: 44,
+        cpu: 48,
+        state: 52,
+        nr_held: 56,
+        held_dropped: 60,
+        blocked_kind: 64,
+        blocked_owner_pid: 68,
+        blocked_owner_cpu: 72,
+        blocked_flags: 76,
+        comm: 80,
+        blocked_name: 96,
+    }
+}
+c_layout! {
+    RawLocksInfo (40 bytes) {
+        taken_ns: 0,
+        lockdep: 8,
+        lockdep_off: 12,
+        nr_threads: 16,
+        nr_tasks: 20,
+        nr_held: 24,
+        tasks_dropped: 28,
+        held_dropped: 32,
+        pad: 36,
     }
 }
 
-#[cfg(kintrospect_kunit)]
-impl LockKind {
-    /// The raw value of this kind (unit tests build records).
-    pub(crate) const fn raw(self) -> u32 {
-        match self {
-            Self::Spin => 1,
-            Self::Mutex => 2,
-            Self::Semaphore => 3,
-            Self::RwsemRead => 4,
-            Self::RwsemWrite => 5,
-            Self::Sleeping => 6,
-            Self::Other => 7,
-            Self::RwlockRead => 8,
-            Self::RwlockWrite => 9,
-            Self::PercpuRwsemRead => 10,
-            Self::PercpuRwsemWrite => 11,
-        }
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_locks_collect(
+            tasks: *mut RawTask,
+            max_tasks: u32,
+            held: *mut RawHeld,
+            max_held: u32,
+            info: *mut RawLocksInfo,
+        ) -> c_int;
+        pub(super) fn kintrospect_locks_confirm(
+            tasks: *const RawTask,
+            which: *const u32,
+            confirmed: *mut u8,
+            nr: u32,
+        ) -> u32;
     }
 }
 
-/// How a lock is held (`enum kintrospect_held_mode`, lockdep's `held_lock.read`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum HeldMode {
-    Write,
-    Read,
-    RecursiveRead,
-}
-
-impl TryFrom<u32> for HeldMode {
-    type Error = Error;
-
-    fn try_from(v: u32) -> Result<Self> {
-        Ok(match v {
-            0 => Self::Write,
-            1 => Self::Read,
-            2 => Self::RecursiveRead,
-            _ => return Err(EINVAL),
-        })
+c_enum! {
+    /// What a lock is, as far as kintrospect can tell (`enum kintrospect_lock_kind`, without
+    /// `KINTROSPECT_LOCK_NONE`, which means "not blocked" in a task record).
+    LockKind: u32 {
+        /// `KINTROSPECT_LOCK_SPIN`.
+        Spin = 1,
+        /// `KINTROSPECT_LOCK_MUTEX`.
+        Mutex = 2,
+        /// `KINTROSPECT_LOCK_SEMAPHORE`.
+        Semaphore = 3,
+        /// `KINTROSPECT_LOCK_RWSEM_READ`.
+        RwsemRead = 4,
+        /// `KINTROSPECT_LOCK_RWSEM_WRITE`.
+        RwsemWrite = 5,
+        /// `KINTROSPECT_LOCK_SLEEPING`: a mutex or rwsem, as lockdep tells.
+        Sleeping = 6,
+        /// `KINTROSPECT_LOCK_OTHER`.
+        Other = 7,
+        /// `KINTROSPECT_LOCK_RWLOCK_READ`: an `rwlock_t` waited for in read mode, as the lock
+        /// tells.
+        RwlockRead = 8,
+        /// `KINTROSPECT_LOCK_RWLOCK_WRITE`: an `rwlock_t` waited for in write mode, as the
+        /// lock tells.
+        RwlockWrite = 9,
+        /// `KINTROSPECT_LOCK_PERCPU_RWSEM_READ`: a percpu rw-semaphore waited for in read
+        /// mode, as the lock tells.
+        PercpuRwsemRead = 10,
+        /// `KINTROSPECT_LOCK_PERCPU_RWSEM_WRITE`: a percpu rw-semaphore waited for in write
+        /// mode, as the lock tells.
+        PercpuRwsemWrite = 11,
     }
 }
 
-/// The flags of a held or waited-for lock (`KINTROSPECT_LOCK_F_*`).
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct LockFlags(pub(crate) u32);
-
-impl LockFlags {
-    /// No lockdep name: named by the symbol of its address.
-    #[cfg(kintrospect_kunit)]
-    pub(crate) const ADDR_NAME: u32 = 1 << 0;
-    /// No name at all: the address is shown only where `%pK` would show it.
-    pub(crate) const UNRESOLVED: u32 = 1 << 1;
-    /// A spinlock with a bad `DEBUG_SPINLOCK` magic: uninitialised or corrupted.
-    pub(crate) const MAGIC_BAD: u32 = 1 << 2;
-    /// The owner is a hint: a semaphore's last holder, a reader of an rwsem.
-    pub(crate) const OWNER_HINT: u32 = 1 << 3;
-    /// The acquire site has no symbol: shown only where `%pK` would show it.
-    pub(crate) const SITE_UNRESOLVED: u32 = 1 << 4;
-    /// In a CPU record: the task waits for (spins on, sleeps for) this lock, it does not hold
-    /// it.
-    pub(crate) const WAITING: u32 = 1 << 5;
-    /// A lockdep entry the lock cannot confirm as held: acquiring or held. No waiter is joined
-    /// to a holder through it.
-    pub(crate) const MAYBE_WAITING: u32 = 1 << 6;
-
-    /// Whether the lock has no name at all.
-    pub(crate) fn unresolved(self) -> bool {
-        self.0 & Self::UNRESOLVED != 0
-    }
-
-    /// Whether the lock is a spinlock with a bad magic.
-    pub(crate) fn magic_bad(self) -> bool {
-        self.0 & Self::MAGIC_BAD != 0
-    }
-
-    /// Whether the owner is a hint.
-    pub(crate) fn owner_hint(self) -> bool {
-        self.0 & Self::OWNER_HINT != 0
-    }
-
-    /// Whether the acquire site has no symbol.
-    pub(crate) fn site_unresolved(self) -> bool {
-        self.0 & Self::SITE_UNRESOLVED != 0
-    }
-
-    /// Whether the task waits for the lock rather than holds it (a CPU record).
-    pub(crate) fn waiting(self) -> bool {
-        self.0 & Self::WAITING != 0
-    }
-
-    /// Whether the task is acquiring or holds the lock: the lock cannot tell which.
-    pub(crate) fn maybe_waiting(self) -> bool {
-        self.0 & Self::MAYBE_WAITING != 0
+c_enum! {
+    /// How a lock is held (`enum kintrospect_held_mode`, lockdep's `held_lock.read`).
+    HeldMode: u32 {
+        /// `KINTROSPECT_HELD_WRITE`.
+        Write = 0,
+        /// `KINTROSPECT_HELD_READ`.
+        Read = 1,
+        /// `KINTROSPECT_HELD_RECURSIVE_READ`.
+        RecursiveRead = 2,
     }
 }
+
+kernel::impl_flags!(
+    /// The flags of a held or waited-for lock (`KINTROSPECT_LOCK_F_*`).
+    #[derive(Clone, Copy, PartialEq, Eq, Default, Zeroable)]
+    pub(crate) struct LockFlags(u32);
+
+    /// One flag of a held or waited-for lock.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum LockFlag {
+        /// `KINTROSPECT_LOCK_F_ADDR_NAME`: no lockdep name, named by the symbol of its
+        /// address.
+        #[cfg(kintrospect_kunit)]
+        AddrName = 1 << 0,
+        /// `KINTROSPECT_LOCK_F_UNRESOLVED`: no name at all; the address is shown only where
+        /// `%pK` would show it.
+        Unresolved = 1 << 1,
+        /// `KINTROSPECT_LOCK_F_MAGIC_BAD`: a spinlock with a bad `DEBUG_SPINLOCK` magic,
+        /// uninitialised or corrupted.
+        MagicBad = 1 << 2,
+        /// `KINTROSPECT_LOCK_F_OWNER_HINT`: the owner is a hint (a semaphore's last holder, a
+        /// reader of an rwsem).
+        OwnerHint = 1 << 3,
+        /// `KINTROSPECT_LOCK_F_SITE_UNRESOLVED`: the acquire site has no symbol; shown only
+        /// where `%pK` would show it.
+        SiteUnresolved = 1 << 4,
+        /// `KINTROSPECT_LOCK_F_WAITING`: in a CPU record, the task waits for (spins on, sleeps
+        /// for) this lock, it does not hold it.
+        Waiting = 1 << 5,
+        /// `KINTROSPECT_LOCK_F_MAYBE_WAITING`: a lockdep entry the lock cannot confirm as
+        /// held, acquiring or held. No waiter is joined to a holder through it.
+        MaybeWaiting = 1 << 6,
+    }
+);
 
 impl RawTask {
     /// What the thread waits for, if anything.
     pub(crate) fn blocked(&self) -> Option<LockKind> {
         LockKind::try_from(self.blocked_kind).ok()
-    }
-
-    /// The flags of the lock the thread waits for.
-    pub(crate) fn blocked_flags(&self) -> LockFlags {
-        LockFlags(self.blocked_flags)
     }
 }
 
@@ -163,11 +227,6 @@ impl RawHeld {
     /// How it is held (`None` for a value this module does not know).
     pub(crate) fn mode(&self) -> Option<HeldMode> {
         HeldMode::try_from(self.mode).ok()
-    }
-
-    /// The lock's flags.
-    pub(crate) fn flags(&self) -> LockFlags {
-        LockFlags(self.flags)
     }
 }
 

@@ -4,33 +4,142 @@
 
 use super::*;
 
-/// Defines a Rust enum for a C enum of `rust/c/kintrospect.h`, with the same values, and its
-/// checked conversion from the raw `u32` (`EINVAL` for a value the header does not define).
-macro_rules! c_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:expr,)+ }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-        #[repr(u32)]
-        pub(crate) enum $name {
-            $($(#[$vmeta])* $variant = $value,)+
-        }
+/// Frames kept per CPU (`KINTROSPECT_MAX_FRAMES`).
+pub(crate) const MAX_FRAMES: usize = 64;
 
-        impl TryFrom<u32> for $name {
-            type Error = Error;
+/// Room for one frame's symbol with its NUL (`KINTROSPECT_SYMBOL_LEN`).
+pub(crate) const SYMBOL_LEN: usize = 128;
 
-            fn try_from(v: u32) -> Result<Self> {
-                [$($name::$variant),+]
-                    .into_iter()
-                    .find(|x| *x as u32 == v)
-                    .ok_or(EINVAL)
-            }
-        }
-    };
+/// Locks kept per CPU from the interrupted task's lockdep stack
+/// (`KINTROSPECT_CPU_MAX_HELD`).
+pub(crate) const CPU_MAX_HELD: usize = 8;
+
+/// One CPU of a snapshot, its frames named when it was taken (`struct kintrospect_cpu`).
+#[repr(C)]
+#[derive(Zeroable)]
+pub(crate) struct RawCpu {
+    pub(crate) taken_ns: u64,
+    pub(crate) handler_ns: u64,
+    pub(crate) ip: u64,
+    pub(crate) sp: u64,
+    pub(crate) flags: u64,
+    pub(crate) frames: [u64; MAX_FRAMES],
+    /// Bit `i`: `frames[i]` is an interrupted ip, not a return address.
+    pub(crate) interrupted: u64,
+    /// Bit `i`: kallsyms had no symbol for `frames[i]` (its text is empty).
+    pub(crate) unresolved: u64,
+    pub(crate) pid: i32,
+    pub(crate) tgid: i32,
+    pub(crate) cpu: u32,
+    pub(crate) state: u32,
+    pub(crate) mode: u32,
+    pub(crate) irqs_disabled: u32,
+    pub(crate) preempt_count: u32,
+    pub(crate) nr_frames: u32,
+    pub(crate) comm: [u8; COMM_LEN],
+    /// NUL-terminated `function+off/size [module]` per frame.
+    pub(crate) symbols: [[u8; SYMBOL_LEN]; MAX_FRAMES],
+    /// `nvcsw + nivcsw` of the task at the NMI.
+    pub(crate) nr_switches: u64,
+    /// The task's `start_time`: with its pid, its identity.
+    pub(crate) start_time: u64,
+    /// `taken_ns` of the first of the snapshots that all found the same task on this CPU in
+    /// kernel mode with the same switch count and user time; equal to `taken_ns` when this
+    /// snapshot is the first.
+    pub(crate) on_cpu_since_ns: u64,
+    /// The task's user (and guest) time at the NMI, in ns.
+    pub(crate) utime: u64,
+    /// What `held` is (`enum kintrospect_cpu_lockdep`).
+    pub(crate) lockdep: u32,
+    pub(crate) nr_held: u32,
+    /// Entries of the lockdep stack deeper than [`CPU_MAX_HELD`], not kept.
+    pub(crate) held_dropped: u32,
+    /// The interrupt level the NMI interrupted (`enum kintrospect_context`).
+    pub(crate) context: u32,
+    /// The task's lockdep held-lock stack at the NMI, innermost last, named by the trigger.
+    pub(crate) held: [RawHeld; CPU_MAX_HELD],
+}
+
+/// A snapshot's header (`struct kintrospect_cpus_info`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RawCpusInfo {
+    pub(crate) seq: u64,
+    pub(crate) taken_ns: u64,
+    pub(crate) duration_ns: u64,
+    pub(crate) source: u32,
+    pub(crate) nr_cpus: u32,
+    pub(crate) nr_no_response: u32,
+    pub(crate) pad: u32,
+}
+
+// The C side asserts the same layouts.
+c_layout! {
+    RawCpu (10712 bytes) {
+        taken_ns: 0,
+        handler_ns: 8,
+        ip: 16,
+        sp: 24,
+        flags: 32,
+        frames: 40,
+        interrupted: 552,
+        unresolved: 560,
+        pid: 568,
+        tgid: 572,
+        cpu: 576,
+        state: 580,
+        mode: 584,
+        irqs_disabled: 588,
+        preempt_count: 592,
+        nr_frames: 596,
+        comm: 600,
+        symbols: 616,
+        nr_switches: 8808,
+        start_time: 8816,
+        on_cpu_since_ns: 8824,
+        utime: 8832,
+        lockdep: 8840,
+        nr_held: 8844,
+        held_dropped: 8848,
+        context: 8852,
+        held: 8856,
+    }
+}
+// One bit per frame in `interrupted` and `unresolved`.
+const _: () = assert!(MAX_FRAMES <= u64::BITS as usize);
+c_layout! {
+    RawCpusInfo (40 bytes) {
+        seq: 0,
+        taken_ns: 8,
+        duration_ns: 16,
+        source: 24,
+        nr_cpus: 28,
+        nr_no_response: 32,
+        pad: 36,
+    }
+}
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_cpus_init(timeout_ms: u32) -> c_int;
+        pub(super) fn kintrospect_cpus_exit();
+        pub(super) fn kintrospect_cpus_capture(source: u32) -> c_int;
+        pub(super) fn kintrospect_cpus_nr_slots() -> u32;
+        pub(super) fn kintrospect_cpus_copy(
+            info: *mut RawCpusInfo,
+            cpus: *mut RawCpu,
+            nr: u32,
+        ) -> c_int;
+        pub(super) fn kintrospect_cpus_memory() -> usize;
+        pub(super) fn kintrospect_raw_addresses() -> bool;
+    }
 }
 
 c_enum! {
     /// What a CPU was doing when the snapshot reached it (`enum kintrospect_cpu_state`).
-    State {
+    State: u32 {
         /// `KINTROSPECT_CPU_OFFLINE`: a possible CPU that is not online.
         Offline = 0,
         /// `KINTROSPECT_CPU_RUNNING`.
@@ -44,7 +153,7 @@ c_enum! {
 
 c_enum! {
     /// The context the NMI interrupted (`enum kintrospect_mode`).
-    Mode {
+    Mode: u32 {
         /// `KINTROSPECT_MODE_KERNEL`.
         Kernel = 0,
         /// `KINTROSPECT_MODE_USER`.
@@ -56,7 +165,7 @@ c_enum! {
 
 c_enum! {
     /// The interrupt level the NMI interrupted (`enum kintrospect_context`).
-    Context {
+    Context: u32 {
         /// `KINTROSPECT_CONTEXT_TASK`: no interrupt.
         Task = 0,
         /// `KINTROSPECT_CONTEXT_SOFTIRQ`: serving a softirq.
@@ -70,7 +179,7 @@ c_enum! {
 
 c_enum! {
     /// Who asked for a snapshot (`enum kintrospect_source`).
-    Source {
+    Source: u32 {
         /// `KINTROSPECT_SOURCE_NONE`: no snapshot taken yet.
         None = 0,
         /// `KINTROSPECT_SOURCE_CONTROL`: a write of `snapshot cpus` to `control`.
@@ -84,7 +193,7 @@ c_enum! {
 
 c_enum! {
     /// What a CPU record says of lockdep's held-lock stack (`enum kintrospect_cpu_lockdep`).
-    CpuLockdep {
+    CpuLockdep: u32 {
         /// `KINTROSPECT_CPU_LOCKDEP_NONE`: no `CONFIG_LOCKDEP`, or no data for this CPU.
         None = 0,
         /// `KINTROSPECT_CPU_LOCKDEP_ON`: the held locks are the task's stack at the NMI.
@@ -125,7 +234,7 @@ impl Nmi {
     /// Takes a snapshot of every CPU; `EBUSY` when one is being taken (by SysRq).
     pub(crate) fn capture(&self, source: Source) -> Result {
         // SAFETY: By the type invariant the buffers exist.
-        to_result(unsafe { ffi::kintrospect_cpus_capture(source as u32) })
+        to_result(unsafe { ffi::kintrospect_cpus_capture(source.into()) })
     }
 
     /// Copies the latest snapshot out: its header and [`nr_cpu_slots`] records.

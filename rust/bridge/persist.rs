@@ -7,6 +7,26 @@
 use super::*;
 use core::ptr::NonNull;
 
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_persist_map(
+            name: *const c_char,
+            base: *mut *mut c_void,
+            phys: *mut u64,
+            size: *mut u64,
+        ) -> c_int;
+        pub(super) fn kintrospect_persist_unmap(base: *mut c_void);
+        pub(super) fn kintrospect_persist_flush(addr: *mut c_void, len: u64);
+        pub(super) fn kintrospect_crc32(crc: u32, p: *const c_void, len: u64) -> u32;
+        pub(super) fn kintrospect_boot_id(id: *mut u8) -> c_int;
+        pub(super) fn kintrospect_random_u64() -> u64;
+        pub(super) fn kintrospect_real_ns() -> u64;
+        pub(super) fn kintrospect_boottime_ns() -> u64;
+    }
+}
+
 /// A `reserve_mem` region, mapped.
 ///
 /// Its bytes are only ever copied in and out (never borrowed as a Rust slice), so a writer

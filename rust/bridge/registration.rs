@@ -112,13 +112,57 @@ pub(crate) struct Config {
 /// which Debian 13's rustc 1.85 calls not FFI-safe in `kintrospect_register()`'s
 /// declaration (`improper_ctypes`; the newer rustc of the debug kernels does not).
 #[repr(C)]
-pub(super) struct Ops {
+struct Ops {
     show: unsafe extern "C" fn(*const c_void, u32, *mut c_void) -> c_int,
     write: unsafe extern "C" fn(*const c_void, u32, *const c_char, usize, usize) -> c_int,
     sysrq_deferred: unsafe extern "C" fn(*const c_void),
     tick: unsafe extern "C" fn(*const c_void),
     watch: unsafe extern "C" fn(*const c_void),
     panic: unsafe extern "C" fn(*const c_void),
+}
+
+/// One debugfs file to create (`struct kintrospect_file_spec`).
+#[repr(C)]
+struct FileSpec {
+    name: *const c_char,
+    id: u32,
+    mode: u16,
+}
+
+// The C side asserts the same layouts.
+c_layout! {
+    Ops (48 bytes) {
+        show: 0,
+        write: 8,
+        sysrq_deferred: 16,
+        tick: 24,
+        watch: 32,
+        panic: 40,
+    }
+}
+c_layout! {
+    FileSpec (16 bytes) {
+        name: 0,
+        id: 8,
+        mode: 12,
+    }
+}
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_register(data: *const c_void, ops: *const Ops);
+        pub(super) fn kintrospect_unregister();
+        pub(super) fn kintrospect_debugfs_create(files: *const FileSpec, nr: u32) -> c_int;
+        pub(super) fn kintrospect_debugfs_remove();
+        pub(super) fn kintrospect_sysrq_register(key: u8) -> c_int;
+        pub(super) fn kintrospect_sysrq_unregister();
+        pub(super) fn kintrospect_tick_start(interval_ms: u32);
+        pub(super) fn kintrospect_tick_stop();
+        pub(super) fn kintrospect_watch_start(interval_ms: u32) -> c_int;
+        pub(super) fn kintrospect_watch_stop();
+    }
 }
 
 /// The module state, registered with the C part with its files, SysRq key and tick.

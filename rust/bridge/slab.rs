@@ -20,15 +20,20 @@ pub(crate) enum SlabFile<'a> {
     Partial(&'a [u8]),
 }
 
-/// `enum kintrospect_slab_file`: the numbers the C part knows the reports by.
-#[repr(u32)]
-#[derive(Clone, Copy)]
-enum RawSlabFile {
-    SlabInfo = 0,
-    AllocInfo = 1,
-    AllocTraces = 2,
-    SheafCapacity = 3,
-    Partial = 4,
+c_enum! {
+    /// The numbers the C part knows the reports by (`enum kintrospect_slab_file`).
+    RawSlabFile: u32 {
+        /// `KINTROSPECT_SLAB_FILE_SLABINFO`.
+        SlabInfo = 0,
+        /// `KINTROSPECT_SLAB_FILE_ALLOCINFO`.
+        AllocInfo = 1,
+        /// `KINTROSPECT_SLAB_FILE_ALLOC_TRACES`.
+        AllocTraces = 2,
+        /// `KINTROSPECT_SLAB_FILE_SHEAF_CAPACITY`.
+        SheafCapacity = 3,
+        /// `KINTROSPECT_SLAB_FILE_PARTIAL`.
+        Partial = 4,
+    }
 }
 
 impl<'a> SlabFile<'a> {
@@ -44,28 +49,17 @@ impl<'a> SlabFile<'a> {
     }
 }
 
-/// What a flush did to one cache (`enum kintrospect_slab_flush_status`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-pub(crate) enum FlushStatus {
-    /// The flush did not reach the cache.
-    NotDone = 0,
-    /// The cache's `shrink` file was written: its per-CPU sheaves are empty.
-    Done = 1,
-    /// Writing the `shrink` file failed (the cache went away, or has no sysfs directory).
-    Failed = 2,
-}
-
-impl TryFrom<u8> for FlushStatus {
-    type Error = Error;
-
-    fn try_from(v: u8) -> Result<Self> {
-        match v {
-            0 => Ok(FlushStatus::NotDone),
-            1 => Ok(FlushStatus::Done),
-            2 => Ok(FlushStatus::Failed),
-            _ => Err(EINVAL),
-        }
+c_enum! {
+    /// What a flush did to one cache (`enum kintrospect_slab_flush_status`, passed as `u8`).
+    FlushStatus: u8 {
+        /// `KINTROSPECT_SLAB_FLUSH_NOT_DONE`: the flush did not reach the cache.
+        NotDone = 0,
+        /// `KINTROSPECT_SLAB_FLUSH_DONE`: the cache's `shrink` file was written: its per-CPU
+        /// sheaves are empty.
+        Done = 1,
+        /// `KINTROSPECT_SLAB_FLUSH_FAILED`: writing the `shrink` file failed (the cache went
+        /// away, or has no sysfs directory).
+        Failed = 2,
     }
 }
 
@@ -101,8 +95,47 @@ pub(crate) struct RawFlushInfo {
     duration_ns: u64,
 }
 
-// The C side asserts the same size.
-const _: () = assert!(core::mem::size_of::<RawFlushInfo>() == 24);
+// The C side asserts the same layout.
+c_layout! {
+    RawFlushInfo (24 bytes) {
+        error: 0,
+        cpu: 4,
+        nr_stuck: 8,
+        flushed: 12,
+        duration_ns: 16,
+    }
+}
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_slab_files_init() -> c_int;
+        pub(super) fn kintrospect_slab_files_exit();
+        pub(super) fn kintrospect_read_slab_file(
+            which: u32,
+            cache: *const c_char,
+            buf: *mut c_char,
+            len: usize,
+            out: *mut usize,
+        ) -> c_int;
+        pub(super) fn kintrospect_slab_flush(
+            names: *const c_char,
+            len: usize,
+            nr: u32,
+            status: *mut u8,
+            info: *mut RawFlushInfo,
+        ) -> c_int;
+        pub(super) fn kintrospect_slab_io_lock(wait: bool) -> c_int;
+        pub(super) fn kintrospect_slab_io_unlock();
+        pub(super) fn kintrospect_now_ns() -> u64;
+        pub(super) fn kintrospect_leak_init() -> c_int;
+        pub(super) fn kintrospect_leak_exit();
+        pub(super) fn kintrospect_leak_alloc(nr: u32) -> c_int;
+        pub(super) fn kintrospect_leak_free();
+        pub(super) fn kintrospect_leak_count() -> u64;
+    }
+}
 
 /// What one flush did.
 #[derive(Clone, Copy)]
@@ -269,7 +302,7 @@ fn read_slab_file(file: SlabFile<'_>, buf: &mut [u8]) -> Result<usize> {
     // up or not; the C side checks which.
     to_result(unsafe {
         ffi::kintrospect_read_slab_file(
-            which as u32,
+            which.into(),
             cache,
             buf.as_mut_ptr().cast(),
             buf.len(),

@@ -21,6 +21,22 @@ pub(crate) struct Spin {
     pub(crate) irqoff_ns: u64,
 }
 
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_test_init();
+        pub(super) fn kintrospect_test_release();
+        pub(super) fn kintrospect_test_spin(
+            irqoff: bool,
+            timeout_ms: u32,
+            irqoff_ns: *mut u64,
+        ) -> c_int;
+        pub(super) fn kintrospect_test_spin_limit(irqoff: bool, timeout_ms: u32) -> u32;
+        pub(super) fn kintrospect_test_abba(b_first: bool, timeout_ms: u32) -> c_int;
+    }
+}
+
 /// The spin-forever test path.
 ///
 /// A spinning read keeps its file open, and an open file pins the module, so a spin never

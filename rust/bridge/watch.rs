@@ -9,13 +9,14 @@ use super::*;
 /// Hits taken per sample at most (`WATCH_MAX_HITS`); more are counted as dropped.
 pub(crate) const MAX_HITS: usize = 16;
 
-/// What a hook saw (`enum kintrospect_hit_kind`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum HitKind {
-    /// The hung-task detector reported the task.
-    HungTask,
-    /// The task oopsed.
-    Oops,
+c_enum! {
+    /// What a hook saw (`enum kintrospect_hit_kind`).
+    HitKind: u32 {
+        /// `KINTROSPECT_HIT_HUNG_TASK`: the hung-task detector reported the task.
+        HungTask = 1,
+        /// `KINTROSPECT_HIT_OOPS`: the task oopsed.
+        Oops = 2,
+    }
 }
 
 /// Something a hook saw, for the next sample (`struct kintrospect_watch_hit`).
@@ -28,29 +29,6 @@ pub(crate) struct RawHit {
     pub(crate) cpu: u32,
     pad: u32,
     pub(crate) comm: [u8; COMM_LEN],
-}
-
-const _: () = assert!(core::mem::size_of::<RawHit>() == 40);
-
-impl RawHit {
-    /// What was seen; `None` for a code the C side does not define (never).
-    pub(crate) fn kind(&self) -> Option<HitKind> {
-        match self.kind {
-            1 => Some(HitKind::HungTask),
-            2 => Some(HitKind::Oops),
-            _ => None,
-        }
-    }
-}
-
-/// Takes the hits noted since the last call into `out`; returns how many, and how many were
-/// lost (a hook found the array busy or full). Process context.
-pub(crate) fn take_hits(out: &mut [RawHit; MAX_HITS]) -> (usize, u32) {
-    let mut dropped = 0u32;
-    // SAFETY: `out` is valid for writes of `MAX_HITS` records and `dropped` for one `u32`;
-    // process context.
-    let n = unsafe { ffi::kintrospect_watch_take(out.as_mut_ptr(), MAX_HITS as u32, &mut dropped) };
-    ((n as usize).min(MAX_HITS), dropped)
 }
 
 /// How the watch kept its cadence (`struct kintrospect_watch_cadence`).
@@ -69,7 +47,55 @@ pub(crate) struct Cadence {
     pub(crate) late_after_ns: u64,
 }
 
-const _: () = assert!(core::mem::size_of::<Cadence>() == 40);
+// The C side asserts the same layouts.
+c_layout! {
+    RawHit (40 bytes) {
+        taken_ns: 0,
+        kind: 8,
+        pid: 12,
+        cpu: 16,
+        pad: 20,
+        comm: 24,
+    }
+}
+c_layout! {
+    Cadence (40 bytes) {
+        last_ns: 0,
+        longest_gap_ns: 8,
+        late: 16,
+        rescued: 24,
+        late_after_ns: 32,
+    }
+}
+
+mod ffi {
+    use super::*;
+
+    unsafe extern "C" {
+        pub(super) fn kintrospect_watch_take(out: *mut RawHit, max: u32, dropped: *mut u32) -> u32;
+        pub(super) fn kintrospect_watch_peek_panic(out: *mut RawHit, max: u32) -> u32;
+        pub(super) fn kintrospect_watch_recorded();
+        pub(super) fn kintrospect_watch_hooks() -> u32;
+        pub(super) fn kintrospect_watch_cadence(out: *mut Cadence);
+    }
+}
+
+impl RawHit {
+    /// What was seen; `None` for a code the C side does not define (never).
+    pub(crate) fn kind(&self) -> Option<HitKind> {
+        HitKind::try_from(self.kind).ok()
+    }
+}
+
+/// Takes the hits noted since the last call into `out`; returns how many, and how many were
+/// lost (a hook found the array busy or full). Process context.
+pub(crate) fn take_hits(out: &mut [RawHit; MAX_HITS]) -> (usize, u32) {
+    let mut dropped = 0u32;
+    // SAFETY: `out` is valid for writes of `MAX_HITS` records and `dropped` for one `u32`;
+    // process context.
+    let n = unsafe { ffi::kintrospect_watch_take(out.as_mut_ptr(), MAX_HITS as u32, &mut dropped) };
+    ((n as usize).min(MAX_HITS), dropped)
+}
 
 impl Cadence {
     /// The counts now (all zero with the watch off).
@@ -82,30 +108,28 @@ impl Cadence {
     }
 }
 
-/// Which hooks the watch has attached.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Hooks(u32);
+kernel::impl_flags!(
+    /// Which hooks the watch has attached (`KINTROSPECT_HOOK_*`).
+    #[derive(Clone, Copy, Default)]
+    pub(crate) struct Hooks(u32);
+
+    /// One hook of the watch.
+    #[derive(Clone, Copy)]
+    pub(crate) enum Hook {
+        /// `KINTROSPECT_HOOK_HUNG_TASK`: the hung-task detector's tracepoint.
+        HungTask = 1 << 0,
+        /// `KINTROSPECT_HOOK_OOPS`: the die notifier.
+        Oops = 1 << 1,
+        /// `KINTROSPECT_HOOK_PANIC`: the panic notifier.
+        Panic = 1 << 2,
+    }
+);
 
 impl Hooks {
     /// The hooks attached now (none with the watch off).
     pub(crate) fn attached() -> Self {
         // SAFETY: Reads flags; no preconditions.
         Self(unsafe { ffi::kintrospect_watch_hooks() })
-    }
-
-    /// The hung-task detector's tracepoint (`KINTROSPECT_HOOK_HUNG_TASK`).
-    pub(crate) fn hung_task(self) -> bool {
-        self.0 & 1 != 0
-    }
-
-    /// The die notifier (`KINTROSPECT_HOOK_OOPS`).
-    pub(crate) fn oops(self) -> bool {
-        self.0 & 2 != 0
-    }
-
-    /// The panic notifier (`KINTROSPECT_HOOK_PANIC`).
-    pub(crate) fn panic(self) -> bool {
-        self.0 & 4 != 0
     }
 }
 

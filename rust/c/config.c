@@ -7,85 +7,106 @@
  *
  * The parameters are declared in C rather than in the Rust module! block so
  * that they are visible read-only under /sys/module/kintrospect/parameters/
- * and so that the SysRq key can be given as a character (sysrq_key=x). They
- * are read once, into struct kintrospect_params, and checked on the Rust
- * side (rust/bridge/config.rs).
+ * and so that the SysRq key can be given as a character (sysrq_key=x). The
+ * unsigned ones are declared once, in KINTROSPECT_UINT_PARAMS (kintrospect.h),
+ * from which their fields, defaults, ranges, checks and descriptions follow;
+ * a value out of range refuses the load. They are read once, at init, into
+ * struct kintrospect_params.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kconfig.h>
 #include <linux/kernel.h>
+#include <linux/kstrtox.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
 #include <linux/utsname.h>
 
 #include "kintrospect.h"
 
-static unsigned int nmi_timeout_ms = 100;
-module_param(nmi_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(nmi_timeout_ms,
-		 "How long a CPU snapshot waits for the other CPUs' NMIs, 1-10000 ms (default 100)");
+/* The parameters' values: the table's defaults until the load sets them. */
+#define KINTROSPECT_PARAM_DEFAULT(name, def, ...)	.name = def,
+
+static struct kintrospect_params params = {
+	KINTROSPECT_UINT_PARAMS(KINTROSPECT_PARAM_DEFAULT)
+};
+
+/*
+ * Sets an unsigned parameter at load, refusing a value out of its range with
+ * a message naming the parameter and the range. param_set_uint_minmax() would
+ * refuse it silently and cannot allow 0 = off beside a range.
+ */
+static int kintrospect_param_set(const char *val, const struct kernel_param *kp,
+				 bool off, u32 min, u32 max)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (!(off && v == 0) && (v < min || v > max)) {
+		pr_err("%s=%u is out of range: %u-%u\n", kp->name, v, min, max);
+		return -EINVAL;
+	}
+	*(unsigned int *)kp->arg = v;
+	return 0;
+}
+
+/* What a description says before the range: whether 0 = off is allowed. */
+#define KINTROSPECT_PARAM_OFF_false	", "
+#define KINTROSPECT_PARAM_OFF_true	", 0 = off, else "
+
+/* Each unsigned parameter: its set function, its ops, the parameter, its description. */
+#define KINTROSPECT_PARAM(name, def, off, min, max, desc)			\
+	static int kintrospect_set_##name(const char *val,			\
+					  const struct kernel_param *kp)	\
+	{									\
+		return kintrospect_param_set(val, kp, off, min, max);		\
+	}									\
+	static const struct kernel_param_ops kintrospect_ops_##name = {		\
+		.set = kintrospect_set_##name,					\
+		.get = param_get_uint,						\
+	};									\
+	module_param_cb(name, &kintrospect_ops_##name, &params.name, 0444);	\
+	__MODULE_PARM_TYPE(name, "uint");					\
+	MODULE_PARM_DESC(name, desc KINTROSPECT_PARAM_OFF_##off			\
+			 __stringify(min) "-" __stringify(max)			\
+			 " (default " __stringify(def) ")");
+
+KINTROSPECT_UINT_PARAMS(KINTROSPECT_PARAM)
 
 static char sysrq_key[2] = "x";
 module_param_string(sysrq_key, sysrq_key, sizeof(sysrq_key), 0444);
 MODULE_PARM_DESC(sysrq_key, "SysRq key that takes a snapshot (default x)");
 
-static bool test_paths;
-module_param(test_paths, bool, 0444);
+module_param_named(test_paths, params.test_paths, bool, 0444);
 MODULE_PARM_DESC(test_paths, "Create the test/ directory with the spin-forever test path (default 0)");
 
-static unsigned int spin_timeout_ms = 5000;
-module_param(spin_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(spin_timeout_ms,
-		 "A test spin ends by itself after this long, 1-15000 ms, with irqs off at most 8000 (default 5000)");
-
-static unsigned int slab_interval_ms;
-module_param(slab_interval_ms, uint, 0444);
-MODULE_PARM_DESC(slab_interval_ms,
-		 "Take a slab sample every this many ms for the trend, 0 = off, else 100-3600000 (default 0)");
-
-static unsigned int slab_trend_samples = 10;
-module_param(slab_trend_samples, uint, 0444);
-MODULE_PARM_DESC(slab_trend_samples,
-		 "K: slab sample intervals kept per cache for the trend, 2-64 (default 10)");
-
-static unsigned int slab_trend_min_growth = 8;
-module_param(slab_trend_min_growth, uint, 0444);
-MODULE_PARM_DESC(slab_trend_min_growth,
-		 "M: a cache that grew in at least M of the last K intervals is a suspect, 1-K (default 8)");
-
-static unsigned int stuck_ms = 1000;
-module_param(stuck_ms, uint, 0444);
-MODULE_PARM_DESC(stuck_ms,
-		 "The report calls a CPU stuck after this long on one task in kernel mode, 1-3600000 ms (default 1000)");
-
-static unsigned int watch_interval_ms;
-module_param(watch_interval_ms, uint, 0444);
-MODULE_PARM_DESC(watch_interval_ms,
-		 "The watch (flight recorder) samples every this many ms, 0 = off, else 100-3600000 (default 0)");
-
-static unsigned int watch_events = 16;
-module_param(watch_events, uint, 0444);
-MODULE_PARM_DESC(watch_events,
-		 "Events the watch keeps; the oldest is dropped, 2-64 (default 16)");
-
-static char persist[KINTROSPECT_PERSIST_NAME_LEN];
-module_param_string(persist, persist, sizeof(persist), 0444);
+module_param_string(persist, params.persist, sizeof(params.persist), 0444);
 MODULE_PARM_DESC(persist,
 		 "Keep the watch's events in the reserve_mem region of this name, to be read after a reboot (default none)");
 
-/* Reads every module parameter into @p. */
-void kintrospect_params_read(struct kintrospect_params *p)
+/**
+ * kintrospect_params_read() - the module parameters, checked
+ * @p: receives them
+ *
+ * Each value was checked against its range when the load set it; what is
+ * left is the one range that depends on another parameter.
+ *
+ * Return: 0, or -EINVAL (with a message) when slab_trend_min_growth is
+ * larger than slab_trend_samples.
+ */
+int kintrospect_params_read(struct kintrospect_params *p)
 {
-	p->nmi_timeout_ms = nmi_timeout_ms;
-	p->spin_timeout_ms = spin_timeout_ms;
-	p->slab_interval_ms = slab_interval_ms;
-	p->slab_trend_samples = slab_trend_samples;
-	p->slab_trend_min_growth = slab_trend_min_growth;
-	p->stuck_ms = stuck_ms;
-	p->watch_interval_ms = watch_interval_ms;
-	p->watch_events = watch_events;
+	*p = params;
 	p->sysrq_key = sysrq_key[0];
-	p->test_paths = test_paths;
-	strscpy(p->persist, persist);
+	if (p->slab_trend_min_growth > p->slab_trend_samples) {
+		pr_err("slab_trend_min_growth=%u is out of range: 1-%u\n",
+		       p->slab_trend_min_growth, p->slab_trend_samples);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* The kernel debug features kintrospect can use, in the order status shows them. */

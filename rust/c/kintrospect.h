@@ -3,13 +3,16 @@
  * kintrospect's C part: the kernel interfaces that have no Rust binding
  * (NMI handlers, SysRq keys, the ORC unwinder, kallsyms, raw spinlocks with
  * interrupts off). Every function the Rust side calls is declared here and
- * mirrored in rust/bridge.rs; shared records are defined here once and
- * mirrored as #[repr(C)] there, with their sizes asserted on both sides.
+ * in the part of rust/bridge/ that wraps it; shared records are defined here
+ * once and mirrored as #[repr(C)] there, with their sizes and the offsets of
+ * all their fields asserted on both sides (c_layout! in rust/bridge.rs).
  */
 #ifndef KINTROSPECT_H
 #define KINTROSPECT_H
 
 #include <linux/build_bug.h>
+#include <linux/stddef.h>
+#include <linux/stringify.h>
 #include <linux/types.h>
 
 /* Frames kept per CPU, innermost first. */
@@ -87,6 +90,15 @@ struct kintrospect_held {
 };
 
 static_assert(sizeof(struct kintrospect_held) == 232);
+static_assert(offsetof(struct kintrospect_held, acquire_ip) == 0);
+static_assert(offsetof(struct kintrospect_held, held_ns) == 8);
+static_assert(offsetof(struct kintrospect_held, lock_addr) == 16);
+static_assert(offsetof(struct kintrospect_held, task) == 24);
+static_assert(offsetof(struct kintrospect_held, mode) == 28);
+static_assert(offsetof(struct kintrospect_held, kind) == 32);
+static_assert(offsetof(struct kintrospect_held, flags) == 36);
+static_assert(offsetof(struct kintrospect_held, name) == 40);
+static_assert(offsetof(struct kintrospect_held, site) == 104);
 
 /* What a CPU was doing when the snapshot reached it. */
 enum kintrospect_cpu_state {
@@ -179,6 +191,33 @@ struct kintrospect_cpu {
 
 static_assert(KINTROSPECT_MAX_FRAMES <= 64);	/* bits of interrupted, unresolved */
 static_assert(sizeof(struct kintrospect_cpu) == 10712);
+static_assert(offsetof(struct kintrospect_cpu, taken_ns) == 0);
+static_assert(offsetof(struct kintrospect_cpu, handler_ns) == 8);
+static_assert(offsetof(struct kintrospect_cpu, ip) == 16);
+static_assert(offsetof(struct kintrospect_cpu, sp) == 24);
+static_assert(offsetof(struct kintrospect_cpu, flags) == 32);
+static_assert(offsetof(struct kintrospect_cpu, frames) == 40);
+static_assert(offsetof(struct kintrospect_cpu, interrupted) == 552);
+static_assert(offsetof(struct kintrospect_cpu, unresolved) == 560);
+static_assert(offsetof(struct kintrospect_cpu, pid) == 568);
+static_assert(offsetof(struct kintrospect_cpu, tgid) == 572);
+static_assert(offsetof(struct kintrospect_cpu, cpu) == 576);
+static_assert(offsetof(struct kintrospect_cpu, state) == 580);
+static_assert(offsetof(struct kintrospect_cpu, mode) == 584);
+static_assert(offsetof(struct kintrospect_cpu, irqs_disabled) == 588);
+static_assert(offsetof(struct kintrospect_cpu, preempt_count) == 592);
+static_assert(offsetof(struct kintrospect_cpu, nr_frames) == 596);
+static_assert(offsetof(struct kintrospect_cpu, comm) == 600);
+static_assert(offsetof(struct kintrospect_cpu, symbols) == 616);
+static_assert(offsetof(struct kintrospect_cpu, nr_switches) == 8808);
+static_assert(offsetof(struct kintrospect_cpu, start_time) == 8816);
+static_assert(offsetof(struct kintrospect_cpu, on_cpu_since_ns) == 8824);
+static_assert(offsetof(struct kintrospect_cpu, utime) == 8832);
+static_assert(offsetof(struct kintrospect_cpu, lockdep) == 8840);
+static_assert(offsetof(struct kintrospect_cpu, nr_held) == 8844);
+static_assert(offsetof(struct kintrospect_cpu, held_dropped) == 8848);
+static_assert(offsetof(struct kintrospect_cpu, context) == 8852);
+static_assert(offsetof(struct kintrospect_cpu, held) == 8856);
 
 /* A whole CPU snapshot's header. */
 struct kintrospect_cpus_info {
@@ -192,6 +231,13 @@ struct kintrospect_cpus_info {
 };
 
 static_assert(sizeof(struct kintrospect_cpus_info) == 40);
+static_assert(offsetof(struct kintrospect_cpus_info, seq) == 0);
+static_assert(offsetof(struct kintrospect_cpus_info, taken_ns) == 8);
+static_assert(offsetof(struct kintrospect_cpus_info, duration_ns) == 16);
+static_assert(offsetof(struct kintrospect_cpus_info, source) == 24);
+static_assert(offsetof(struct kintrospect_cpus_info, nr_cpus) == 28);
+static_assert(offsetof(struct kintrospect_cpus_info, nr_no_response) == 32);
+static_assert(offsetof(struct kintrospect_cpus_info, pad) == 36);
 
 /* nmi.c: per-CPU NMI backtrace snapshots. */
 int kintrospect_cpus_init(u32 timeout_ms);
@@ -226,6 +272,23 @@ struct kintrospect_task {
 };
 
 static_assert(sizeof(struct kintrospect_task) == 160);
+static_assert(offsetof(struct kintrospect_task, self) == 0);
+static_assert(offsetof(struct kintrospect_task, blocked_lock) == 8);
+static_assert(offsetof(struct kintrospect_task, blocked_owner) == 16);
+static_assert(offsetof(struct kintrospect_task, blocked_map) == 24);
+static_assert(offsetof(struct kintrospect_task, blocked_ns) == 32);
+static_assert(offsetof(struct kintrospect_task, pid) == 40);
+static_assert(offsetof(struct kintrospect_task, tgid) == 44);
+static_assert(offsetof(struct kintrospect_task, cpu) == 48);
+static_assert(offsetof(struct kintrospect_task, state) == 52);
+static_assert(offsetof(struct kintrospect_task, nr_held) == 56);
+static_assert(offsetof(struct kintrospect_task, held_dropped) == 60);
+static_assert(offsetof(struct kintrospect_task, blocked_kind) == 64);
+static_assert(offsetof(struct kintrospect_task, blocked_owner_pid) == 68);
+static_assert(offsetof(struct kintrospect_task, blocked_owner_cpu) == 72);
+static_assert(offsetof(struct kintrospect_task, blocked_flags) == 76);
+static_assert(offsetof(struct kintrospect_task, comm) == 80);
+static_assert(offsetof(struct kintrospect_task, blocked_name) == 96);
 
 /* Counts of one collection. */
 struct kintrospect_locks_info {
@@ -241,6 +304,15 @@ struct kintrospect_locks_info {
 };
 
 static_assert(sizeof(struct kintrospect_locks_info) == 40);
+static_assert(offsetof(struct kintrospect_locks_info, taken_ns) == 0);
+static_assert(offsetof(struct kintrospect_locks_info, lockdep) == 8);
+static_assert(offsetof(struct kintrospect_locks_info, lockdep_off) == 12);
+static_assert(offsetof(struct kintrospect_locks_info, nr_threads) == 16);
+static_assert(offsetof(struct kintrospect_locks_info, nr_tasks) == 20);
+static_assert(offsetof(struct kintrospect_locks_info, nr_held) == 24);
+static_assert(offsetof(struct kintrospect_locks_info, tasks_dropped) == 28);
+static_assert(offsetof(struct kintrospect_locks_info, held_dropped) == 32);
+static_assert(offsetof(struct kintrospect_locks_info, pad) == 36);
 
 /* locks.c: lock-holder records. */
 int kintrospect_locks_collect(struct kintrospect_task *tasks, u32 max_tasks,
@@ -257,6 +329,9 @@ struct kintrospect_runnable {
 };
 
 static_assert(sizeof(struct kintrospect_runnable) == 24);
+static_assert(offsetof(struct kintrospect_runnable, pid) == 0);
+static_assert(offsetof(struct kintrospect_runnable, cpu) == 4);
+static_assert(offsetof(struct kintrospect_runnable, comm) == 8);
 
 /* runq.c: the tasks waiting in runqueues, for the report. */
 u32 kintrospect_runq_collect(struct kintrospect_runnable *out, u32 max,
@@ -276,6 +351,12 @@ struct kintrospect_ops {
 };
 
 static_assert(sizeof(struct kintrospect_ops) == 48);
+static_assert(offsetof(struct kintrospect_ops, show) == 0);
+static_assert(offsetof(struct kintrospect_ops, write) == 8);
+static_assert(offsetof(struct kintrospect_ops, sysrq_deferred) == 16);
+static_assert(offsetof(struct kintrospect_ops, tick) == 24);
+static_assert(offsetof(struct kintrospect_ops, watch) == 32);
+static_assert(offsetof(struct kintrospect_ops, panic) == 40);
 
 void kintrospect_register(const void *data, const struct kintrospect_ops *ops);
 void kintrospect_unregister(void);
@@ -298,6 +379,9 @@ struct kintrospect_file_spec {
 };
 
 static_assert(sizeof(struct kintrospect_file_spec) == 16);
+static_assert(offsetof(struct kintrospect_file_spec, name) == 0);
+static_assert(offsetof(struct kintrospect_file_spec, id) == 8);
+static_assert(offsetof(struct kintrospect_file_spec, mode) == 12);
 
 int kintrospect_debugfs_create(const struct kintrospect_file_spec *files,
 			       u32 nr);
@@ -320,6 +404,12 @@ struct kintrospect_watch_hit {
 };
 
 static_assert(sizeof(struct kintrospect_watch_hit) == 40);
+static_assert(offsetof(struct kintrospect_watch_hit, taken_ns) == 0);
+static_assert(offsetof(struct kintrospect_watch_hit, kind) == 8);
+static_assert(offsetof(struct kintrospect_watch_hit, pid) == 12);
+static_assert(offsetof(struct kintrospect_watch_hit, cpu) == 16);
+static_assert(offsetof(struct kintrospect_watch_hit, pad) == 20);
+static_assert(offsetof(struct kintrospect_watch_hit, comm) == 24);
 
 #define KINTROSPECT_HOOK_HUNG_TASK	(1U << 0)
 #define KINTROSPECT_HOOK_OOPS		(1U << 1)
@@ -335,6 +425,11 @@ struct kintrospect_watch_cadence {
 };
 
 static_assert(sizeof(struct kintrospect_watch_cadence) == 40);
+static_assert(offsetof(struct kintrospect_watch_cadence, last_ns) == 0);
+static_assert(offsetof(struct kintrospect_watch_cadence, longest_gap_ns) == 8);
+static_assert(offsetof(struct kintrospect_watch_cadence, late) == 16);
+static_assert(offsetof(struct kintrospect_watch_cadence, rescued) == 24);
+static_assert(offsetof(struct kintrospect_watch_cadence, late_after_ns) == 32);
 
 int kintrospect_watch_start(u32 interval_ms);
 void kintrospect_watch_stop(void);
@@ -351,23 +446,65 @@ void kintrospect_sysrq_unregister(void);
 /* config.c: the module parameters, the kernel's debug features. */
 /* Room for the persist= region name with its NUL. */
 #define KINTROSPECT_PERSIST_NAME_LEN	32
+/* Longest test spin: below the soft-lockup and RCU stall thresholds. */
+#define KINTROSPECT_SPIN_MAX_MS		15000
+/* Most slab trend intervals kept per cache (mirrored by rust/bridge/config.rs). */
+#define KINTROSPECT_SLAB_TREND_MAX	64
+/* Most events the watch keeps. */
+#define KINTROSPECT_WATCH_EVENTS_MAX	64
+/* Longest sampling period of the slab trend and the watch. */
+#define KINTROSPECT_PERIOD_MAX_MS	3600000
+
+/*
+ * The unsigned module parameters, each declared here once, in the order of
+ * their fields in struct kintrospect_params:
+ *
+ *	X(name, default, off, min, max, description)
+ *
+ * off is true or false: true allows 0 besides min-max, meaning off. config.c
+ * makes each a read-only module parameter whose MODULE_PARM_DESC is the
+ * description with the range and default appended; a load with a value out
+ * of range is refused with EINVAL and "<name>=<value> is out of range:
+ * <min>-<max>".
+ */
+#define KINTROSPECT_UINT_PARAMS(X)						\
+	X(nmi_timeout_ms, 100, false, 1, 10000,					\
+	  "How long a CPU snapshot waits for the other CPUs' NMIs, in ms")	\
+	X(spin_timeout_ms, 5000, false, 1, KINTROSPECT_SPIN_MAX_MS,		\
+	  "A test spin ends by itself after this long, in ms, with irqs off at most " \
+	  __stringify(KINTROSPECT_SPIN_IRQOFF_MAX_MS))				\
+	X(slab_interval_ms, 0, true, 100, KINTROSPECT_PERIOD_MAX_MS,		\
+	  "Take a slab sample every this many ms for the trend")		\
+	X(slab_trend_samples, 10, false, 2, KINTROSPECT_SLAB_TREND_MAX,		\
+	  "K: slab sample intervals kept per cache for the trend")		\
+	X(slab_trend_min_growth, 8, false, 1, KINTROSPECT_SLAB_TREND_MAX,	\
+	  "M: a cache that grew in at least M of the last K intervals is a suspect, M <= K") \
+	X(stuck_ms, 1000, false, 1, KINTROSPECT_PERIOD_MAX_MS,			\
+	  "The report calls a CPU stuck after this long on one task in kernel mode, in ms") \
+	X(watch_interval_ms, 0, true, 100, KINTROSPECT_PERIOD_MAX_MS,		\
+	  "The watch (flight recorder) samples every this many ms")		\
+	X(watch_events, 16, false, 2, KINTROSPECT_WATCH_EVENTS_MAX,		\
+	  "Events the watch keeps; the oldest is dropped")
+
+#define KINTROSPECT_PARAM_FIELD(name, ...)	u32 name;
 
 struct kintrospect_params {
-	u32 nmi_timeout_ms;
-	u32 spin_timeout_ms;
-	u32 slab_interval_ms;
-	u32 slab_trend_samples;
-	u32 slab_trend_min_growth;
-	u32 stuck_ms;
-	u32 watch_interval_ms;
-	u32 watch_events;
+	KINTROSPECT_UINT_PARAMS(KINTROSPECT_PARAM_FIELD)
 	u8 sysrq_key;
 	bool test_paths;
 	u16 pad;
 	char persist[KINTROSPECT_PERSIST_NAME_LEN];	/* NUL-terminated; "" = none */
 };
 
+/*
+ * The unsigned fields come from the table, in its order; rust/bridge/config.rs
+ * asserts each of their offsets.
+ */
 static_assert(sizeof(struct kintrospect_params) == 68);
+static_assert(offsetof(struct kintrospect_params, sysrq_key) == 32);
+static_assert(offsetof(struct kintrospect_params, test_paths) == 33);
+static_assert(offsetof(struct kintrospect_params, pad) == 34);
+static_assert(offsetof(struct kintrospect_params, persist) == 36);
 
 /* A kernel debug feature and whether this kernel was built with it. */
 struct kintrospect_feature {
@@ -376,8 +513,10 @@ struct kintrospect_feature {
 };
 
 static_assert(sizeof(struct kintrospect_feature) == 16);
+static_assert(offsetof(struct kintrospect_feature, name) == 0);
+static_assert(offsetof(struct kintrospect_feature, enabled) == 8);
 
-void kintrospect_params_read(struct kintrospect_params *p);
+int kintrospect_params_read(struct kintrospect_params *p);
 const struct kintrospect_feature *kintrospect_features(u32 *nr);
 const char *kintrospect_kernel_release(void);
 
@@ -417,6 +556,11 @@ struct kintrospect_slab_flush_info {
 };
 
 static_assert(sizeof(struct kintrospect_slab_flush_info) == 24);
+static_assert(offsetof(struct kintrospect_slab_flush_info, error) == 0);
+static_assert(offsetof(struct kintrospect_slab_flush_info, cpu) == 4);
+static_assert(offsetof(struct kintrospect_slab_flush_info, nr_stuck) == 8);
+static_assert(offsetof(struct kintrospect_slab_flush_info, flushed) == 12);
+static_assert(offsetof(struct kintrospect_slab_flush_info, duration_ns) == 16);
 
 int kintrospect_slab_files_init(void);
 void kintrospect_slab_files_exit(void);

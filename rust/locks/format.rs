@@ -10,6 +10,7 @@ use super::Snapshot;
 use crate::{
     bridge::{
         HeldMode,
+        LockFlag,
         LockFlags,
         LockKind,
         RawHeld,
@@ -92,7 +93,7 @@ fn name_bytes<'b>(
     buf: &'b mut [u8; ADDR_LEN],
 ) -> &'b [u8] {
     match text::nul_terminated(name) {
-        _ if flags.unresolved() => addr_bytes(addr, raw, buf),
+        _ if flags.contains(LockFlag::Unresolved) => addr_bytes(addr, raw, buf),
         b"" => b"(unnamed)",
         name => name,
     }
@@ -100,17 +101,17 @@ fn name_bytes<'b>(
 
 /// The name of a held lock as shown.
 pub(crate) fn held_name<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
-    name_bytes(&h.name, h.flags(), h.lock_addr, raw, buf)
+    name_bytes(&h.name, h.flags, h.lock_addr, raw, buf)
 }
 
 /// The name of the lock thread `t` waits for as shown.
 pub(crate) fn blocked_name<'b>(t: &'b RawTask, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
-    name_bytes(&t.blocked_name, t.blocked_flags(), t.blocked_lock, raw, buf)
+    name_bytes(&t.blocked_name, t.blocked_flags, t.blocked_lock, raw, buf)
 }
 
 /// Where a lock was acquired as shown (symbolised with the snapshot).
 pub(crate) fn site<'b>(h: &'b RawHeld, raw: bool, buf: &'b mut [u8; ADDR_LEN]) -> &'b [u8] {
-    if h.flags().site_unresolved() {
+    if h.flags.contains(LockFlag::SiteUnresolved) {
         addr_bytes(h.acquire_ip, raw, buf)
     } else {
         text::nul_terminated(&h.site)
@@ -146,7 +147,7 @@ pub(crate) fn write_blocked(
 ) -> fmt::Result {
     write!(w, "{} ", kind_name(kind))?;
     text::write_printable(w, blocked_name(t, raw, &mut [0; ADDR_LEN]))?;
-    if t.blocked_flags().magic_bad() {
+    if t.blocked_flags.contains(LockFlag::MagicBad) {
         write!(w, " ({MAGIC_BAD})")?;
     }
     Ok(())
@@ -229,7 +230,7 @@ impl Display for Text<'_> {
             f.write_char('\n')?;
             for h in held {
                 f.write_str("    ")?;
-                if h.flags().maybe_waiting() {
+                if h.flags.contains(LockFlag::MaybeWaiting) {
                     f.write_str("acquiring or held ")?;
                 }
                 write_held_text(f, h, raw)?;
@@ -286,7 +287,7 @@ impl Text<'_> {
         for _ in 0..MAX_CHAIN {
             let t = &tasks[at];
             let kind = t.blocked().unwrap_or(LockKind::Other);
-            let hint = t.blocked_flags().owner_hint();
+            let hint = t.blocked_flags.contains(LockFlag::OwnerHint);
             f.write_str(" -> ")?;
             if hint {
                 write!(f, "{} (hint) ", hint_name(kind))?;
@@ -358,14 +359,17 @@ impl Display for Json<'_> {
                             match t.blocked() {
                                 None => o.field("blocked_on", None::<u64>)?,
                                 Some(kind) => o.object("blocked_on", |o| {
-                                    let hint = t.blocked_flags().owner_hint();
+                                    let hint = t.blocked_flags.contains(LockFlag::OwnerHint);
                                     let known = |v: i32| (v >= 0).then_some(v);
                                     o.field("kind", kind_name(kind))?
                                         .field(
                                             "name",
                                             json::Str(blocked_name(t, raw, &mut [0; ADDR_LEN])),
                                         )?
-                                        .field("magic_bad", t.blocked_flags().magic_bad())?
+                                        .field(
+                                            "magic_bad",
+                                            t.blocked_flags.contains(LockFlag::MagicBad),
+                                        )?
                                         .field(
                                             "owner_pid",
                                             known(if hint { -1 } else { t.blocked_owner_pid }),
@@ -419,10 +423,10 @@ pub(crate) fn write_cycles(
 /// the lock cannot confirm as held (acquiring or held), `NAME (KIND, MODE) asked at SITE, N.NNN
 /// ms ago`: the caller says which it is.
 pub(crate) fn write_held_text(w: &mut impl Write, h: &RawHeld, raw: bool) -> fmt::Result {
-    let maybe = h.flags().maybe_waiting();
+    let maybe = h.flags.contains(LockFlag::MaybeWaiting);
     text::write_printable(w, held_name(h, raw, &mut [0; ADDR_LEN]))?;
     write!(w, " ({}, {}", kind_name(h.kind()), mode_name(h.mode()))?;
-    if h.flags().magic_bad() {
+    if h.flags.contains(LockFlag::MagicBad) {
         write!(w, ", {MAGIC_BAD}")?;
     }
     w.write_str(if maybe {
@@ -448,13 +452,13 @@ pub(crate) fn write_held_json(o: &mut json::Object<'_, '_>, h: &RawHeld, raw: bo
     o.field("name", json::Str(held_name(h, raw, &mut [0; ADDR_LEN])))?
         .field("kind", kind_name(h.kind()))?
         .field("mode", mode_name(h.mode()))?
-        .field("magic_bad", h.flags().magic_bad())?
+        .field("magic_bad", h.flags.contains(LockFlag::MagicBad))?
         .field(
             "acquired_at",
             json::Symbol(site(h, raw, &mut [0; ADDR_LEN])),
         )?
         .field("held_ns", (h.held_ns != 0).then_some(h.held_ns))?
-        .field("maybe_waiting", h.flags().maybe_waiting())?;
+        .field("maybe_waiting", h.flags.contains(LockFlag::MaybeWaiting))?;
     Ok(())
 }
 
@@ -490,7 +494,7 @@ mod tests {
         t.blocked_owner_cpu = -1;
         copy(&mut t.comm, comm);
         if let Some((kind, name, owner)) = blocked {
-            t.blocked_kind = kind.raw();
+            t.blocked_kind = kind.into();
             copy(&mut t.blocked_name, name);
             t.blocked_owner_pid = owner;
         }
@@ -500,7 +504,7 @@ mod tests {
     fn held(task: u32, name: &[u8], held_ns: u64) -> RawHeld {
         let mut h = RawHeld::zeroed();
         h.task = task;
-        h.kind = LockKind::Mutex.raw();
+        h.kind = LockKind::Mutex.into();
         h.held_ns = held_ns;
         copy(&mut h.name, name);
         copy(&mut h.site, b"site+0x1/0x2");
@@ -537,7 +541,7 @@ mod tests {
         h.push(held(0, b"A", 0), GFP_KERNEL)?;
         h.push(held(1, b"B", 0), GFP_KERNEL)?;
         let mut spin = held(3, b"s\"q", 2_500_000);
-        spin.kind = LockKind::Spin.raw();
+        spin.kind = LockKind::Spin.into();
         h.push(spin, GFP_KERNEL)?;
         let mut snap = Snapshot::new();
         snap.fill(5, info(40), &tasks, &h, confirmed)?;
@@ -623,7 +627,7 @@ mod tests {
             task(7, b"x", 0, Some((LockKind::Semaphore, b"", -1))),
             GFP_KERNEL,
         )?;
-        tasks[0].blocked_flags = LockFlags::OWNER_HINT;
+        tasks[0].blocked_flags = LockFlag::OwnerHint.into();
         let mut snap = Snapshot::new();
         snap.fill(1, RawLocksInfo::default(), &tasks, &[], true)?;
         let s = text(&snap, NO_RAW)?;
@@ -648,7 +652,7 @@ mod tests {
             148,
         ));
         tasks.push(task(148, b"ki_semevent_a", 0, sem), GFP_KERNEL)?;
-        tasks[0].blocked_flags = LockFlags::OWNER_HINT | LockFlags::ADDR_NAME;
+        tasks[0].blocked_flags = LockFlag::OwnerHint | LockFlag::AddrName;
         let mut snap = Snapshot::new();
         snap.fill(1, info(9), &tasks, &[], true)?;
         let s = text(&snap, NO_RAW)?;
@@ -678,7 +682,7 @@ mod tests {
             task(21, b"b", 0, Some((LockKind::Mutex, b"M", 20))),
             GFP_KERNEL,
         )?;
-        tasks[0].blocked_flags = LockFlags::OWNER_HINT;
+        tasks[0].blocked_flags = LockFlag::OwnerHint.into();
         let mut snap = Snapshot::new();
         snap.fill(1, info(9), &tasks, &[], true)?;
         let s = text(&snap, NO_RAW)?;
@@ -727,15 +731,15 @@ mod tests {
         let mut h = KVec::new();
         h.push(held(0, b"M", 0), GFP_KERNEL)?;
         let mut s_held = held(1, b"S", 0);
-        s_held.kind = LockKind::Sleeping.raw();
+        s_held.kind = LockKind::Sleeping.into();
         h.push(s_held, GFP_KERNEL)?;
         let mut maybe = held(2, b"&mm->mmap_lock", 1_500_000);
-        maybe.kind = LockKind::Sleeping.raw();
+        maybe.kind = LockKind::Sleeping.into();
         maybe.mode = 1;
-        maybe.flags = LockFlags::MAYBE_WAITING;
+        maybe.flags = LockFlag::MaybeWaiting.into();
         h.push(maybe, GFP_KERNEL)?;
         let mut r = held(3, b"R", 0);
-        r.kind = LockKind::Other.raw();
+        r.kind = LockKind::Other.into();
         h.push(r, GFP_KERNEL)?;
         let mut snap = Snapshot::new();
         snap.fill(1, info(9), &tasks, &h, true)?;
@@ -791,13 +795,13 @@ mod tests {
         let mut tasks = KVec::new();
         tasks.push(task(30, b"k", 2, None), GFP_KERNEL)?;
         let mut bad = held(0, b"ki_uninit_spin_lock [ki_uninit_spin]", 0);
-        bad.kind = LockKind::Spin.raw();
-        bad.flags = LockFlags::ADDR_NAME | LockFlags::MAGIC_BAD;
+        bad.kind = LockKind::Spin.into();
+        bad.flags = LockFlag::AddrName | LockFlag::MagicBad;
         let mut anon = held(0, b"", 0);
         anon.name = [0; LOCK_NAME_LEN];
         anon.lock_addr = 0xffff_8880_0123_4560;
         anon.acquire_ip = 0xffff_ffff_a002_22cb;
-        anon.flags = LockFlags::UNRESOLVED | LockFlags::SITE_UNRESOLVED;
+        anon.flags = LockFlag::Unresolved | LockFlag::SiteUnresolved;
         let mut h = KVec::new();
         h.push(bad, GFP_KERNEL)?;
         h.push(anon, GFP_KERNEL)?;

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     bridge::{
+        LockFlag,
         RawCpu,
         RawHeld,
         RawTask, //
@@ -381,7 +382,7 @@ impl Json<'_> {
                 break;
             };
             seen[n] = at;
-            let hint = t.blocked_flags().owner_hint();
+            let hint = t.blocked_flags.contains(LockFlag::OwnerHint);
             let owner = pid_opt(t.blocked_owner_pid);
             a.object(|o| {
                 o.field("kind", locks::kind_name(kind))?

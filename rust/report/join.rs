@@ -7,6 +7,7 @@ use super::Report;
 use crate::{
     bridge::{
         CpuLockdep,
+        LockFlag,
         Mode,
         RawCpu,
         State, //
@@ -158,7 +159,10 @@ impl Report {
             // it waited for, nor one it may have been acquiring (the lock could not tell).
             let start = self.waiters.len();
             for (k, h) in c.lock_entries().iter().enumerate() {
-                if h.flags().waiting() || h.flags().maybe_waiting() || h.lock_addr == 0 {
+                if h.flags
+                    .contains_any(LockFlag::Waiting | LockFlag::MaybeWaiting)
+                    || h.lock_addr == 0
+                {
                     continue;
                 }
                 for (i, t) in tasks.iter().enumerate() {
@@ -195,7 +199,6 @@ mod tests {
         bridge::{
             self,
             CpuLockdep,
-            LockFlags,
             LockKind,
             RawCpu,
             RawCpusInfo,
@@ -236,9 +239,9 @@ mod tests {
         let h = &mut c.held[c.nr_held as usize];
         *h = RawHeld::zeroed();
         h.lock_addr = map;
-        h.kind = LockKind::Spin.raw();
+        h.kind = LockKind::Spin.into();
         if waiting {
-            h.flags = LockFlags::WAITING;
+            h.flags = LockFlag::Waiting.into();
         }
         copy(&mut h.name, name);
         c.nr_held += 1;
@@ -254,7 +257,7 @@ mod tests {
         t.blocked_owner_pid = owner;
         t.blocked_owner_cpu = -1;
         if map != 0 {
-            t.blocked_kind = LockKind::Mutex.raw();
+            t.blocked_kind = LockKind::Mutex.into();
             t.blocked_map = map;
             t.blocked_ns = ms * MS;
         }
@@ -390,7 +393,7 @@ mod tests {
         copy(&mut c[1].held[0].site, b"spin+0x6a/0x90 [m]");
         let mut t = [task(20, 0, -1, 0), task(21, 0x2000, 20, 1500)];
         copy(&mut t[0].comm, b"task");
-        t[1].blocked_kind = LockKind::Spin.raw();
+        t[1].blocked_kind = LockKind::Spin.into();
         t[1].state = u32::from(b'R');
         t[1].cpu = 2;
         copy(&mut t[1].comm, b"waiter");
@@ -444,8 +447,8 @@ mod tests {
         cpu(&mut c[2], 2, 51, Mode::Kernel, Some(2000));
         hold(&mut c[2], 0x2000, b"kintrospect_test_lock", true);
         let mut t = [task(50, 0x9000, -1, 0), task(51, 0x2000, 50, 2000)];
-        t[0].blocked_kind = LockKind::Spin.raw();
-        t[1].blocked_kind = LockKind::Spin.raw();
+        t[0].blocked_kind = LockKind::Spin.into();
+        t[1].blocked_kind = LockKind::Spin.into();
         let r = report(c, &t, &[])?;
         let tasks = r.locks.tasks();
         assert_eq!(tasks[0].blocked(), None);
@@ -470,12 +473,12 @@ mod tests {
         cpu(&mut c[0], 0, CALLER, Mode::Kernel, None);
         cpu(&mut c[1], 1, 20, Mode::Kernel, Some(4000));
         hold(&mut c[1], 0x2000, b"ki_lt_mutex", false);
-        c[1].held[0].kind = LockKind::Sleeping.raw();
+        c[1].held[0].kind = LockKind::Sleeping.into();
         cpu(&mut c[2], 2, 21, Mode::Kernel, Some(3000));
         hold(&mut c[2], 0x3000, b"&mm->mmap_lock", false);
-        c[2].held[0].flags = LockFlags::MAYBE_WAITING;
+        c[2].held[0].flags = LockFlag::MaybeWaiting.into();
         hold(&mut c[2], 0x2000, b"ki_lt_mutex", true);
-        c[2].held[1].kind = LockKind::Mutex.raw();
+        c[2].held[1].kind = LockKind::Mutex.into();
         let mut t = [
             task(20, 0, -1, 0),
             task(21, 0x2000, 20, 3000),
