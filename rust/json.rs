@@ -69,6 +69,15 @@ impl<T: Value> Value for Option<T> {
     }
 }
 
+/// A whole JSON document another format writes (a report inside an event): embedded as it is.
+pub(crate) struct Embed<'a, T: Display>(pub(crate) &'a T);
+
+impl<T: Display> Value for Embed<'_, T> {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Display::fmt(self.0, f)
+    }
+}
+
 /// Text this module formats (a [`Display`] of its own) as a JSON string, escaped.
 pub(crate) struct Text<'a, T: Display>(pub(crate) &'a T);
 

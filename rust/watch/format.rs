@@ -85,38 +85,38 @@ pub(crate) struct Json<'a>(
 impl Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Json(w, c, reader) = *self;
-        f.write_str("{\"persist\":")?;
-        write_persist_json(f, w)?;
-        write!(
-            f,
-            ",\"watch\":{},\"interval_ms\":{},\"capacity\":{},\"dropped\":{},\"counts\":{{",
-            json::bool_str(w.on()),
-            w.interval_ms,
-            c.capacity,
-            c.dropped
-        )?;
-        for (i, (k, n)) in Kind::ALL.iter().zip(c.counts.iter()).enumerate() {
-            write!(f, "{}\"{}\":{n}", if i == 0 { "" } else { "," }, k.name())?;
-        }
-        f.write_str("},\"previous\":[")?;
-        if let Some(prev) = w.previous() {
-            write_previous_json(f, &prev, w)?;
-        }
-        f.write_str("],\"events\":[")?;
         let clock = Clock::now();
-        for (i, e) in c.events.iter().enumerate() {
-            if i != 0 {
-                f.write_char(',')?;
-            }
-            let json = EventJson {
-                e,
-                reader,
-                clock,
-                report: true,
-            };
-            Display::fmt(&json, f)?;
-        }
-        f.write_str("]}\n")
+        json::object(f, |o| {
+            o.object("persist", |o| write_persist_json(o, w))?
+                .field("watch", w.on())?
+                .field("interval_ms", w.interval_ms)?
+                .field("capacity", c.capacity)?
+                .field("dropped", c.dropped)?
+                .object("counts", |o| {
+                    for (k, &n) in Kind::ALL.iter().zip(c.counts.iter()) {
+                        o.field(k.name(), n)?;
+                    }
+                    Ok(())
+                })?
+                .array("previous", |a| match w.previous() {
+                    Some(prev) => write_previous_json(a, &prev, w),
+                    None => Ok(()),
+                })?
+                .array("events", |a| {
+                    for e in c.events.iter() {
+                        let json = EventJson {
+                            e,
+                            reader,
+                            clock,
+                            report: true,
+                        };
+                        a.value(json::Embed(&json))?;
+                    }
+                    Ok(())
+                })?;
+            Ok(())
+        })?;
+        f.write_char('\n')
     }
 }
 
@@ -163,36 +163,26 @@ pub(super) struct EventJson<'a> {
 impl Display for EventJson<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = self.e;
-        write!(
-            f,
-            "{{\"seq\":{},\"kind\":\"{}\",\"taken_ns\":{},\"first_ns\":{},\"updates\":{},\
-             \"taken_real_ns\":{},\"first_real_ns\":{},\"cpu\":",
-            e.seq,
-            e.kind.name(),
-            e.taken_ns,
-            e.first_ns,
-            e.updates,
-            self.clock.real(e.taken_ns),
-            self.clock.real(e.first_ns),
-        )?;
-        match e.cpu {
-            Some(cpu) => write!(f, "{cpu}")?,
-            None => f.write_str("null")?,
-        }
-        match e.pid {
-            Some(pid) => {
-                write!(f, ",\"pid\":{pid},\"comm\":")?;
-                Display::fmt(&json::Str(text::comm_bytes(&e.comm)), f)?;
-            }
-            None => f.write_str(",\"pid\":null,\"comm\":null")?,
-        }
-        f.write_str(",\"report\":")?;
-        match &e.report {
-            Some(r) if self.report => Display::fmt(&report::Json(r, self.reader), f)?,
-            Some(_) => f.write_str("null,\"report_cut\":true")?,
-            None => f.write_str("null")?,
-        }
-        f.write_char('}')
+        json::object(f, |o| {
+            o.field("seq", e.seq)?
+                .field("kind", e.kind.name())?
+                .field("taken_ns", e.taken_ns)?
+                .field("first_ns", e.first_ns)?
+                .field("updates", e.updates)?
+                .field("taken_real_ns", self.clock.real(e.taken_ns))?
+                .field("first_real_ns", self.clock.real(e.first_ns))?
+                .field("cpu", e.cpu)?
+                .field("pid", e.pid)?
+                .field("comm", e.pid.map(|_| json::Str(text::comm_bytes(&e.comm))))?;
+            match &e.report {
+                Some(r) if self.report => {
+                    o.field("report", json::Embed(&report::Json(r, self.reader)))?
+                }
+                Some(_) => o.field("report", None::<u64>)?.field("report_cut", true)?,
+                None => o.field("report", None::<u64>)?,
+            };
+            Ok(())
+        })
     }
 }
 
@@ -351,44 +341,41 @@ fn write_previous(f: &mut fmt::Formatter<'_>, prev: &Previous, w: &Watch) -> fmt
     Ok(())
 }
 
+/// An event's JSON object as the black box kept it (checksummed: whole, as written).
+struct StoredJson<'a>(&'a [u8]);
+
+impl json::Value for StoredJson<'_> {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_stored(f, self.0)
+    }
+}
+
 /// The earlier boots' events in `events.json`: one object per boot and load.
-fn write_previous_json(f: &mut fmt::Formatter<'_>, prev: &Previous, w: &Watch) -> fmt::Result {
-    for (i, g) in prev.groups().enumerate() {
-        let o = g[0].header.origin;
-        if i != 0 {
-            f.write_char(',')?;
-        }
-        f.write_str("{\"boot_id\":")?;
-        match o.boot_known() {
-            true => f.write_fmt(fmt!("\"{}\"", persist::Uuid(&o.boot_id)))?,
-            false => f.write_str("null")?,
-        }
-        write!(
-            f,
-            ",\"this_boot\":{},\"load_id\":{},\"release\":",
-            json::bool_str(this_boot(w, g)),
-            o.load_id
-        )?;
-        Display::fmt(&json::Str(o.release()), f)?;
-        write!(f, ",\"boot_real_s\":{},\"panicked\":", o.boot_real_s)?;
-        match panic_of(g) {
-            Some(p) => write!(f, "{}", p.header.last_real_ns)?,
-            None => f.write_str("null")?,
-        }
-        f.write_str(",\"events\":[")?;
-        for (j, r) in g.iter().enumerate() {
-            if j != 0 {
-                f.write_char(',')?;
-            }
-            write_stored(f, &r.json)?;
-        }
-        f.write_str("]}")?;
+fn write_previous_json(a: &mut json::Array<'_, '_>, prev: &Previous, w: &Watch) -> fmt::Result {
+    for g in prev.groups() {
+        let origin = g[0].header.origin;
+        let uuid = persist::Uuid(&origin.boot_id);
+        a.object(|o| {
+            o.field("boot_id", origin.boot_known().then_some(json::Text(&uuid)))?
+                .field("this_boot", this_boot(w, g))?
+                .field("load_id", origin.load_id)?
+                .field("release", json::Str(origin.release()))?
+                .field("boot_real_s", origin.boot_real_s)?
+                .field("panicked", panic_of(g).map(|p| p.header.last_real_ns))?
+                .array("events", |a| {
+                    for r in g.iter() {
+                        a.value(StoredJson(&r.json))?;
+                    }
+                    Ok(())
+                })?;
+            Ok(())
+        })?;
     }
     Ok(())
 }
 
 /// The black box in `events.json`.
-fn write_persist_json(f: &mut fmt::Formatter<'_>, w: &Watch) -> fmt::Result {
+fn write_persist_json(o: &mut json::Object<'_, '_>, w: &Watch) -> fmt::Result {
     let (state, p) = match (&w.persist_setup, &w.persist) {
         (Setup::On, Some(p)) => ("on", Some(p)),
         (Setup::NoRegion, _) => ("no-region", None),
@@ -396,28 +383,20 @@ fn write_persist_json(f: &mut fmt::Formatter<'_>, w: &Watch) -> fmt::Result {
         (Setup::Failed(_), _) => ("failed", None),
         _ => ("off", None),
     };
-    write!(f, "{{\"state\":\"{state}\",\"region\":")?;
     let name = text::nul_terminated(&w.persist_name);
-    match name.is_empty() {
-        true => f.write_str("null")?,
-        false => Display::fmt(&json::Str(name), f)?,
-    }
+    o.field("state", state)?
+        .field("region", (!name.is_empty()).then_some(json::Str(name)))?;
     if let Some(p) = p {
         let c = p.counts();
-        write!(
-            f,
-            ",\"size\":{},\"phys\":{},\"slots\":{},\"found\":{},\"bad\":{},\
-             \"other_version\":{},\"written\":{},\"failed\":{},\"evicted\":{}",
-            p.size(),
-            p.phys(),
-            p.slots(),
-            c.found,
-            c.bad,
-            c.other_version,
-            c.written,
-            c.failed,
-            c.evicted
-        )?;
+        o.field("size", p.size())?
+            .field("phys", p.phys())?
+            .field("slots", p.slots())?
+            .field("found", c.found)?
+            .field("bad", c.bad)?
+            .field("other_version", c.other_version)?
+            .field("written", c.written)?
+            .field("failed", c.failed)?
+            .field("evicted", c.evicted)?;
     }
-    f.write_char('}')
+    Ok(())
 }
