@@ -136,9 +136,7 @@ impl<'a, 'f> Object<'a, 'f> {
         build: impl FnOnce(&mut Object<'_, 'f>) -> fmt::Result,
     ) -> Result<&mut Self, fmt::Error> {
         self.key(key)?;
-        let mut o = Object::new(self.f)?;
-        build(&mut o)?;
-        o.end()?;
+        object(self.f, build)?;
         Ok(self)
     }
 
@@ -149,9 +147,7 @@ impl<'a, 'f> Object<'a, 'f> {
         build: impl FnOnce(&mut Array<'_, 'f>) -> fmt::Result,
     ) -> Result<&mut Self, fmt::Error> {
         self.key(key)?;
-        let mut a = Array::new(self.f)?;
-        build(&mut a)?;
-        a.end()?;
+        array(self.f, build)?;
         Ok(self)
     }
 
@@ -195,9 +191,7 @@ impl<'a, 'f> Array<'a, 'f> {
         build: impl FnOnce(&mut Object<'_, 'f>) -> fmt::Result,
     ) -> Result<&mut Self, fmt::Error> {
         self.comma()?;
-        let mut o = Object::new(self.f)?;
-        build(&mut o)?;
-        o.end()?;
+        object(self.f, build)?;
         Ok(self)
     }
 
@@ -207,9 +201,7 @@ impl<'a, 'f> Array<'a, 'f> {
         build: impl FnOnce(&mut Array<'_, 'f>) -> fmt::Result,
     ) -> Result<&mut Self, fmt::Error> {
         self.comma()?;
-        let mut a = Array::new(self.f)?;
-        build(&mut a)?;
-        a.end()?;
+        array(self.f, build)?;
         Ok(self)
     }
 
@@ -220,13 +212,23 @@ impl<'a, 'f> Array<'a, 'f> {
 }
 
 /// Writes one object, the whole of a document or a value: `build` fills it.
-pub(crate) fn object(
-    f: &mut fmt::Formatter<'_>,
-    build: impl FnOnce(&mut Object<'_, '_>) -> fmt::Result,
+pub(crate) fn object<'f>(
+    f: &mut fmt::Formatter<'f>,
+    build: impl FnOnce(&mut Object<'_, 'f>) -> fmt::Result,
 ) -> fmt::Result {
     let mut o = Object::new(f)?;
     build(&mut o)?;
     o.end()
+}
+
+/// Writes one array: `build` fills it.
+pub(crate) fn array<'f>(
+    f: &mut fmt::Formatter<'f>,
+    build: impl FnOnce(&mut Array<'_, 'f>) -> fmt::Result,
+) -> fmt::Result {
+    let mut a = Array::new(f)?;
+    build(&mut a)?;
+    a.end()
 }
 
 /// A byte string written as a quoted, escaped JSON string.
