@@ -60,6 +60,13 @@ cpu=$(($(grep -c '^processor' /proc/cpuinfo) - 1))
 boot_id=$(cat /proc/sys/kernel/random/boot_id)
 mark "BLACKBOX-BOOT $VM_BOOT $boot_id"
 
+# Early in a boot the kernel still switches to the TSC clocksource once it is
+# calibrated, with stop_machine(): a test spin with preemption off on one CPU
+# then stalls every other CPU (the watch too) until the spin ends. The spins
+# start after that switch (up to 10 s; a kernel that never switches goes on).
+cs=/sys/devices/system/clocksource/clocksource0/current_clocksource
+[ -r $cs ] && wait_for "grep -qx tsc $cs"
+
 case "$VM_BOOT" in
 1)
 	modprobe kintrospect persist=kintrospect watch_interval_ms=200 test_paths=1 \

@@ -42,8 +42,13 @@ status_field() {
 }
 
 modprobe ki_wedge || ktap_exit_fail_msg "cannot load ki_wedge"
-taskset -c 0 nice -n 19 sh -c 'while :; do :; done' &
+# busybox has no nice: the loop is reniced once started. It must run, or
+# the sampler may settle on CPU 0, which is never wedged, and no backup
+# timer is ever needed (rescued 0).
+taskset -c 0 sh -c 'while :; do :; done' &
 busy=$!
+renice -n 19 -p $busy >/dev/null && kill -0 $busy ||
+	ktap_exit_fail_msg "cannot start the busy loop at nice 19 on CPU 0"
 # Loaded from the last CPU: the watch's first timer is there.
 taskset -c "$LAST" modprobe kintrospect watch_interval_ms=200 stuck_ms=500 watch_events=16 ||
 	ktap_exit_fail_msg "cannot load kintrospect with the watch on"
