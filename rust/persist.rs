@@ -513,8 +513,8 @@ pub(crate) struct Persist<S: Store> {
     state: Mutex<State>,
 }
 
-/// How the black box was set up at load, for `status`.
-pub(crate) enum Setup {
+/// The black box as it was set up at load: the region in use, or why there is none.
+pub(crate) enum Setup<S: Store> {
     /// No `persist=`.
     Off,
     /// No region of that name.
@@ -523,8 +523,18 @@ pub(crate) enum Setup {
     TooSmall(usize),
     /// The region could not be mapped or read.
     Failed(Error),
-    /// Events persist.
-    On,
+    /// Events persist, in this region.
+    On(Pin<KBox<Persist<S>>>),
+}
+
+impl<S: Store> Setup<S> {
+    /// The region in use, if events persist.
+    pub(crate) fn black_box(&self) -> Option<&Persist<S>> {
+        match self {
+            Setup::On(p) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 impl<S: Store> Persist<S> {
@@ -800,21 +810,21 @@ impl Display for Utc {
 
 impl Persist<Region> {
     /// Sets up the black box in the region `persist=` names, for this boot and load.
-    pub(crate) fn setup(name: &CStr) -> (Setup, Option<Pin<KBox<Self>>>) {
+    pub(crate) fn setup(name: &CStr) -> Setup<Region> {
         let region = match Region::map(name) {
             Ok(r) => r,
-            Err(e) if e == ENOENT => return (Setup::NoRegion, None),
-            Err(e) => return (Setup::Failed(e), None),
+            Err(e) if e == ENOENT => return Setup::NoRegion,
+            Err(e) => return Setup::Failed(e),
         };
         let size = region.size();
         let init = match Self::new(region, name.to_bytes(), Origin::current()) {
             Ok(init) => init,
-            Err(e) if e == EINVAL => return (Setup::TooSmall(size), None),
-            Err(e) => return (Setup::Failed(e), None),
+            Err(e) if e == EINVAL => return Setup::TooSmall(size),
+            Err(e) => return Setup::Failed(e),
         };
         match KBox::pin_init(init, GFP_KERNEL) {
-            Ok(p) => (Setup::On, Some(p)),
-            Err(e) => (Setup::Failed(e), None),
+            Ok(p) => Setup::On(p),
+            Err(e) => Setup::Failed(e),
         }
     }
 

@@ -99,9 +99,6 @@ use kernel::{
     },
 };
 
-/// The black box, if this load has one.
-type BlackBox = Option<Pin<KBox<Persist<Region>>>>;
-
 /// What the latest sample found, for `metrics`.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Now {
@@ -140,9 +137,8 @@ pub(crate) struct Watch {
     samples_failed: AtomicU64,
     hits_dropped: AtomicU64,
     panicked: AtomicBool,
-    /// The black box (`persist=`): how it was set up, and the region if it was.
-    persist_setup: Setup,
-    persist: BlackBox,
+    /// The black box (`persist=`): the region in use, or why there is none.
+    persist: Setup<Region>,
     /// The region's name (`persist=`); empty: none.
     persist_name: [u8; bridge::PERSIST_NAME_LEN],
 }
@@ -162,9 +158,9 @@ impl Watch {
         } else {
             capacity as usize
         })?;
-        let (persist_setup, persist) = match region {
+        let persist = match region {
             Some(name) => Persist::setup(name),
-            None => (Setup::Off, None),
+            None => Setup::Off,
         };
         let mut persist_name = [0u8; bridge::PERSIST_NAME_LEN];
         if let Some(name) = region {
@@ -181,7 +177,6 @@ impl Watch {
             samples_failed: AtomicU64::new(0),
             hits_dropped: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
-            persist_setup,
             persist,
             persist_name,
         }))
@@ -190,7 +185,7 @@ impl Watch {
     /// Keeps in the black box what recording an event did: a new event, an update (at most
     /// once a second), a dropped one cleared.
     fn persist(&self, done: &Recorded) {
-        let Some(p) = &self.persist else {
+        let Some(p) = self.black_box() else {
             return;
         };
         let (seq, force) = match *done {
@@ -213,13 +208,18 @@ impl Watch {
 
     /// `clear previous`: forgets the earlier boots' events; `EINVAL` without a black box.
     pub(crate) fn clear_previous(&self) -> Result {
-        self.persist.as_ref().ok_or(EINVAL)?.clear_previous();
+        self.black_box().ok_or(EINVAL)?.clear_previous();
         Ok(())
     }
 
     /// The earlier boots' events, if the black box keeps any.
     pub(crate) fn previous(&self) -> Option<Arc<Previous>> {
-        self.persist.as_ref()?.previous()
+        self.black_box()?.previous()
+    }
+
+    /// The black box, if events persist.
+    pub(crate) fn black_box(&self) -> Option<&Persist<Region>> {
+        self.persist.black_box()
     }
 
     /// Whether the watch samples.
@@ -393,7 +393,7 @@ impl Watch {
     /// `seq` (the panic's number in the ring) in that order. No lock, no allocation, no free:
     /// every copy made here is forgotten.
     fn persist_in_panic(&self, mut panic: Event, seq: u64) {
-        let Some(p) = &self.persist else {
+        let Some(p) = self.black_box() else {
             core::mem::forget(panic);
             return;
         };

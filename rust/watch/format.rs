@@ -228,8 +228,8 @@ impl Display for BoxStatus<'_> {
             text::write_printable(f, name)?;
             f.write_char('"')
         };
-        match (&w.persist_setup, &w.persist) {
-            (Setup::On, Some(p)) => {
+        match &w.persist {
+            Setup::On(p) => {
                 f.write_str("region ")?;
                 quoted(f)?;
                 let c = p.counts();
@@ -257,12 +257,12 @@ impl Display for BoxStatus<'_> {
                 }
                 Ok(())
             }
-            (Setup::NoRegion, _) => {
+            Setup::NoRegion => {
                 f.write_str("no reserve_mem region ")?;
                 quoted(f)?;
                 write!(f, ": {LOST}")
             }
-            (Setup::TooSmall(size), _) => {
+            Setup::TooSmall(size) => {
                 f.write_str("region ")?;
                 quoted(f)?;
                 write!(
@@ -272,12 +272,12 @@ impl Display for BoxStatus<'_> {
                     persist::MIN_SLOTS * persist::SLOT / 1024
                 )
             }
-            (Setup::Failed(e), _) => {
+            Setup::Failed(e) => {
                 f.write_str("region ")?;
                 quoted(f)?;
                 write!(f, " could not be used ({e:?}): {LOST}")
             }
-            _ => write!(
+            Setup::Off => write!(
                 f,
                 "off: {LOST} (boot with reserve_mem=2M:4096:kintrospect, load with \
                  persist=kintrospect)"
@@ -288,7 +288,7 @@ impl Display for BoxStatus<'_> {
 
 /// Whether the records of `group` (one boot and load) are of this boot.
 fn this_boot(w: &Watch, group: &[persist::Stored]) -> bool {
-    w.persist.as_ref().is_some_and(|p| {
+    w.black_box().is_some_and(|p| {
         p.origin.boot_known() && p.origin.boot_id == group[0].header.origin.boot_id
     })
 }
@@ -376,12 +376,12 @@ fn write_previous_json(a: &mut json::Array<'_, '_>, prev: &Previous, w: &Watch) 
 
 /// The black box in `events.json`.
 fn write_persist_json(o: &mut json::Object<'_, '_>, w: &Watch) -> fmt::Result {
-    let (state, p) = match (&w.persist_setup, &w.persist) {
-        (Setup::On, Some(p)) => ("on", Some(p)),
-        (Setup::NoRegion, _) => ("no-region", None),
-        (Setup::TooSmall(_), _) => ("too-small", None),
-        (Setup::Failed(_), _) => ("failed", None),
-        _ => ("off", None),
+    let (state, p) = match &w.persist {
+        Setup::On(p) => ("on", Some(p)),
+        Setup::NoRegion => ("no-region", None),
+        Setup::TooSmall(_) => ("too-small", None),
+        Setup::Failed(_) => ("failed", None),
+        Setup::Off => ("off", None),
     };
     let name = text::nul_terminated(&w.persist_name);
     o.field("state", state)?

@@ -97,7 +97,7 @@ impl Display for Metrics<'_> {
              # TYPE kintrospect_events_dropped_total counter\n",
         )?;
         writeln!(f, "kintrospect_events_dropped_total {}", self.dropped)?;
-        let p = w.persist.as_ref();
+        let p = w.black_box();
         gauge(
             f,
             "persist_enabled",
