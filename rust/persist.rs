@@ -376,8 +376,7 @@ fn write_slot<S: Store>(
 ) -> Result {
     let off = slot * SLOT;
     // First the magic goes: a reset from here on leaves an empty slot or a torn record.
-    store.write(off, &[0; 4])?;
-    store.flush(off, 4);
+    clear_slot(store, slot);
     let start = off + HEADER_LEN;
     let mut w = SlotWriter {
         store,
@@ -425,7 +424,8 @@ fn write_slot<S: Store>(
     Ok(())
 }
 
-/// Clears slot `slot` (its magic).
+/// Clears slot `slot` (its magic): nothing reads it as a record from then on. Every caller
+/// found the slot in the store, so the write cannot fall outside it.
 fn clear_slot<S: Store>(store: &S, slot: usize) {
     let _ = store.write(slot * SLOT, &[0; 4]);
     store.flush(slot * SLOT, 4);
@@ -437,24 +437,11 @@ pub(crate) struct Previous {
 }
 
 impl Previous {
-    /// The records by the boot and load that wrote them, oldest first: `(first, count)`
-    /// ranges of [`Previous::records`].
+    /// The records by the boot and load that wrote them, oldest first, one slice of
+    /// [`Previous::records`] each.
     pub(crate) fn groups(&self) -> impl Iterator<Item = &[Stored]> {
-        let r = &self.records[..];
-        let mut start = 0;
-        core::iter::from_fn(move || {
-            if start >= r.len() {
-                return None;
-            }
-            let o = r[start].header.origin;
-            let n = r[start..]
-                .iter()
-                .take_while(|s| s.header.origin == o)
-                .count();
-            let g = &r[start..start + n];
-            start += n;
-            Some(g)
-        })
+        self.records
+            .chunk_by(|a, b| a.header.origin == b.header.origin)
     }
 }
 
