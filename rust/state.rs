@@ -29,6 +29,10 @@ use crate::{
         Watch, //
     },
 };
+use core::sync::atomic::{
+    AtomicBool,
+    Ordering, //
+};
 use kernel::{
     new_mutex,
     prelude::*,
@@ -36,7 +40,15 @@ use kernel::{
         Arc,
         Mutex, //
     },
+    time::{
+        delay::fsleep,
+        Delta, //
+    },
 };
+
+/// How long the SysRq key's work waits for the CPU snapshots in progress: longer than one
+/// snapshot can take (`nmi_timeout_ms` is at most 10,000).
+const SYSRQ_CAPTURE_WAIT_NS: u64 = 12_000 * 1_000_000;
 
 /// The module state: what kintrospect's files show and its callbacks work on.
 #[pin_data]
@@ -62,6 +74,8 @@ pub(crate) struct State {
     /// The flight recorder (`watch_interval_ms`).
     #[pin]
     pub(crate) watch: Watch,
+    /// The SysRq key found a CPU snapshot in progress: its work item takes the key's.
+    sysrq_pending: AtomicBool,
 }
 
 impl State {
@@ -94,6 +108,7 @@ impl State {
             slab <- slab,
             test,
             watch <- watch,
+            sysrq_pending: AtomicBool::new(false),
         }? Error))
     }
 
@@ -181,13 +196,61 @@ impl State {
     }
 }
 
+impl State {
+    /// Logs the SysRq key's CPU snapshot in one line.
+    fn log_sysrq_snapshot(&self) {
+        let info = self.nmi.header();
+        pr_info!(
+            "snapshot {} of {} CPUs ({} no-response) taken by sysrq in {} us, see \
+             /sys/kernel/debug/kintrospect/cpus\n",
+            info.seq,
+            info.nr_cpus,
+            info.nr_no_response,
+            info.duration_ns / 1000
+        );
+    }
+
+    /// The key's CPU snapshot from its work item: waits (sleeping) for the snapshots in
+    /// progress, at most [`SYSRQ_CAPTURE_WAIT_NS`].
+    fn sysrq_capture_waiting(&self) {
+        let end = bridge::now_ns() + SYSRQ_CAPTURE_WAIT_NS;
+        loop {
+            match self.nmi.capture(Source::Sysrq) {
+                Ok(()) => return self.log_sysrq_snapshot(),
+                Err(e) if e == EBUSY && bridge::now_ns() < end => fsleep(Delta::from_micros(750)),
+                Err(_) => {
+                    return pr_info!(
+                        "snapshot by sysrq skipped: snapshots kept being taken for {} ms\n",
+                        SYSRQ_CAPTURE_WAIT_NS / 1_000_000
+                    )
+                }
+            }
+        }
+    }
+}
+
 impl Handler for State {
     const FILES: &'static [FileDef<Self>] = files::FILES;
 
-    /// The SysRq key's process-context part: a locks snapshot and a slab sample, after the CPU
-    /// snapshot the handler took. Neither waits for a snapshot already in progress: that one's
-    /// result is as fresh.
+    /// The SysRq key: a CPU snapshot at once. One being taken (a `control` write, a watch
+    /// sample) cannot be waited for here: the key's snapshot is then taken by its work item,
+    /// so that no press is lost.
     fn sysrq(&self) {
+        if self.nmi.capture(Source::Sysrq).is_ok() {
+            self.log_sysrq_snapshot();
+        } else {
+            pr_info!("a snapshot is being taken: the key's follows from a work item\n");
+            self.sysrq_pending.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The SysRq key's process-context part: the CPU snapshot the handler could not take, then
+    /// a locks snapshot and a slab sample. Neither waits for a snapshot already in progress:
+    /// that one's result is as fresh.
+    fn sysrq_deferred(&self) {
+        if self.sysrq_pending.swap(false, Ordering::Relaxed) {
+            self.sysrq_capture_waiting();
+        }
         let (locks, slab) = self.snapshot_rest(false);
         // Only confirmed cycles are deadlocks; the possible ones are counted apart.
         match locks {

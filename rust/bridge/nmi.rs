@@ -126,6 +126,7 @@ mod ffi {
         pub(super) fn kintrospect_cpus_init(timeout_ms: u32) -> c_int;
         pub(super) fn kintrospect_cpus_exit();
         pub(super) fn kintrospect_cpus_capture(source: u32) -> c_int;
+        pub(super) fn kintrospect_cpus_header(info: *mut RawCpusInfo);
         pub(super) fn kintrospect_cpus_nr_slots() -> u32;
         pub(super) fn kintrospect_cpus_copy(
             info: *mut RawCpusInfo,
@@ -231,10 +232,19 @@ impl Nmi {
         Ok(Self(()))
     }
 
-    /// Takes a snapshot of every CPU; `EBUSY` when one is being taken (by SysRq).
+    /// Takes a snapshot of every CPU; `EBUSY` when one is being taken. Never sleeps nor
+    /// allocates: the SysRq key's handler calls it.
     pub(crate) fn capture(&self, source: Source) -> Result {
         // SAFETY: By the type invariant the buffers exist.
         to_result(unsafe { ffi::kintrospect_cpus_capture(source.into()) })
+    }
+
+    /// The latest snapshot's header. Never sleeps nor allocates.
+    pub(crate) fn header(&self) -> RawCpusInfo {
+        let mut info = RawCpusInfo::default();
+        // SAFETY: `info` is a valid header; by the type invariant the buffers exist.
+        unsafe { ffi::kintrospect_cpus_header(&mut info) };
+        info
     }
 
     /// Copies the latest snapshot out: its header and [`nr_cpu_slots`] records.

@@ -79,8 +79,13 @@ pub(crate) trait Handler: Sync + Sized + 'static {
     /// The debugfs files, in creation order.
     const FILES: &'static [FileDef<Self>];
 
-    /// The SysRq key's process-context part, after the handler took a CPU snapshot.
+    /// The SysRq key was pressed: from the key's handler, in interrupt context (the keyboard,
+    /// or a write to `/proc/sysrq-trigger`) under `rcu_read_lock()`; must neither sleep nor
+    /// allocate. [`Handler::sysrq_deferred`] follows from a work item.
     fn sysrq(&self);
+
+    /// The SysRq key's process-context part, after [`Handler::sysrq`].
+    fn sysrq_deferred(&self);
 
     /// One periodic tick.
     fn tick(&self);
@@ -115,6 +120,7 @@ pub(crate) struct Config {
 struct Ops {
     show: unsafe extern "C" fn(*const c_void, u32, *mut c_void) -> c_int,
     write: unsafe extern "C" fn(*const c_void, u32, *const c_char, usize, usize) -> c_int,
+    sysrq: unsafe extern "C" fn(*const c_void),
     sysrq_deferred: unsafe extern "C" fn(*const c_void),
     tick: unsafe extern "C" fn(*const c_void),
     watch: unsafe extern "C" fn(*const c_void),
@@ -131,13 +137,14 @@ struct FileSpec {
 
 // The C side asserts the same layouts.
 c_layout! {
-    Ops (48 bytes) {
+    Ops (56 bytes) {
         show: 0,
         write: 8,
-        sysrq_deferred: 16,
-        tick: 24,
-        watch: 32,
-        panic: 40,
+        sysrq: 16,
+        sysrq_deferred: 24,
+        tick: 32,
+        watch: 40,
+        panic: 48,
     }
 }
 c_layout! {
@@ -190,6 +197,7 @@ impl<T: Handler> Registration<T> {
     const OPS: Ops = Ops {
         show: show::<T>,
         write: write::<T>,
+        sysrq: sysrq::<T>,
         sysrq_deferred: sysrq_deferred::<T>,
         tick: tick::<T>,
         watch: watch::<T>,
@@ -356,6 +364,16 @@ unsafe extern "C" fn write<T: Handler>(
     }
 }
 
+/// The SysRq key's handler (`kintrospect_ops.sysrq`).
+///
+/// # Safety
+///
+/// `data` is the pointer a live [`Registration<T>`] registered.
+unsafe extern "C" fn sysrq<T: Handler>(data: *const c_void) {
+    // SAFETY: By the function's safety requirements.
+    unsafe { state::<T>(data) }.sysrq();
+}
+
 /// The SysRq key's deferred work (`kintrospect_ops.sysrq_deferred`).
 ///
 /// # Safety
@@ -363,7 +381,7 @@ unsafe extern "C" fn write<T: Handler>(
 /// `data` is the pointer a live [`Registration<T>`] registered.
 unsafe extern "C" fn sysrq_deferred<T: Handler>(data: *const c_void) {
     // SAFETY: By the function's safety requirements.
-    unsafe { state::<T>(data) }.sysrq();
+    unsafe { state::<T>(data) }.sysrq_deferred();
 }
 
 /// The periodic tick's work (`kintrospect_ops.tick`).

@@ -344,24 +344,27 @@ struct kintrospect_ops {
 	int (*show)(const void *data, u32 id, struct seq_file *m);
 	int (*write)(const void *data, u32 id, const char *buf, size_t copied,
 		     size_t len);
+	void (*sysrq)(const void *data);
 	void (*sysrq_deferred)(const void *data);
 	void (*tick)(const void *data);
 	void (*watch)(const void *data);
 	void (*panic)(const void *data);
 };
 
-static_assert(sizeof(struct kintrospect_ops) == 48);
+static_assert(sizeof(struct kintrospect_ops) == 56);
 static_assert(offsetof(struct kintrospect_ops, show) == 0);
 static_assert(offsetof(struct kintrospect_ops, write) == 8);
-static_assert(offsetof(struct kintrospect_ops, sysrq_deferred) == 16);
-static_assert(offsetof(struct kintrospect_ops, tick) == 24);
-static_assert(offsetof(struct kintrospect_ops, watch) == 32);
-static_assert(offsetof(struct kintrospect_ops, panic) == 40);
+static_assert(offsetof(struct kintrospect_ops, sysrq) == 16);
+static_assert(offsetof(struct kintrospect_ops, sysrq_deferred) == 24);
+static_assert(offsetof(struct kintrospect_ops, tick) == 32);
+static_assert(offsetof(struct kintrospect_ops, watch) == 40);
+static_assert(offsetof(struct kintrospect_ops, panic) == 48);
 
 void kintrospect_register(const void *data, const struct kintrospect_ops *ops);
 void kintrospect_unregister(void);
 int kintrospect_file_show(u32 id, struct seq_file *m);
 int kintrospect_file_write(u32 id, const char *buf, size_t copied, size_t len);
+void kintrospect_sysrq(void);
 void kintrospect_sysrq_deferred(void);
 void kintrospect_tick_start(u32 interval_ms);
 void kintrospect_tick_stop(void);

@@ -47,6 +47,11 @@ int kintrospect_file_write(u32 id, const char *buf, size_t copied, size_t len)
 	return kintrospect_ops->write(kintrospect_data, id, buf, copied, len);
 }
 
+void kintrospect_sysrq(void)
+{
+	kintrospect_ops->sysrq(kintrospect_data);
+}
+
 void kintrospect_sysrq_deferred(void)
 {
 	kintrospect_ops->sysrq_deferred(kintrospect_data);
