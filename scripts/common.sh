@@ -146,3 +146,10 @@ command -v cargo >/dev/null || PATH=$HOME/.cargo/bin:$PATH
 
 log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# The kernel options of rust/c/features.h, one "name option level text" line
+# each (the list status shows, doctor checks and the selftests need).
+kintrospect_features() {
+	sed -n 's/^[[:space:]]*X(\([a-z_]*\), \([A-Z0-9_]*\), \([a-z]*\), "\(.*\)")[[:space:]]*\\\{0,1\}$/\1 \2 \3 \4/p' \
+		"$KINTROSPECT_ROOT/rust/c/features.h"
+}

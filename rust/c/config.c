@@ -22,6 +22,7 @@
 #include <linux/string.h>
 #include <linux/utsname.h>
 
+#include "features.h"
 #include "kintrospect.h"
 
 /* The parameters' values: the table's defaults until the load sets them. */
@@ -110,25 +111,11 @@ int kintrospect_params_read(struct kintrospect_params *p)
 }
 
 /* The kernel debug features kintrospect can use, in the order status shows them. */
-#define FEATURE(name, cfg) { name, IS_ENABLED(cfg) }
+#define KINTROSPECT_FEATURE_ENTRY(name, opt, level, lost) \
+	{ #name, IS_ENABLED(CONFIG_##opt) },
 
 static const struct kintrospect_feature kintrospect_feature_table[] = {
-	FEATURE("lockdep", CONFIG_LOCKDEP),
-	FEATURE("prove_locking", CONFIG_PROVE_LOCKING),
-	FEATURE("lock_stat", CONFIG_LOCK_STAT),
-	FEATURE("debug_spinlock", CONFIG_DEBUG_SPINLOCK),
-	FEATURE("debug_mutexes", CONFIG_DEBUG_MUTEXES),
-	FEATURE("kmemleak", CONFIG_DEBUG_KMEMLEAK),
-	FEATURE("slub_debug", CONFIG_SLUB_DEBUG),
-	FEATURE("hung_task", CONFIG_DETECT_HUNG_TASK),
-	FEATURE("hung_task_blocker", CONFIG_DETECT_HUNG_TASK_BLOCKER),
-	FEATURE("softlockup_detector", CONFIG_SOFTLOCKUP_DETECTOR),
-	FEATURE("hardlockup_detector", CONFIG_HARDLOCKUP_DETECTOR),
-	FEATURE("unwinder_orc", CONFIG_UNWINDER_ORC),
-	FEATURE("kallsyms_all", CONFIG_KALLSYMS_ALL),
-	FEATURE("magic_sysrq", CONFIG_MAGIC_SYSRQ),
-	FEATURE("tracepoints", CONFIG_TRACEPOINTS),
-	FEATURE("kunit", CONFIG_KUNIT),
+	KINTROSPECT_FEATURES(KINTROSPECT_FEATURE_ENTRY)
 };
 
 /**

@@ -35,6 +35,7 @@ check hung_task /proc/sys/kernel/hung_task_timeout_secs
 check softlockup_detector /proc/sys/kernel/soft_watchdog
 check magic_sysrq /proc/sysrq-trigger
 check kunit /sys/kernel/debug/kunit
+check mem_alloc_profiling /proc/allocinfo
 [ -z "$wrong" ] || ktap_print_msg "mismatched:$wrong"
 ki_check "reported features match the kernel's own files" [ -z "$wrong" ]
 
