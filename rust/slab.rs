@@ -502,7 +502,6 @@ impl Slab {
     pub(crate) fn counters(&self) -> Counters {
         let s = self.state.lock();
         Counters {
-            params: self.params,
             caches_tracked: s.trend_tracked,
             caches_dropped: s.trend_dropped,
             trend_memory: s.trend_memory,
@@ -516,8 +515,6 @@ impl Slab {
 
 /// What `status` shows of the slab report.
 pub(crate) struct Counters {
-    /// The sampling parameters.
-    pub(crate) params: Params,
     /// Caches the trend follows, and those it had no room for.
     pub(crate) caches_tracked: usize,
     pub(crate) caches_dropped: usize,

@@ -48,16 +48,16 @@ impl Status {
             let name = feature.name().to_str().unwrap_or("?");
             writeln!(f, "{name}: {}", yes_no(feature.enabled()))?;
         }
+        // The parameters in force: the numeric ones as their table declares them.
         writeln!(f, "sysrq_key: {}", char::from(p.sysrq_key))?;
-        writeln!(f, "nmi_timeout_ms: {}", p.nmi_timeout_ms)?;
         writeln!(f, "test_paths: {}", yes_no(p.test_paths))?;
-        writeln!(f, "stuck_ms: {}", p.stuck_ms)?;
+        for (name, value) in p.numeric() {
+            let name = name.to_str().unwrap_or("?");
+            writeln!(f, "{name}: {value}")?;
+        }
         writeln!(f, "cpu_slots: {}", self.nr_cpu_slots)?;
         writeln!(f, "snapshot_memory_bytes: {}", self.snapshot_memory)?;
         let s = &live.slab;
-        writeln!(f, "slab_interval_ms: {}", s.params.interval_ms)?;
-        writeln!(f, "slab_trend_samples: {}", s.params.k)?;
-        writeln!(f, "slab_trend_min_growth: {}", s.params.m)?;
         writeln!(f, "slab_caches_tracked: {}", s.caches_tracked)?;
         writeln!(f, "slab_caches_dropped: {}", s.caches_dropped)?;
         writeln!(f, "slab_trend_memory_bytes: {}", s.trend_memory)?;
@@ -71,8 +71,6 @@ impl Status {
         writeln!(f, "locks_buffer_bytes: {}", live.locks_buffer_bytes)?;
         writeln!(f, "report_buffer_bytes: {}", live.report_buffer_bytes)?;
         let w = &live.watch;
-        writeln!(f, "watch_interval_ms: {}", w.interval_ms)?;
-        writeln!(f, "watch_events: {}", w.capacity)?;
         writeln!(f, "watch_events_kept: {}", w.kept)?;
         writeln!(f, "watch_events_dropped: {}", w.dropped)?;
         writeln!(f, "watch_events_not_logged: {}", w.unlogged)?;

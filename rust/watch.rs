@@ -433,8 +433,6 @@ impl Watch {
     pub(crate) fn counters(&self) -> Counters {
         let ring = self.ring.lock();
         Counters {
-            interval_ms: self.interval_ms,
-            capacity: ring.capacity,
             kept: ring.events.len(),
             dropped: ring.dropped,
             unlogged: ring.unlogged,
@@ -472,8 +470,6 @@ impl Watch {
 
 /// What `status` shows of the watch.
 pub(crate) struct Counters {
-    pub(crate) interval_ms: u32,
-    pub(crate) capacity: usize,
     pub(crate) kept: usize,
     pub(crate) dropped: u64,
     pub(crate) unlogged: u64,

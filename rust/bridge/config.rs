@@ -112,6 +112,11 @@ mod ffi {
 
     unsafe extern "C" {
         pub(super) fn kintrospect_params_read(params: *mut Params) -> c_int;
+        pub(super) fn kintrospect_uint_param(
+            params: *const Params,
+            i: u32,
+            value: *mut u32,
+        ) -> *const c_char;
         pub(super) fn kintrospect_features(nr: *mut u32) -> *const Feature;
         pub(super) fn kintrospect_kernel_release() -> *const c_char;
     }
@@ -126,6 +131,19 @@ impl Params {
         // SAFETY: `p` is a valid `struct kintrospect_params`; no other preconditions.
         to_result(unsafe { ffi::kintrospect_params_read(&mut p) })?;
         Ok(p)
+    }
+
+    /// The numeric parameters, `(name, value)`, in the order `KINTROSPECT_UINT_PARAMS`
+    /// declares them.
+    pub(crate) fn numeric(&self) -> impl Iterator<Item = (&'static CStr, u32)> + '_ {
+        (0u32..).map_while(move |i| {
+            let mut value = 0u32;
+            // SAFETY: `self` is a valid `struct kintrospect_params` and `value` is valid for
+            // a write; no other preconditions.
+            let name = unsafe { ffi::kintrospect_uint_param(self, i, &mut value) };
+            // SAFETY: A non-NULL name is a static NUL-terminated string of the C table.
+            (!name.is_null()).then(|| (unsafe { CStr::from_char_ptr(name) }, value))
+        })
     }
 
     /// `persist`: the name of the region that keeps the events, if one was given.

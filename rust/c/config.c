@@ -110,6 +110,34 @@ int kintrospect_params_read(struct kintrospect_params *p)
 	return 0;
 }
 
+/* Each unsigned parameter's name and place in struct kintrospect_params. */
+#define KINTROSPECT_PARAM_PLACE(name, ...)				\
+	{ #name, offsetof(struct kintrospect_params, name) },
+
+static const struct {
+	const char *name;
+	size_t offset;
+} kintrospect_uint_param_table[] = {
+	KINTROSPECT_UINT_PARAMS(KINTROSPECT_PARAM_PLACE)
+};
+
+/**
+ * kintrospect_uint_param() - an unsigned parameter, by its place in the table
+ * @p: the parameters, as kintrospect_params_read() gave them
+ * @i: the index in KINTROSPECT_UINT_PARAMS, from 0
+ * @value: receives the parameter's value in @p
+ *
+ * Return: the parameter's name (static), or NULL when @i is past the table.
+ */
+const char *kintrospect_uint_param(const struct kintrospect_params *p, u32 i,
+				   u32 *value)
+{
+	if (i >= ARRAY_SIZE(kintrospect_uint_param_table))
+		return NULL;
+	*value = *(const u32 *)((const char *)p + kintrospect_uint_param_table[i].offset);
+	return kintrospect_uint_param_table[i].name;
+}
+
 /* The kernel debug features kintrospect can use, in the order status shows them. */
 #define KINTROSPECT_FEATURE_ENTRY(name, opt, level, lost) \
 	{ #name, IS_ENABLED(CONFIG_##opt) },

@@ -520,6 +520,8 @@ static_assert(offsetof(struct kintrospect_feature, name) == 0);
 static_assert(offsetof(struct kintrospect_feature, enabled) == 8);
 
 int kintrospect_params_read(struct kintrospect_params *p);
+const char *kintrospect_uint_param(const struct kintrospect_params *p, u32 i,
+				   u32 *value);
 const struct kintrospect_feature *kintrospect_features(u32 *nr);
 const char *kintrospect_kernel_release(void);
 
