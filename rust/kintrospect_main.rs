@@ -4,7 +4,7 @@
 //!
 //! Files under `/sys/kernel/debug/kintrospect/` show what every CPU is running right now,
 //! captured by NMI so that a CPU spinning with interrupts off is seen too; a SysRq key takes
-//! the same snapshot when userspace is wedged. See `Documentation/kintrospect.rst`.
+//! the same snapshot when userspace is wedged. See `Documentation/kintrospect/`.
 //!
 //! Rust holds the logic and the output formats; a small C part (`rust/c/`) reaches the kernel
 //! interfaces that have no Rust binding, through [`bridge`] only.

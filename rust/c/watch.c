@@ -15,23 +15,39 @@
  * no allocation). None of the hooks exists with watch_interval_ms=0.
  *
  * sched_process_hang is not exported; like LTTng, the probe is attached by
- * finding the tracepoint with for_each_kernel_tracepoint().
+ * finding the tracepoint with for_each_kernel_tracepoint(). How the work
+ * keeps its cadence is the DOC: comment below.
+ */
+
+/**
+ * DOC: The watch's cadence
  *
- * The cadence must survive the incident it records. A timer fires only on
- * the CPU it was queued on, and a CPU spinning with interrupts off runs none
- * of its timers: a delayed work whose timer sat on the CPU that then locked
- * up would never sample again. So each sample, at its end, arms one timer
- * per online CPU: the one on its own CPU (the primary) for the interval,
- * the others (backups) for the interval and half as much again. Whichever
- * fires first queues the sample; a backup that finds a sample started since
- * it was armed does nothing. Healthy, a sample re-arms them all before any
- * backup expires, so backups cost a timer re-queue per CPU per sample and
- * never run. Whenever a CPU answers no timer, the next sample is late by
- * half an interval at most, started by a backup ("rescued"); samples that
- * start late for any reason are counted too (kintrospect_watch_cadence()).
+ * The watch must go on sampling through the incident it records, whatever
+ * set of CPUs is wedged. A timer fires only on the CPU it was queued on, and
+ * a CPU spinning with interrupts off runs none of its timers: a delayed work
+ * (whose timer stays on the CPU that queued it) stops for good when that CPU
+ * locks up - and the hard lockup never becomes an event. So each sample ends
+ * by arming one timer per online CPU (add_timer_on()): its own CPU's (the
+ * primary) for the interval, every other CPU's (the backups) for the
+ * interval and half as much again. Whichever fires first queues the sample
+ * on an unbound workqueue; a backup that finds a sample started since it was
+ * armed does nothing.
+ *
+ * Healthy, each sample re-arms them all before any backup expires: a timer
+ * re-queue per CPU per sample (under nohz, an idle CPU may wake once per
+ * interval for it), and no backup ever runs. When a CPU runs no timers, the
+ * next sample is late by half an interval at most and is counted as
+ * *rescued*; a sample that starts late for any reason (the work could not
+ * run at once) is counted as *late* (kintrospect_watch_cadence());
+ * ``status`` and ``metrics`` show both, the longest gap and the age of the
+ * latest sample, so a watch that fell behind says so.
+ *
  * Nothing in a sample waits for every CPU: the NMI round waits for each CPU
- * at most nmi_timeout_ms (and not again for one that did not answer), the
- * locks walk reads under RCU, and nothing is vfree()d or flushed.
+ * at most ``nmi_timeout_ms`` (and not again for one that did not answer),
+ * the locks walk reads under RCU, and nothing is vfree()d or flushed on
+ * other CPUs. Tested by kintrospect_watch_cadence.sh: every CPU but one
+ * spinning with interrupts off (ki_wedge), three times for 3 s; the watch
+ * goes on sampling and records each wedged CPU as a ``stuck-cpu`` event.
  */
 #include <linux/cpu.h>
 #include <linux/irq_work.h>

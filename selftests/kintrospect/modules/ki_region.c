@@ -13,10 +13,11 @@
  *   version  the first record's version set to 2 with its checksum made
  *            right again (a newer kintrospect's layout)
  *
- * It knows the documented layout (Documentation/kintrospect.rst, "Black
- * box"), not kintrospect's code: 64 KiB slots, a record starting "KIEV"
- * with its version at 4, its length at 8, its CRC-32 at 12 and a 144-byte
- * header. The slot it changed is in /sys/module/ki_region/parameters/slot.
+ * It knows the documented layout (Documentation/kintrospect/formats.rst, "The
+ * region's layout"), not kintrospect's code: 64 KiB slots, a record starting
+ * "KIEV" with its version at 4, its length at 8, its CRC-32 at 12 and a
+ * 144-byte header. The slot it changed is in
+ * /sys/module/ki_region/parameters/slot.
  */
 #include <linux/crc32.h>
 #include <linux/io.h>
