@@ -22,7 +22,7 @@ KMEMLEAK=/sys/kernel/debug/kmemleak
 # run: its plan has no kmemleak check. One with kmemleak that cannot scan
 # (disabled by an error) skips it, which fails make check.
 if [ -e "$KMEMLEAK" ]; then ktap_set_plan 4; else ktap_set_plan 3; fi
-trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ki_trap_cleanup
 
 # Less what kintrospect_nmi_stress.sh brackets: the unknown NMIs it has the
 # host inject on purpose.

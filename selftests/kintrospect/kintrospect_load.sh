@@ -13,7 +13,7 @@
 ki_require
 ktap_print_header
 ktap_set_plan 12
-trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ki_trap_cleanup
 
 ok=1
 for i in 1 2 3 4 5; do

@@ -18,7 +18,7 @@
 ki_require
 ktap_print_header
 ktap_set_plan 22
-trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ki_trap_cleanup
 
 LEAK=kintrospect_leak
 N=777
