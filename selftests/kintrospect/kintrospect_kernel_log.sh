@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs last: the debug kernel judges the whole run. No lockdep report, no
+# Judges the kernel log of the boot so far (run after the other tests by
+# scripts/guest/check.sh, that is the whole run): no lockdep report, no
 # BUG or WARNING, no unknown NMI in the kernel log, no kintrospect NMI
 # handler run longer than 50 ms (the kernel reports every new longest run
 # above 1 ms; in this TCG guest, 4 vCPUs share 2 host cores, and a vCPU

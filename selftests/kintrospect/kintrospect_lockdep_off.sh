@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs last before kintrospect_kernel_log.sh: it turns lockdep off for the
-# rest of the boot.
+# Turns lockdep off for the rest of the boot: a test that needs lockdep and
+# runs later in the same boot skips (ki_require_lockdep), so the boot plan
+# (scripts/guest/check.sh) runs this one after them.
 #
 # - An uninitialised static spinlock (helper module ki_uninit_spin) held by a
 #   thread spinning with preemption off (issue 8 item 2): its holder is

@@ -23,6 +23,7 @@ cleanup() {
 ki_trap_cleanup cleanup
 
 ki_require_cpus 3
+ki_require_lockdep
 ki_load test_paths=1 spin_timeout_ms=15000 || ktap_exit_fail_msg "cannot load with test_paths=1"
 
 # --- Acquire sites of long Rust names: the writer's own snapshot mutex.

@@ -24,6 +24,7 @@ cleanup() {
 ki_trap_cleanup cleanup
 
 ki_require_module ki_semevent test_lockup
+ki_require_lockdep
 ki_load || ktap_exit_fail_msg "cannot load kintrospect"
 
 # --- A semaphore used as an event.
