@@ -147,17 +147,13 @@ pub(crate) use slab::{
     now_ns,
     FlushError,
     FlushStatus,
-    Leak,
     SlabFile,
     SlabFiles,
     SlabIoGuard, //
     FLUSH_TIMEOUT_MS,
     PROBE_TIMEOUT_MS,
 };
-pub(crate) use testpath::{
-    SpinEnd,
-    TestPath, //
-};
+pub(crate) use testpath::TestStatus;
 pub(crate) use watch::{
     hits_recorded,
     peek_hits_in_panic,

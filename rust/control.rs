@@ -10,18 +10,6 @@ use kernel::prelude::*;
 /// Longest write `control` accepts: all of it reaches the parser.
 pub(crate) const MAX_LEN: usize = crate::bridge::MAX_WRITE;
 
-/// A parsed write to `test/leak`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Leak {
-    /// `N` (1..=[`LEAK_MAX`]): allocate and keep N more objects.
-    Alloc(u32),
-    /// `free`: free every kept object.
-    Free,
-}
-
-/// Most objects one write to `test/leak` allocates (`KINTROSPECT_LEAK_MAX`).
-pub(crate) const LEAK_MAX: u32 = 1_000_000;
-
 /// Parses one command: the entry of `commands` whose words (`"snapshot slab sites"`) the
 /// input's words are exactly; `EINVAL` for anything else.
 ///
@@ -58,26 +46,6 @@ fn split(input: &[u8]) -> Result<impl Iterator<Item = &str> + Clone> {
         return Err(EINVAL);
     }
     Ok(text.split([' ', '\t']).filter(|w| !w.is_empty()))
-}
-
-/// Parses a write to `test/leak`: a decimal count (1..=[`LEAK_MAX`]) or `free`; `EINVAL`
-/// for anything else.
-pub(crate) fn parse_leak(input: &[u8]) -> Result<Leak> {
-    let mut words = split(input)?;
-    let leak = match words.next() {
-        Some("free") => Leak::Free,
-        Some(n) if n.bytes().all(|b| b.is_ascii_digit()) && n.len() <= 7 => {
-            match n.parse::<u32>() {
-                Ok(n @ 1..=LEAK_MAX) => Leak::Alloc(n),
-                _ => return Err(EINVAL),
-            }
-        }
-        _ => return Err(EINVAL),
-    };
-    if words.next().is_some() {
-        return Err(EINVAL);
-    }
-    Ok(leak)
 }
 
 #[cfg(kintrospect_kunit)]
@@ -125,30 +93,6 @@ mod tests {
             b"Baseline",
         ] {
             assert_eq!(cmd(bad), Err(EINVAL));
-        }
-    }
-
-    #[test]
-    fn parses_leak_writes() {
-        assert_eq!(parse_leak(b"1000\n"), Ok(Leak::Alloc(1000)));
-        assert_eq!(parse_leak(b"1"), Ok(Leak::Alloc(1)));
-        assert_eq!(parse_leak(b"1000000"), Ok(Leak::Alloc(LEAK_MAX)));
-        assert_eq!(parse_leak(b"free\n"), Ok(Leak::Free));
-        for bad in [
-            &b""[..],
-            b"0",
-            b"1000001",
-            b"99999999999",
-            b"-1",
-            b"+5",
-            b"0x10",
-            b"10 20",
-            b"free all",
-            b"FREE",
-            b"12\n\n",
-            b"1e3",
-        ] {
-            assert_eq!(parse_leak(bad), Err(EINVAL));
         }
     }
 

@@ -8,14 +8,13 @@
 //! module.
 
 use crate::{
-    bridge::FileDef,
+    bridge::{
+        FileDef,
+        TestStatus, //
+    },
     control, cpus, locks, report, slab,
     state::State,
     status,
-    testpath::{
-        self,
-        TestPaths, //
-    },
     text::Reader,
     watch,
 };
@@ -42,28 +41,6 @@ pub(crate) const FILES: &[FileDef<State>] = &[
     FileDef::read(c"metrics", show_metrics),
     FileDef::read(c"slab_delta", |d, f| d.slab.write_text(f)),
     FileDef::read(c"slab_delta.json", |d, f| d.slab.write_json(f)),
-    FileDef::dir(c"test/").test(),
-    FileDef::read(c"test/spin", |d, f| {
-        test_show(d, f, |t, f| testpath::spin(t, false, f))
-    })
-    .test(),
-    FileDef::read(c"test/spin_irqoff", |d, f| {
-        test_show(d, f, |t, f| testpath::spin(t, true, f))
-    })
-    .test(),
-    FileDef::write(c"test/release", |d, _, _| test_write(d, testpath::release)).test(),
-    FileDef::read(c"test/abba_a", |d, f| {
-        test_show(d, f, |t, f| testpath::abba(t, false, f))
-    })
-    .test(),
-    FileDef::read(c"test/abba_b", |d, f| {
-        test_show(d, f, |t, f| testpath::abba(t, true, f))
-    })
-    .test(),
-    FileDef::write(c"test/leak", |d, i, n| {
-        test_write(d, |t| testpath::leak(t, i, n))
-    })
-    .test(),
 ];
 
 /// The `status` file.
@@ -74,7 +51,7 @@ fn show_status(data: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         report_buffer_bytes: data.report.lock().memory(),
         watch: data.watch.counters(),
         watch_box: watch::BoxStatus(&data.watch),
-        test_leak_objects: data.test.as_ref().map(TestPaths::leak_count),
+        test: TestStatus::read(),
     };
     data.status.write(f, &live)
 }
@@ -177,21 +154,4 @@ fn write_control(data: &State, input: &[u8], len: usize) -> Result {
         return Err(EINVAL);
     }
     control::parse(input, COMMANDS)?(data)
-}
-
-/// A read of a test file: nothing without `test_paths=1` (the file does not exist then).
-fn test_show(
-    data: &State,
-    f: &mut fmt::Formatter<'_>,
-    show: impl FnOnce(&TestPaths, &mut fmt::Formatter<'_>) -> fmt::Result,
-) -> fmt::Result {
-    match &data.test {
-        Some(t) => show(t, f),
-        None => Ok(()),
-    }
-}
-
-/// A write to a test file: `EINVAL` without `test_paths=1`.
-fn test_write(data: &State, write: impl FnOnce(&TestPaths) -> Result) -> Result {
-    data.test.as_ref().map_or(Err(EINVAL), write)
 }

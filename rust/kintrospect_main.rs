@@ -23,7 +23,6 @@ mod report;
 mod slab;
 mod state;
 mod status;
-mod testpath;
 mod text;
 mod watch;
 
@@ -53,7 +52,6 @@ impl kernel::Module for Kintrospect {
         let config = bridge::Config {
             sysrq_key: key,
             tick_ms: params.slab_interval_ms,
-            test_files: params.test_paths,
             watch_ms: params.watch_interval_ms,
         };
         let registration = bridge::Registration::new(state::State::new(&params)?, config)

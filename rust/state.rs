@@ -21,7 +21,6 @@ use crate::{
         Slab, //
     },
     status::Status,
-    testpath::TestPaths,
     watch::{
         self,
         Event,
@@ -69,8 +68,6 @@ pub(crate) struct State {
     /// The slab sampler's state (baseline, latest sample, trend).
     #[pin]
     pub(crate) slab: Slab,
-    /// The test paths (`test_paths=1`).
-    pub(crate) test: Option<TestPaths>,
     /// The flight recorder (`watch_interval_ms`).
     #[pin]
     pub(crate) watch: Watch,
@@ -81,15 +78,10 @@ pub(crate) struct State {
 impl State {
     /// Registers the NMI handler and sets up the state, with the module parameters.
     ///
-    /// Also takes the slab baseline and, with `test_paths=1`, creates the leak test cache.
+    /// Also takes the slab baseline.
     pub(crate) fn new(params: &bridge::Params) -> Result<impl PinInit<Self, Error>> {
         let params = *params;
         let slab = Slab::new(slab::Params::from_module(&params))?;
-        let test = if params.test_paths {
-            Some(TestPaths::new(&params)?)
-        } else {
-            None
-        };
         let watch = Watch::new(
             params.watch_interval_ms,
             params.watch_events,
@@ -106,7 +98,6 @@ impl State {
                 snapshot_memory: bridge::snapshot_memory(),
             },
             slab <- slab,
-            test,
             watch <- watch,
             sysrq_pending: AtomicBool::new(false),
         }? Error))

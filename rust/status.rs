@@ -2,7 +2,8 @@
 
 //! The `status` file: what kintrospect is, what this kernel lets it see, and what it holds.
 //!
-//! Every line of `status` is written here: the reports hand over their numbers.
+//! Every line of `status` is written here: the reports hand over their numbers. Only the test
+//! paths' lines come written, from the C part that keeps the test paths.
 
 use crate::{
     bridge::{
@@ -33,8 +34,8 @@ pub(crate) struct Live<'a> {
     pub(crate) watch: watch::Counters,
     /// The black box's line.
     pub(crate) watch_box: watch::BoxStatus<'a>,
-    /// Objects the leak test path keeps (`test_paths=1` only).
-    pub(crate) test_leak_objects: Option<u64>,
+    /// The test paths' lines (`test_paths=1` only), written by the C part that keeps them.
+    pub(crate) test: bridge::TestStatus,
 }
 
 impl Status {
@@ -112,10 +113,7 @@ impl Status {
         )?;
         writeln!(f, "watch_memory_bytes: {}", w.memory)?;
         f.write_fmt(kernel::prelude::fmt!("{}\n", live.watch_box))?;
-        match live.test_leak_objects {
-            Some(n) => writeln!(f, "test_leak_objects: {n}"),
-            None => Ok(()),
-        }
+        f.write_fmt(kernel::prelude::fmt!("{}", live.test))
     }
 }
 

@@ -17,13 +17,11 @@ pub(crate) type ShowFn<T> = fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result;
 /// What a write to a file of `T` does, given its first bytes and its whole length.
 pub(crate) type WriteFn<T> = fn(&T, &[u8], usize) -> Result;
 
-/// A debugfs file (or a directory, whose name ends in `/`) of a [`Handler`].
+/// A debugfs file of a [`Handler`].
 ///
-/// A file named `dir/name` goes into the directory `dir/` listed last before it. A readable
-/// file is mode 0400, a writable one 0200: root only.
+/// A readable file is mode 0400, a writable one 0200: root only.
 pub(crate) struct FileDef<T: 'static> {
     name: &'static CStr,
-    test: bool,
     show: Option<ShowFn<T>>,
     write: Option<WriteFn<T>>,
 }
@@ -33,7 +31,6 @@ impl<T> FileDef<T> {
     pub(crate) const fn read(name: &'static CStr, show: ShowFn<T>) -> Self {
         Self {
             name,
-            test: false,
             show: Some(show),
             write: None,
         }
@@ -44,25 +41,9 @@ impl<T> FileDef<T> {
     pub(crate) const fn write(name: &'static CStr, write: WriteFn<T>) -> Self {
         Self {
             name,
-            test: false,
             show: None,
             write: Some(write),
         }
-    }
-
-    /// A directory for the files listed after it.
-    pub(crate) const fn dir(name: &'static CStr) -> Self {
-        Self {
-            name,
-            test: false,
-            show: None,
-            write: None,
-        }
-    }
-
-    /// The same file, part of the test path: created only with `test_paths=1`.
-    pub(crate) const fn test(self) -> Self {
-        Self { test: true, ..self }
     }
 
     fn mode(&self) -> u16 {
@@ -104,8 +85,6 @@ pub(crate) struct Config {
     pub(crate) sysrq_key: u8,
     /// The period of [`Handler::tick`], 0 = never.
     pub(crate) tick_ms: u32,
-    /// Whether to create the files marked [`FileDef::test`].
-    pub(crate) test_files: bool,
     /// The period of [`Handler::watch`], 0 = never (and no hook).
     pub(crate) watch_ms: u32,
 }
@@ -242,17 +221,16 @@ impl<T: Handler> Registration<T> {
         }
         let mut specs = KVec::new();
         for (id, file) in T::FILES.iter().enumerate() {
-            if config.test_files || !file.test {
-                let spec = FileSpec {
-                    name: file.name.as_char_ptr(),
-                    id: id as u32,
-                    mode: file.mode(),
-                };
-                specs.push(spec, GFP_KERNEL)?;
-            }
+            let spec = FileSpec {
+                name: file.name.as_char_ptr(),
+                id: id as u32,
+                mode: file.mode(),
+            };
+            specs.push(spec, GFP_KERNEL)?;
         }
         // SAFETY: `specs` holds `specs.len()` entries whose names are static C strings and
-        // whose ids index `T::FILES`; process context.
+        // whose ids index `T::FILES`; process context. With `test_paths=1` the C part also
+        // creates the test paths' files, which it serves itself.
         to_result(unsafe { ffi::kintrospect_debugfs_create(specs.as_ptr(), specs.len() as u32) })?;
         this.files = true;
         Ok(this)

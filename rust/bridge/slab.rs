@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Kernel slab reports, their flush, the slab io lock and the leak test cache
-//! (`rust/c/slab.c`).
+//! Kernel slab reports, their flush and the slab io lock (`rust/c/slab.c`).
 
 use super::*;
 
@@ -129,11 +128,6 @@ mod ffi {
         pub(super) fn kintrospect_slab_io_lock(wait: bool) -> c_int;
         pub(super) fn kintrospect_slab_io_unlock();
         pub(super) fn kintrospect_now_ns() -> u64;
-        pub(super) fn kintrospect_leak_init() -> c_int;
-        pub(super) fn kintrospect_leak_exit();
-        pub(super) fn kintrospect_leak_alloc(nr: u32) -> c_int;
-        pub(super) fn kintrospect_leak_free();
-        pub(super) fn kintrospect_leak_count() -> u64;
     }
 }
 
@@ -322,49 +316,4 @@ const CACHE_NAME_MAX: usize = 128;
 pub(crate) fn now_ns() -> u64 {
     // SAFETY: No preconditions; any context.
     unsafe { ffi::kintrospect_now_ns() }
-}
-
-/// The leak test path's cache, `kintrospect_leak`, and the objects it keeps; freed and
-/// destroyed on drop.
-///
-/// # Invariants
-///
-/// `kintrospect_leak_init()` succeeded and `kintrospect_leak_exit()` has not run yet.
-pub(crate) struct Leak(());
-
-impl Leak {
-    /// Creates the `kintrospect_leak` cache.
-    pub(crate) fn create() -> Result<Self> {
-        // SAFETY: Called once, from module init, in process context.
-        to_result(unsafe { ffi::kintrospect_leak_init() })?;
-        // INVARIANT: Creation succeeded.
-        Ok(Self(()))
-    }
-
-    /// Allocates and keeps `nr` more objects (1..=1000000); `ENOMEM` keeps the ones allocated
-    /// before the failure.
-    pub(crate) fn alloc(&self, nr: u32) -> Result {
-        // SAFETY: By the type invariant the cache exists; process context.
-        to_result(unsafe { ffi::kintrospect_leak_alloc(nr) })
-    }
-
-    /// Frees every kept object.
-    pub(crate) fn free(&self) {
-        // SAFETY: By the type invariant the cache exists; process context.
-        unsafe { ffi::kintrospect_leak_free() };
-    }
-
-    /// Objects kept now.
-    pub(crate) fn count(&self) -> u64 {
-        // SAFETY: By the type invariant the cache exists; process context.
-        unsafe { ffi::kintrospect_leak_count() }
-    }
-}
-
-impl Drop for Leak {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant the cache exists; this runs once, at unload, after the
-        // debugfs files that allocate from it are gone.
-        unsafe { ffi::kintrospect_leak_exit() };
-    }
 }

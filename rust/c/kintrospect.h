@@ -374,7 +374,7 @@ void kintrospect_watch_panic(void);
 /* debugfs.c: the files; their content comes from the Rust side. */
 #define KINTROSPECT_MAX_WRITE	64
 
-/* One file (or "dir/" subdirectory) to create. */
+/* One file to create. */
 struct kintrospect_file_spec {
 	const char *name;
 	u32 id;		/* passed back to the callbacks */
@@ -389,6 +389,20 @@ static_assert(offsetof(struct kintrospect_file_spec, mode) == 12);
 int kintrospect_debugfs_create(const struct kintrospect_file_spec *files,
 			       u32 nr);
 void kintrospect_debugfs_remove(void);
+
+/*
+ * A file the C part serves itself (testpath.c's): a read shows @show, a
+ * write gets the first KINTROSPECT_MAX_WRITE bytes and the whole length.
+ * Mode 0400 with @show, 0200 with @write: root only, as the others.
+ */
+struct kintrospect_c_file {
+	const char *name;
+	int (*show)(struct seq_file *m);
+	int (*write)(const char *buf, size_t copied, size_t len);
+};
+
+int kintrospect_debugfs_c_dir(const char *name,
+			      const struct kintrospect_c_file *files, u32 nr);
 
 /* watch.c: the watch's periodic sample and its hooks. */
 enum kintrospect_hit_kind {
@@ -525,10 +539,7 @@ const char *kintrospect_uint_param(const struct kintrospect_params *p, u32 i,
 const struct kintrospect_feature *kintrospect_features(u32 *nr);
 const char *kintrospect_kernel_release(void);
 
-/* slab.c: slab reports, precise counts, the leak test path. */
-#define KINTROSPECT_LEAK_OBJ_SIZE	256
-#define KINTROSPECT_LEAK_MAX		1000000
-
+/* slab.c: slab reports, precise counts. */
 #define KINTROSPECT_SLAB_PATH_MAX	160
 
 /* The kernel's slab reports kintrospect reads (mirrored by rust/bridge/slab.rs). */
@@ -576,11 +587,6 @@ int kintrospect_slab_flush(const char *names, size_t len, u32 nr, u8 *status,
 int kintrospect_slab_io_lock(bool wait);
 void kintrospect_slab_io_unlock(void);
 u64 kintrospect_now_ns(void);
-int kintrospect_leak_init(void);
-void kintrospect_leak_exit(void);
-int kintrospect_leak_alloc(u32 nr);
-void kintrospect_leak_free(void);
-u64 kintrospect_leak_count(void);
 
 /* persist.c: the black box's region (reserve_mem) and what its records need. */
 int kintrospect_persist_map(const char *name, void **base, u64 *phys, u64 *size);
@@ -592,13 +598,11 @@ u64 kintrospect_random_u64(void);
 u64 kintrospect_real_ns(void);
 u64 kintrospect_boottime_ns(void);
 
-/* testpath.c: the spin-forever test path. */
+/* testpath.c: the test paths, the files of test/ (test_paths=1). */
 #define KINTROSPECT_SPIN_IRQOFF_MAX_MS	8000	/* below the hard-lockup threshold */
 
-u32 kintrospect_test_spin_limit(bool irqoff, u32 timeout_ms);
-int kintrospect_test_spin(bool irqoff, u32 timeout_ms, u64 *irqoff_ns);
-int kintrospect_test_abba(bool b_first, u32 timeout_ms);
-void kintrospect_test_init(void);
-void kintrospect_test_release(void);
+int kintrospect_test_create(void);
+void kintrospect_test_remove(void);
+size_t kintrospect_test_status(char *buf, size_t size);
 
 #endif /* KINTROSPECT_H */

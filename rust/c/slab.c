@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kintrospect's slab part: reading the kernel's own slab reports, making
- * their counts precise, and the leak test path (the periodic tick that
- * samples is registration.c's).
+ * kintrospect's slab part: reading the kernel's own slab reports and making
+ * their counts precise (the periodic tick that samples is registration.c's;
+ * the leak test path is testpath.c's).
  *
  * Only exported interfaces: /proc/slabinfo, the SLUB debugfs alloc_traces
  * files, the SLUB sysfs files of each cache and /proc/allocinfo are opened
@@ -558,110 +558,4 @@ void kintrospect_slab_io_unlock(void)
 u64 kintrospect_now_ns(void)
 {
 	return ktime_get_mono_fast_ns();
-}
-
-/*
- * The leak test path: objects from a module-owned cache, kept on purpose
- * until "free" or unload. The cache is never merged (SLAB_NO_MERGE), so
- * /proc/slabinfo lists it under its own name. (Not SLAB_NOLEAKTRACE: that
- * would also turn off slab_debug=U user tracking for the cache.) The objects
- * are chained through their first bytes: no bookkeeping is allocated, and
- * kmemleak sees every object referenced.
- */
-struct kintrospect_leak_obj {
-	struct kintrospect_leak_obj *next;
-	u8 payload[KINTROSPECT_LEAK_OBJ_SIZE - sizeof(void *)];
-};
-
-static_assert(sizeof(struct kintrospect_leak_obj) == KINTROSPECT_LEAK_OBJ_SIZE);
-
-static struct kmem_cache *kintrospect_leak_cache;
-static DEFINE_MUTEX(kintrospect_leak_lock);
-static struct kintrospect_leak_obj *kintrospect_leak_head;
-static u64 kintrospect_leak_nr;
-
-/* Creates the kintrospect_leak cache. */
-int kintrospect_leak_init(void)
-{
-	kintrospect_leak_cache =
-		kmem_cache_create("kintrospect_leak", KINTROSPECT_LEAK_OBJ_SIZE,
-				  0, SLAB_NO_MERGE, NULL);
-	return kintrospect_leak_cache ? 0 : -ENOMEM;
-}
-
-/*
- * Kept out of line and named so that SLUB's alloc_traces (slab_debug=U)
- * shows this function as the allocation site. Called with the lock held.
- */
-static noinline int kintrospect_test_leak_alloc(u32 nr)
-{
-	struct kintrospect_leak_obj *obj;
-	u32 i;
-
-	for (i = 0; i < nr; i++) {
-		obj = kmem_cache_alloc(kintrospect_leak_cache, GFP_KERNEL);
-		if (!obj)
-			return -ENOMEM;
-		obj->next = kintrospect_leak_head;
-		kintrospect_leak_head = obj;
-		kintrospect_leak_nr++;
-		if (!(i % 1024))
-			cond_resched();
-	}
-	return 0;
-}
-
-/**
- * kintrospect_leak_alloc() - allocate and keep @nr objects
- * @nr: how many, 1..KINTROSPECT_LEAK_MAX
- *
- * Return: 0, -EINVAL for a bad @nr, or -ENOMEM when an allocation failed;
- * the objects allocated before the failure are kept (and counted).
- */
-int kintrospect_leak_alloc(u32 nr)
-{
-	int ret;
-
-	if (!nr || nr > KINTROSPECT_LEAK_MAX)
-		return -EINVAL;
-	mutex_lock(&kintrospect_leak_lock);
-	ret = kintrospect_test_leak_alloc(nr);
-	mutex_unlock(&kintrospect_leak_lock);
-	return ret;
-}
-
-/* Frees every kept object. */
-void kintrospect_leak_free(void)
-{
-	struct kintrospect_leak_obj *obj;
-	u64 i = 0;
-
-	mutex_lock(&kintrospect_leak_lock);
-	while ((obj = kintrospect_leak_head)) {
-		kintrospect_leak_head = obj->next;
-		kmem_cache_free(kintrospect_leak_cache, obj);
-		if (!(++i % 1024))
-			cond_resched();
-	}
-	kintrospect_leak_nr = 0;
-	mutex_unlock(&kintrospect_leak_lock);
-}
-
-/* Number of objects kept. */
-u64 kintrospect_leak_count(void)
-{
-	u64 nr;
-
-	mutex_lock(&kintrospect_leak_lock);
-	nr = kintrospect_leak_nr;
-	mutex_unlock(&kintrospect_leak_lock);
-	return nr;
-}
-
-/* Frees every kept object and destroys the cache (unload). */
-void kintrospect_leak_exit(void)
-{
-	kintrospect_leak_free();
-	kmem_cache_destroy(kintrospect_leak_cache);
-	kintrospect_leak_cache = NULL;
 }

@@ -66,18 +66,33 @@ cd /kselftest || exit 1
 # The tests of each kernel flavour (a skip fails make check, so tests are
 # chosen here rather than skipped): the production-like kernel runs those
 # that need no lock debugging, kintrospect_prod.sh only there and on
-# Debian's stock kernel (no lockdep either).
+# Debian's stock kernel (no lockdep either). Then, each on its own, what
+# must come after them: kintrospect_lockdep_off.sh turns lockdep off for the
+# rest of the boot (the tests that need it would skip), and
+# kintrospect_kernel_log.sh judges the kernel log of the whole run.
+last="kintrospect_lockdep_off.sh kintrospect_kernel_log.sh"
 case "$boot" in
 prod | stock)
 	select=
-	for t in load status control cpus spin nmi_blocked sysrq stuck_rule watch_cadence slab demangle prod kernel_log; do
+	for t in load status control cpus spin nmi_blocked sysrq stuck_rule watch_cadence slab demangle prod; do
 		select="$select -t kintrospect:kintrospect_$t.sh"
 	done
+	last=kintrospect_kernel_log.sh
 	;;
-*) select="-c kintrospect -S kintrospect:kintrospect_prod.sh" ;;
+*)
+	select="-c kintrospect -S kintrospect:kintrospect_prod.sh"
+	for t in $last; do
+		select="$select -S kintrospect:$t"
+	done
+	;;
 esac
-# shellcheck disable=SC2086
-./run_kselftest.sh $select 2>&1 | tee $LOG/ksft
+{
+	# shellcheck disable=SC2086
+	./run_kselftest.sh $select
+	for t in $last; do
+		./run_kselftest.sh -t "kintrospect:$t"
+	done
+} 2>&1 | tee $LOG/ksft
 ksft_pass=$(grep -E '^# ok [0-9]+ ' $LOG/ksft | grep -vc '# SKIP')
 ksft_skip=$(grep -cE '^# ok [0-9]+ .*# SKIP|^ok [0-9]+ .*# SKIP' $LOG/ksft)
 ksft_fail=$(grep -cE '^# not ok [0-9]+ |^not ok [0-9]+ ' $LOG/ksft)

@@ -9,7 +9,7 @@
 ki_require
 ktap_print_header
 ktap_set_plan 3
-trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ki_trap_cleanup
 
 ki_load
 ki_snapshot

@@ -18,21 +18,12 @@
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
-modinfo test_lockup >/dev/null 2>&1 ||
-	{ ktap_skip_all "the test_lockup module is not installed (make testmods_install)"; exit "$KSFT_SKIP"; }
-grep -q 'debug_locks: *1' /proc/lockdep_stats 2>/dev/null ||
-	{ ktap_skip_all "lockdep is off (or not built): held locks are not recorded"; exit "$KSFT_SKIP"; }
-nr=$(ki_nr_online)
-[ "$nr" -ge 3 ] || { ktap_skip_all "needs at least 3 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_module test_lockup
+ki_require_lockdep
+ki_require_cpus 3
 ktap_print_header
 ktap_set_plan 12
-cleanup() {
-	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
-	wait
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
-}
-trap cleanup EXIT
+ki_trap_cleanup
 # This shell stays off the spinning CPUs.
 taskset -p -c 0 $$ >/dev/null
 HOLD_CPU=$((nr - 1))

@@ -12,11 +12,10 @@ ki_require
 ktap_print_header
 ktap_set_plan 9
 old_kptr=$(cat /proc/sys/kernel/kptr_restrict)
-trap 'echo "$old_kptr" > /proc/sys/kernel/kptr_restrict; modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ki_trap_cleanup 'echo "$old_kptr" > /proc/sys/kernel/kptr_restrict'
 
 ki_load
-nr=$(ki_nr_online)
-[ "$nr" -ge 2 ] || { ktap_skip_all "needs at least 2 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_cpus 2
 
 ki_snapshot 0
 ki_cpus_json

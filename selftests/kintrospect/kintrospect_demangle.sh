@@ -14,11 +14,7 @@
 ki_require
 ktap_print_header
 ktap_set_plan 3
-cleanup() {
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
-}
-trap cleanup EXIT
+ki_trap_cleanup
 
 ki_load || ktap_exit_fail_msg "cannot load kintrospect"
 taskset -p -c 0 $$ >/dev/null

@@ -21,10 +21,10 @@ ki_require
 DBG=/sys/kernel/debug
 for f in failslab fail_page_alloc; do
 	[ -d "$DBG/$f" ] ||
-		{ ktap_skip_all "no $DBG/$f (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC)"; exit "$KSFT_SKIP"; }
+		ki_skip "no $DBG/$f (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC)"
 done
 [ -e "$DBG/failslab/require-start" ] ||
-	{ ktap_skip_all "no stack filter (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER)"; exit "$KSFT_SKIP"; }
+	ki_skip "no stack filter (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER)"
 ktap_print_header
 ktap_set_plan 10
 # The x86-64 module area (MODULES_VADDR to MODULES_END, KASLR or not).
@@ -51,10 +51,8 @@ fail() {
 }
 cleanup() {
 	fail 0
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 
 # failing CMD...: runs CMD in a child whose allocations may fail.
 failing() {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs last: the debug kernel judges the whole run. No lockdep report, no
+# Judges the kernel log of the boot so far (run after the other tests by
+# scripts/guest/check.sh, that is the whole run): no lockdep report, no
 # BUG or WARNING, no unknown NMI in the kernel log, no kintrospect NMI
 # handler run longer than 50 ms (the kernel reports every new longest run
 # above 1 ms; in this TCG guest, 4 vCPUs share 2 host cores, and a vCPU
@@ -22,7 +23,7 @@ KMEMLEAK=/sys/kernel/debug/kmemleak
 # run: its plan has no kmemleak check. One with kmemleak that cannot scan
 # (disabled by an error) skips it, which fails make check.
 if [ -e "$KMEMLEAK" ]; then ktap_set_plan 4; else ktap_set_plan 3; fi
-trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ki_trap_cleanup
 
 # Less what kintrospect_nmi_stress.sh brackets: the unknown NMIs it has the
 # host inject on purpose.

@@ -24,13 +24,59 @@ ki_check() {
 
 # One skip per missing precondition, each with its reason.
 ki_require() {
-	[ "$(id -u)" -eq 0 ] || { ktap_skip_all "must run as root"; exit "$KSFT_SKIP"; }
+	[ "$(id -u)" -eq 0 ] || ki_skip "must run as root"
 	[ -d /sys/kernel/debug ] && [ -n "$(ls /sys/kernel/debug 2>/dev/null)" ] ||
-		{ ktap_skip_all "debugfs is not mounted on /sys/kernel/debug"; exit "$KSFT_SKIP"; }
+		ki_skip "debugfs is not mounted on /sys/kernel/debug"
 	modinfo kintrospect >/dev/null 2>&1 ||
-		{ ktap_skip_all "kintrospect.ko is not installed (make modules_install)"; exit "$KSFT_SKIP"; }
+		ki_skip "kintrospect.ko is not installed (make modules_install)"
 	[ -x "$KI_JSON" ] ||
-		{ ktap_skip_all "the kintrospect_json helper was not built"; exit "$KSFT_SKIP"; }
+		ki_skip "the kintrospect_json helper was not built"
+}
+
+# The preconditions of a test: each missing one skips the whole test, with
+# its reason (make check counts a skip as a failure: its VM provides them all).
+ki_skip() {
+	ktap_skip_all "$1"
+	exit "$KSFT_SKIP"
+}
+
+# ki_require_module NAME...: the modules are installed (the selftests' helper
+# modules and lib/test_lockup.c, by make testmods_install).
+ki_require_module() {
+	local m
+	for m in "$@"; do
+		modinfo "$m" >/dev/null 2>&1 ||
+			ki_skip "the $m module is not installed (make testmods_install)"
+	done
+}
+
+# Lockdep is on: built in, and not turned off in this boot (by a splat, an
+# oops or kintrospect_lockdep_off.sh's helper module).
+ki_require_lockdep() {
+	grep -q 'debug_locks: *1' /proc/lockdep_stats 2>/dev/null ||
+		ki_skip "lockdep is off (or not built): held locks are not recorded"
+}
+
+# ki_require_cpus N: at least N online CPUs; leaves their number in $nr.
+ki_require_cpus() {
+	nr=$(ki_nr_online)
+	[ "$nr" -ge "$1" ] || ki_skip "needs at least $1 online CPUs, have $nr"
+}
+
+# ki_trap_cleanup [COMMANDS]: at exit, COMMANDS (what the test has to undo
+# first: its own background jobs stopped, helper modules unloaded, settings
+# restored), then what every test undoes: test spins released, background
+# jobs waited for, kintrospect unloaded, $KI_TMP removed.
+ki_trap_cleanup() {
+	KI_CLEANUP_FIRST=${1:-:}
+	trap 'eval "$KI_CLEANUP_FIRST"; ki_cleanup' EXIT
+}
+
+ki_cleanup() {
+	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
+	wait
+	modprobe -r kintrospect 2>/dev/null
+	ki_cleanup_tmp
 }
 
 # Loads the module with the given parameters (unloading it first).

@@ -12,8 +12,8 @@
 
 ki_require
 ktap_print_header
-ktap_set_plan 10
-trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ktap_set_plan 12
+ki_trap_cleanup
 
 ok=1
 for i in 1 2 3 4 5; do
@@ -45,6 +45,19 @@ ki_check "files are root-only (400 400 400 200): $perms" [ "$perms" = "400 400 4
 ki_load test_paths=1
 ki_check "test_paths=1 creates test/spin, test/spin_irqoff, test/release" \
 	[ -e "$KI/test/spin" -a -e "$KI/test/spin_irqoff" -a -e "$KI/test/release" ]
+perms=$(cd "$KI/test" && stat -c '%n %a' spin spin_irqoff release abba_a abba_b leak | tr '\n' ' ')
+ki_check "test files are root-only, read or write by what they do: $perms" \
+	[ "$perms" = "spin 400 spin_irqoff 400 release 200 abba_a 400 abba_b 400 leak 200 " ]
+# Root may open any of them both ways: what a file does not do fails with
+# EINVAL, for the test files (served in C) as for control.
+einval_rw() {
+	dd if="$KI/control" of=/dev/null 2>&1 | grep -q 'Invalid argument' &&
+		dd if="$KI/test/release" of=/dev/null 2>&1 | grep -q 'Invalid argument' &&
+		dd if="$KI/test/leak" of=/dev/null 2>&1 | grep -q 'Invalid argument' &&
+		echo 1 | dd of="$KI/test/spin" 2>&1 | grep -q 'Invalid argument' &&
+		echo 1 | dd of="$KI/test/abba_a" 2>&1 | grep -q 'Invalid argument'
+}
+ki_check "reading a write-only file or writing a read-only one fails with EINVAL" einval_rw
 ki_unload
 ki_check "unload after test_paths=1 removes everything" [ ! -e "$KI" ]
 

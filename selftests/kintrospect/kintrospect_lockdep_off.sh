@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs last before kintrospect_kernel_log.sh: it turns lockdep off for the
-# rest of the boot.
+# Turns lockdep off for the rest of the boot: a test that needs lockdep and
+# runs later in the same boot skips (ki_require_lockdep), so the boot plan
+# (scripts/guest/check.sh) runs this one after them.
 #
 # - An uninitialised static spinlock (helper module ki_uninit_spin) held by a
 #   thread spinning with preemption off (issue 8 item 2): its holder is
@@ -28,17 +29,12 @@ cleanup() {
 		echo 1 > /sys/module/ki_uninit_spin/parameters/release
 	modprobe -r ki_uninit_spin 2>/dev/null
 	modprobe -r ki_lockdep_off 2>/dev/null
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 
-nr=$(ki_nr_online)
-[ "$nr" -ge 2 ] || { ktap_skip_all "needs at least 2 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
-modinfo ki_uninit_spin >/dev/null 2>&1 && modinfo ki_lockdep_off >/dev/null 2>&1 ||
-	{ ktap_skip_all "the helper modules are not installed (make testmods_install)"; exit "$KSFT_SKIP"; }
-grep -q 'debug_locks: *1' /proc/lockdep_stats 2>/dev/null ||
-	{ ktap_skip_all "lockdep is off already (or not built): this test must run first to turn it off"; exit "$KSFT_SKIP"; }
+ki_require_cpus 2
+ki_require_module ki_uninit_spin ki_lockdep_off
+ki_require_lockdep
 ki_load || ktap_exit_fail_msg "cannot load kintrospect"
 # The spinner runs on the last CPU; this shell stays off it.
 taskset -p -c 0 $$ > /dev/null

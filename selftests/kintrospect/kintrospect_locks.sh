@@ -19,15 +19,11 @@ ktap_print_header
 ktap_set_plan 12
 cleanup() {
 	[ -n "${abba_a:-}" ] && kill -9 "$abba_a" "$abba_b" 2>/dev/null
-	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
-	wait
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 
-nr=$(ki_nr_online)
-[ "$nr" -ge 3 ] || { ktap_skip_all "needs at least 3 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_cpus 3
+ki_require_lockdep
 ki_load test_paths=1 spin_timeout_ms=15000 || ktap_exit_fail_msg "cannot load with test_paths=1"
 
 # --- Acquire sites of long Rust names: the writer's own snapshot mutex.

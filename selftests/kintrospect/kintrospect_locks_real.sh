@@ -20,13 +20,11 @@ cleanup() {
 	modprobe -r ki_semevent 2>/dev/null
 	[ -n "${lockup:-}" ] && wait "$lockup" 2>/dev/null
 	[ -n "${writer:-}" ] && wait "$writer" 2>/dev/null
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 
-modinfo ki_semevent >/dev/null 2>&1 && modinfo test_lockup >/dev/null 2>&1 ||
-	{ ktap_skip_all "the helper modules are not installed (make testmods_install)"; exit "$KSFT_SKIP"; }
+ki_require_module ki_semevent test_lockup
+ki_require_lockdep
 ki_load || ktap_exit_fail_msg "cannot load kintrospect"
 
 # --- A semaphore used as an event.

@@ -23,10 +23,8 @@
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
-modinfo ki_wedge >/dev/null 2>&1 ||
-	{ ktap_skip_all "the ki_wedge test module is not installed (make testmods_install)"; exit "$KSFT_SKIP"; }
-nr=$(ki_nr_online)
-[ "$nr" -ge 2 ] || { ktap_skip_all "needs at least 2 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_module ki_wedge
+ki_require_cpus 2
 ktap_print_header
 ktap_set_plan 5
 old_sysrq=$(cat /proc/sys/kernel/sysrq)
@@ -35,10 +33,8 @@ cleanup() {
 	echo "$old_sysrq" > /proc/sys/kernel/sysrq
 	dmesg -n "$old_printk"
 	modprobe -r ki_wedge 2>/dev/null
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 taskset -p -c 0 $$ >/dev/null
 CPU=$((nr - 1))
 

@@ -29,14 +29,11 @@ cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait
-	modprobe -r kintrospect 2>/dev/null
 	[ -n "$old_longest" ] && echo "$old_longest" > $LONGEST
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 
-nr=$(ki_nr_online)
-[ "$nr" -ge 2 ] || { ktap_skip_all "needs at least 2 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_cpus 2
 taskset -p -c 0 $$ >/dev/null
 
 before=$(dmesg | grep -cE "$UNKNOWN")

@@ -16,13 +16,13 @@
 ki_require
 grep -q 'reserve_mem=2M:4096:kintrospect' /proc/cmdline &&
 	grep -q 'reserve_mem=64K:4096:ki_small' /proc/cmdline ||
-	{ ktap_skip_all "boot with reserve_mem=2M:4096:kintrospect reserve_mem=64K:4096:ki_small"; exit "$KSFT_SKIP"; }
-region_mod=$(modinfo -F filename ki_region 2>/dev/null)
-[ -n "$region_mod" ] || { ktap_skip_all "the ki_region helper module is not installed"; exit "$KSFT_SKIP"; }
+	ki_skip "boot with reserve_mem=2M:4096:kintrospect reserve_mem=64K:4096:ki_small"
+ki_require_module ki_region
+region_mod=$(modinfo -F filename ki_region)
 ktap_print_header
 ktap_set_plan 23
 old_sysrq=$(cat /proc/sys/kernel/sysrq)
-trap 'wait; echo "$old_sysrq" > /proc/sys/kernel/sysrq; rmmod ki_region 2>/dev/null; modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ki_trap_cleanup 'wait; echo "$old_sysrq" > /proc/sys/kernel/sysrq; rmmod ki_region 2>/dev/null'
 echo 1 > /proc/sys/kernel/sysrq
 taskset -p -c 0 $$ >/dev/null
 

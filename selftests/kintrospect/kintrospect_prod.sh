@@ -23,13 +23,9 @@ ktap_print_header
 hung_timeout=$(cat /proc/sys/kernel/hung_task_timeout_secs)
 cleanup() {
 	[ -n "${abba_a:-}" ] && kill -9 "$abba_a" "$abba_b" 2>/dev/null
-	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
 	echo "$hung_timeout" > /proc/sys/kernel/hung_task_timeout_secs
-	wait
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 
 [ -e /proc/lockdep ] &&
 	ktap_exit_fail_msg "this kernel has lockdep: kintrospect_prod.sh runs on the prod boot only"

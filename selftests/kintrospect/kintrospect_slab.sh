@@ -17,8 +17,8 @@
 
 ki_require
 ktap_print_header
-ktap_set_plan 21
-trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ktap_set_plan 22
+ki_trap_cleanup
 
 LEAK=kintrospect_leak
 N=777
@@ -223,7 +223,11 @@ bad=0
 for w in 'snapshot slabs\n' 'snapshot slab now\n' 'baseline now\n' 'Baseline\n' 'snapshot\n'; do
 	einval "$w" "$KI/control" || bad=1
 done
-for w in '0\n' '-5\n' '1000001\n' '12abc\n' 'free all\n' '\n' '10 20\n' 'FREE\n'; do
+# The leak parser lives in C (testpath.c): every shape it must refuse, a
+# write longer than KINTROSPECT_MAX_WRITE among them.
+for w in '0\n' '-5\n' '1000001\n' '12abc\n' 'free all\n' '\n' '10 20\n' 'FREE\n' \
+	'+5\n' '0x10\n' '99999999999\n' '1e3\n' '12\n\n' 'free\0\n' 'free\n ' ' \t\n' \
+	"1$(printf '%70s' '')\n"; do
 	einval "$w" "$KI/test/leak" || bad=1
 done
 slab_json
@@ -231,6 +235,11 @@ objs=$(sed -n 's/^test_leak_objects: //p' "$KI/status")
 ki_check "bad control and test/leak writes fail with EINVAL" [ $bad -eq 0 ]
 ki_check "they took no sample (seq $seq) and leaked nothing ($objs kept)" \
 	[ "$(sed -n 's/^\.seq=//p' "$KI_TMP/slab.flat")" = "$seq" -a "$objs" = 0 ]
+printf ' \t0002 \n' > "$KI/test/leak"
+objs=$(sed -n 's/^test_leak_objects: //p' "$KI/status")
+printf '\tfree' > "$KI/test/leak"
+ki_check "blanks around the word and leading zeros are taken (2 kept, then $(sed -n 's/^test_leak_objects: //p' "$KI/status"))" \
+	[ "$objs" = 2 -a "$(sed -n 's/^test_leak_objects: //p' "$KI/status")" = 0 ]
 
 ki_unload
 ki_check "unload after the leak tests is clean" [ $? -eq 0 -a ! -e "$KI" ]

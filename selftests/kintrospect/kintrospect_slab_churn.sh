@@ -11,16 +11,13 @@
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
-modinfo ki_cache_churn >/dev/null 2>&1 ||
-	{ ktap_skip_all "the ki_cache_churn helper module is not installed (make testmods)"; exit "$KSFT_SKIP"; }
+ki_require_module ki_cache_churn
 ktap_print_header
 ktap_set_plan 4
 cleanup() {
 	modprobe -r ki_cache_churn 2>/dev/null
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 
 SAMPLES=60
 

@@ -19,19 +19,11 @@
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
-modinfo test_lockup >/dev/null 2>&1 ||
-	{ ktap_skip_all "the test_lockup module is not installed (make testmods)"; exit "$KSFT_SKIP"; }
-nr=$(ki_nr_online)
-[ "$nr" -ge 2 ] || { ktap_skip_all "needs at least 2 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_module test_lockup
+ki_require_cpus 2
 ktap_print_header
 ktap_set_plan 6
-cleanup() {
-	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
-	wait
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
-}
-trap cleanup EXIT
+ki_trap_cleanup
 
 SPIN_CPU=$((nr - 1))
 taskset -p -c 0 $$ > /dev/null

@@ -14,16 +14,9 @@
 ki_require
 ktap_print_header
 ktap_set_plan 16
-cleanup() {
-	[ -e "$KI/test/release" ] && echo 1 > "$KI/test/release"
-	wait
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
-}
-trap cleanup EXIT
+ki_trap_cleanup
 
-nr=$(ki_nr_online)
-[ "$nr" -ge 3 ] || { ktap_skip_all "needs at least 3 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_cpus 3
 SPIN_CPU=$((nr - 1))
 # This shell and what it starts stay off the spinning CPU: a CPU spinning with
 # interrupts off runs no timer queued on it (sleep, read -t).

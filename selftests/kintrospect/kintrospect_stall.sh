@@ -13,16 +13,10 @@
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
-modinfo test_lockup >/dev/null 2>&1 ||
-	{ ktap_skip_all "the test_lockup module is not installed (make testmods_install)"; exit "$KSFT_SKIP"; }
+ki_require_module test_lockup
 ktap_print_header
 ktap_set_plan 6
-cleanup() {
-	wait
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
-}
-trap cleanup EXIT
+ki_trap_cleanup
 taskset -p -c 0 $$ >/dev/null
 
 # Waits up to $2 tenths of a second for process $1 to end.

@@ -10,7 +10,7 @@
 ki_require
 ktap_print_header
 ktap_set_plan 4
-trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ki_trap_cleanup
 
 ki_load
 cat "$KI/status" > "$KI_TMP/status" || ktap_exit_fail_msg "cannot read $KI/status"

@@ -12,20 +12,16 @@
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
-modinfo ki_stuck_init >/dev/null 2>&1 ||
-	{ ktap_skip_all "the ki_stuck_init test module is not installed (make testmods)"; exit "$KSFT_SKIP"; }
+ki_require_module ki_stuck_init
 ktap_print_header
 ktap_set_plan 4
 cleanup() {
 	[ -n "$mpid" ] && wait "$mpid" 2>/dev/null
 	rmmod ki_stuck_init 2>/dev/null
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 
-nr=$(ki_nr_online)
-[ "$nr" -ge 2 ] || { ktap_skip_all "needs at least 2 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_cpus 2
 SPIN_CPU=$((nr - 1))
 # This shell and its snapshots stay off the spinning CPU.
 taskset -p -c 0 $$ >/dev/null

@@ -21,10 +21,9 @@
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
-nr=$(ki_nr_online)
-[ "$nr" -ge 3 ] || { ktap_skip_all "needs at least 3 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_cpus 3
 command -v vm-sendkey >/dev/null ||
-	{ ktap_skip_all "no vm-sendkey (the key press needs scripts/vm)"; exit "$KSFT_SKIP"; }
+	ki_skip "no vm-sendkey (the key press needs scripts/vm)"
 ktap_print_header
 ktap_set_plan 6
 old_sysrq=$(cat /proc/sys/kernel/sysrq)
@@ -32,10 +31,8 @@ cleanup() {
 	kill $loop $dd 2>/dev/null
 	wait
 	echo "$old_sysrq" > /proc/sys/kernel/sysrq
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 echo 1 > /proc/sys/kernel/sysrq
 taskset -p -c 0 $$ >/dev/null
 LOOP_CPU=$((nr - 1))

@@ -11,11 +11,11 @@
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
-[ -w /proc/sysrq-trigger ] || { ktap_skip_all "no /proc/sysrq-trigger (CONFIG_MAGIC_SYSRQ)"; exit "$KSFT_SKIP"; }
+[ -w /proc/sysrq-trigger ] || ki_skip "no /proc/sysrq-trigger (CONFIG_MAGIC_SYSRQ)"
 ktap_print_header
 ktap_set_plan 7
 old_sysrq=$(cat /proc/sys/kernel/sysrq)
-trap 'kill $writers 2>/dev/null; wait; echo "$old_sysrq" > /proc/sys/kernel/sysrq; modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
+ki_trap_cleanup 'kill $writers 2>/dev/null; echo "$old_sysrq" > /proc/sys/kernel/sysrq'
 echo 1 > /proc/sys/kernel/sysrq
 
 ki_load

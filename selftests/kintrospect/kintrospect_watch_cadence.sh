@@ -19,20 +19,16 @@
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
-modinfo ki_wedge >/dev/null 2>&1 ||
-	{ ktap_skip_all "the ki_wedge test module is not installed (make testmods_install)"; exit "$KSFT_SKIP"; }
-nr=$(ki_nr_online)
-[ "$nr" -ge 3 ] || { ktap_skip_all "needs at least 3 online CPUs, have $nr"; exit "$KSFT_SKIP"; }
+ki_require_module ki_wedge
+ki_require_cpus 3
 ktap_print_header
 ktap_set_plan 6
 cleanup() {
 	kill $busy 2>/dev/null
 	wait
 	modprobe -r ki_wedge 2>/dev/null
-	modprobe -r kintrospect 2>/dev/null
-	ki_cleanup_tmp
 }
-trap cleanup EXIT
+ki_trap_cleanup cleanup
 taskset -p -c 0 $$ >/dev/null
 LAST=$((nr - 1))
 WEDGE=/sys/kernel/debug/ki_wedge

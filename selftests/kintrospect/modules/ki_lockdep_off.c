@@ -11,9 +11,10 @@
  * ki_lockdep_waiter: waits for ki_lockdep_off_held: its blocked_on record
  *	and the mutex's owner are still true.
  *
- * Lockdep stays off for the rest of the boot: a selftest using this module
- * runs last (before kintrospect_kernel_log.sh). If lockdep is already off
- * when it loads, the stale record is simply not made.
+ * Lockdep stays off for the rest of the boot: the boot plan runs a selftest
+ * using this module after those that need lockdep (scripts/guest/check.sh).
+ * If lockdep is already off when it loads, the stale record is simply not
+ * made.
  */
 #include <linux/completion.h>
 #include <linux/debug_locks.h>
