@@ -43,6 +43,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
+#include <linux/nodemask.h>
 #include <linux/path.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
@@ -633,6 +634,16 @@ static void kintrospect_slab_flush_exit(void)
 	kintrospect_flusher.status_size = 0;
 	kintrospect_flusher.nr_files = 0;
 	kintrospect_flusher.files_size = 0;
+}
+
+/*
+ * The possible CPUs and NUMA nodes: each CPU has a main and a spare sheaf of
+ * every cache with sheaves, each node a barn (rust/slab/sheaves.rs).
+ */
+void kintrospect_slab_cpus_nodes(u32 *cpus, u32 *nodes)
+{
+	*cpus = num_possible_cpus();
+	*nodes = num_possible_nodes();
 }
 
 /*
