@@ -144,6 +144,7 @@ pub(crate) use runq::{
     RawRunnable, //
 };
 pub(crate) use slab::{
+    cpus_and_nodes,
     now_ns,
     FlushError,
     FlushStatus,

@@ -10,9 +10,11 @@
 //! SLUB's `alloc_traces` (slab_debug=U), see [`sites`].
 //!
 //! Precise counts: SLUB counts the objects cached in its per-CPU sheaves as active, so before
-//! each reading the sheaves of every cache that has them are flushed through the cache's
+//! each reading the sheaves of every cache whose answer depends on it (see [`sheaves`]: not
+//! those that changed by more than their sheaves can hold) are flushed through the cache's
 //! `shrink` file, with a bounded wait and only when every CPU runs work items (see
-//! `rust/c/slab.c`); every count says whether it is exact (see [`Precision`]).
+//! `rust/c/slab.c`); every count says whether it is exact, or how far off it can be (see
+//! [`Precision`]).
 //!
 //! Samples are taken in process context only (a `control` write, the periodic sampler, and
 //! SysRq deferred work). Three locks, in this order: the slab io lock ([`SlabIoGuard`]),
@@ -25,6 +27,7 @@
 mod format;
 mod parse;
 mod sample;
+mod sheaves;
 mod sites;
 mod trend;
 
@@ -48,6 +51,10 @@ pub(crate) use sample::{
     Delta,
     Precision,
     Sample, //
+};
+use sheaves::{
+    Need,
+    Sheaves, //
 };
 use sites::Sites;
 use trend::Trend;
@@ -88,14 +95,6 @@ pub(crate) enum Caller {
     Control,
     Periodic,
     Sysrq,
-}
-
-/// Whether a cache has per-CPU sheaves (`/sys/kernel/slab/<cache>/sheaf_capacity`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Sheaves {
-    Yes,
-    No,
-    Unknown,
 }
 
 /// A summary of the baseline, for the files.
@@ -150,8 +149,8 @@ struct Io {
     trend: Trend,
     /// Samples taken, baselines included.
     seq: u64,
-    /// Which caches have per-CPU sheaves, sorted by name (from the last sample).
-    sheaves: KVec<(Name, Sheaves)>,
+    /// Which caches have per-CPU sheaves and what the last sample did with them, sorted by name.
+    sheaves: KVec<(Name, Sheaves, Need)>,
     /// Which caches the last flush emptied, sorted by name.
     flushed: KVec<(Name, FlushStatus)>,
     /// Names passed to the flush, each followed by a NUL.
@@ -197,34 +196,43 @@ fn sysfs_number(files: &SlabFiles, file: SlabFile<'_>) -> Option<u64> {
 impl Io {
     /// Whether cache `name` has sheaves: known from the last sample, else asked.
     fn sheaves_of(&self, name: &Name) -> Sheaves {
-        if let Ok(i) = self.sheaves.binary_search_by(|(n, _)| n.cmp(name)) {
+        if let Ok(i) = self.sheaves.binary_search_by(|(n, _, _)| n.cmp(name)) {
             if self.sheaves[i].1 != Sheaves::Unknown {
                 return self.sheaves[i].1;
             }
         }
         match sysfs_number(&self.files, SlabFile::SheafCapacity(name.as_bytes())) {
             Some(0) => Sheaves::No,
-            Some(_) => Sheaves::Yes,
+            Some(capacity) => Sheaves::Yes(capacity),
             None => Sheaves::Unknown,
         }
     }
 
-    /// Takes a sample into `self.next`: a reading, a flush of the caches that have sheaves,
-    /// a second reading (only after a flush), merged with the sample before (see [`sample`]).
-    /// Not numbered yet.
-    fn take(&mut self, io: &SlabIoGuard) -> Result {
+    /// Takes a sample into `self.next`: a reading, a flush of the caches whose count depends on
+    /// it (see [`sheaves`]; every cache that has sheaves for a `baseline`), a second reading
+    /// (only after a flush), merged with the sample before (see [`sample`]). Not numbered yet.
+    fn take(&mut self, io: &SlabIoGuard, baseline: bool) -> Result {
         read_slabinfo(&self.files, &mut self.buf, &mut self.first)?;
+        let (cpus, nodes) = bridge::cpus_and_nodes();
         let mut sheaves = KVec::with_capacity(self.first.caches.len(), GFP_KERNEL)?;
         self.names.clear();
         let mut nr = 0u32;
         let mut any = false;
         for c in self.first.caches.iter() {
             let s = self.sheaves_of(&c.name);
-            sheaves.push((c.name, s), GFP_KERNEL)?;
+            let base = match baseline {
+                true => None,
+                false => Some(self.baseline.find(&c.name).map_or(0, |b| b.active_objs)),
+            };
+            let need = sheaves::need(c, s, base, cpus, nodes);
+            sheaves.push((c.name, s, need), GFP_KERNEL)?;
             if s == Sheaves::No {
                 continue;
             }
             any = true;
+            if need != Need::Flush {
+                continue;
+            }
             // A cache with many slabs is flushed only if it has few partial ones.
             if c.num_slabs > SHRINK_MAX_PARTIAL {
                 let partial = sysfs_number(&self.files, SlabFile::Partial(c.name.as_bytes()));
@@ -263,23 +271,37 @@ impl Io {
         }
 
         if nr == 0 {
-            // Nothing to flush (no cache has sheaves, as with slab_debug=U, or none may be
-            // flushed): a second reading would only repeat the first.
+            // Nothing flushed (no cache has sheaves, as with slab_debug=U, or none needs or may
+            // be flushed): a second reading would only repeat the first.
             self.next.copy_from(&self.first)?;
         } else {
             read_slabinfo(&self.files, &mut self.buf, &mut self.next)?;
         }
         self.next.precision = precision;
         for c in self.next.caches.iter_mut() {
-            let sheaves = self
+            let (sheaves, need) = self
                 .sheaves
-                .binary_search_by(|(n, _)| n.cmp(&c.name))
-                .map_or(Sheaves::Unknown, |i| self.sheaves[i].1);
+                .binary_search_by(|(n, _, _)| n.cmp(&c.name))
+                .map_or((Sheaves::Unknown, Need::Flush), |i| {
+                    (self.sheaves[i].1, self.sheaves[i].2)
+                });
             let flushed = self
                 .flushed
                 .binary_search_by(|(n, _)| n.cmp(&c.name))
                 .is_ok_and(|i| self.flushed[i].1 == FlushStatus::Done);
-            c.exact = sheaves == Sheaves::No || (sheaves == Sheaves::Yes && flushed);
+            c.exact = match need {
+                Need::None => c.active_objs == 0 || sheaves == Sheaves::No,
+                Need::Flush => matches!(sheaves, Sheaves::Yes(_)) && flushed,
+                Need::Beyond(_) => false,
+            };
+            // The last reading must still be beyond the bound, or the count is only approximate.
+            c.beyond = match need {
+                Need::Beyond(bound) => {
+                    let base = self.baseline.find(&c.name).map_or(0, |b| b.active_objs);
+                    (c.active_objs.abs_diff(base) > bound).then_some(bound)
+                }
+                _ => None,
+            };
         }
         sample::merge(&self.first, &mut self.next, &self.prev)
     }
@@ -425,7 +447,7 @@ impl Slab {
             }
             io.sites_ns = Some(now);
         }
-        io.take(&guard)?;
+        io.take(&guard, false)?;
         // With periodic sampling, the trend's intervals are the periodic ones: a sample asked
         // for in between (a report taken twice, the SysRq key) would cut an interval in two and
         // turn a steady grower's suspect verdict off. Without it, every sample is an interval.
@@ -502,6 +524,7 @@ impl Slab {
     pub(crate) fn counters(&self) -> Counters {
         let s = self.state.lock();
         Counters {
+            params: self.params,
             caches_tracked: s.trend_tracked,
             caches_dropped: s.trend_dropped,
             trend_memory: s.trend_memory,
@@ -515,6 +538,8 @@ impl Slab {
 
 /// What `status` shows of the slab report.
 pub(crate) struct Counters {
+    /// The sampling parameters.
+    pub(crate) params: Params,
     /// Caches the trend follows, and those it had no room for.
     pub(crate) caches_tracked: usize,
     pub(crate) caches_dropped: usize,
@@ -530,7 +555,7 @@ pub(crate) struct Counters {
 
 /// Takes a sample with `io` and makes it the baseline; it is a trend value if `feeds_trend`.
 fn take_baseline(io: &mut Io, guard: &SlabIoGuard, feeds_trend: bool) -> Result {
-    io.take(guard)?;
+    io.take(guard, true)?;
     io.record(feeds_trend)?;
     io.baseline.copy_from(&io.next)
 }

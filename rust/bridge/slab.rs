@@ -128,6 +128,7 @@ mod ffi {
         pub(super) fn kintrospect_slab_io_lock(wait: bool) -> c_int;
         pub(super) fn kintrospect_slab_io_unlock();
         pub(super) fn kintrospect_now_ns() -> u64;
+        pub(super) fn kintrospect_slab_cpus_nodes(cpus: *mut u32, nodes: *mut u32);
     }
 }
 
@@ -316,4 +317,12 @@ const CACHE_NAME_MAX: usize = 128;
 pub(crate) fn now_ns() -> u64 {
     // SAFETY: No preconditions; any context.
     unsafe { ffi::kintrospect_now_ns() }
+}
+
+/// The possible CPUs and NUMA nodes: how many per-CPU sheaves and barns a cache can have.
+pub(crate) fn cpus_and_nodes() -> (u64, u64) {
+    let (mut cpus, mut nodes) = (0u32, 0u32);
+    // SAFETY: Both pointers are valid for writes; no other preconditions.
+    unsafe { ffi::kintrospect_slab_cpus_nodes(&mut cpus, &mut nodes) };
+    (u64::from(cpus), u64::from(nodes))
 }

@@ -584,6 +584,7 @@ int kintrospect_read_slab_file(u32 which, const char *cache, char *buf,
 			       size_t len, size_t *out);
 int kintrospect_slab_flush(const char *names, size_t len, u32 nr, u8 *status,
 			   struct kintrospect_slab_flush_info *info);
+void kintrospect_slab_cpus_nodes(u32 *cpus, u32 *nodes);
 int kintrospect_slab_io_lock(bool wait);
 void kintrospect_slab_io_unlock(void);
 u64 kintrospect_now_ns(void);

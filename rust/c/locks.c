@@ -320,10 +320,18 @@ static s32 lookup_pid(const struct ptr_pid *map, u32 n, unsigned long ptr)
  */
 static int resolve_owners(struct kintrospect_task *tasks, u32 nr)
 {
-	struct ptr_pid *map = kvmalloc_array(max(nr, 1U), sizeof(*map), GFP_KERNEL);
 	struct task_struct *g, *p;
+	struct ptr_pid *map;
 	u32 i, n = 0, missing = 0;
 
+	/* Most snapshots have no owner to look up: no map to build. */
+	for (i = 0; i < nr; i++)
+		tasks[i].blocked_owner_pid = -1;
+	for (i = 0; i < nr && !tasks[i].blocked_owner; i++)
+		;
+	if (i == nr)
+		return 0;
+	map = kvmalloc_array(nr, sizeof(*map), GFP_KERNEL);
 	if (!map)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
@@ -332,7 +340,6 @@ static int resolve_owners(struct kintrospect_task *tasks, u32 nr)
 	}
 	sort(map, nr, sizeof(*map), cmp_ptr_pid, NULL);
 	for (i = 0; i < nr; i++) {
-		tasks[i].blocked_owner_pid = -1;
 		if (tasks[i].blocked_owner) {
 			tasks[i].blocked_owner_pid = lookup_pid(map, nr, tasks[i].blocked_owner);
 			if (tasks[i].blocked_owner_pid < 0)

@@ -43,6 +43,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
+#include <linux/nodemask.h>
 #include <linux/path.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
@@ -358,6 +359,21 @@ static int kintrospect_slab_probe(struct kintrospect_slab_flush_info *info)
 
 static void kintrospect_slab_flush_fn(struct work_struct *work);
 
+/* Longest cache name whose shrink file is kept open (rust/slab/parse.rs NAME_LEN). */
+#define KINTROSPECT_SHRINK_NAME_MAX	64
+
+/*
+ * A cache's shrink file, kept open from one flush to the next: opening a
+ * sysfs file (path walk, kernfs open) costs more than the write itself, and
+ * a sample writes one per cache. An open file pins no cache: the kernfs node
+ * of a destroyed cache fails the write with -ENODEV, and the file is opened
+ * again by name (a new cache may have it by then).
+ */
+struct kintrospect_shrink_file {
+	char name[KINTROSPECT_SHRINK_NAME_MAX + 1];
+	struct file *file;
+};
+
 /*
  * The flusher: one work item on an unbound workqueue that writes the shrink
  * file of each cache named in its own copy of the list. Its buffers belong
@@ -367,6 +383,9 @@ static void kintrospect_slab_flush_fn(struct work_struct *work);
  * itself (cancel_work_sync()). The work item is initialised once, here: a
  * new flush never re-initialises it while the previous one may still be
  * returning, and unload may wait for it whether or not a flush ever ran.
+ * The shrink files of the last flush's caches stay open in "files" (and
+ * "next" is where a flush puts those it keeps), until the next flush or
+ * unload closes them.
  */
 static struct {
 	struct work_struct work;
@@ -378,44 +397,105 @@ static struct {
 	u32 nr;
 	atomic_t stop;
 	atomic_t running;
+	struct kintrospect_shrink_file *files;
+	struct kintrospect_shrink_file *next;
+	u32 nr_files;
+	u32 files_size;
 } kintrospect_flusher = {
 	.work = __WORK_INITIALIZER(kintrospect_flusher.work, kintrospect_slab_flush_fn),
 };
 
-/* Writes "1" to @cache's shrink file: kmem_cache_shrink(). */
-static int kintrospect_slab_shrink(const char *cache)
+/*
+ * Takes @cache's open shrink file out of the flusher's files, looking from
+ * *@hint on (the names come in the same order every time), or NULL.
+ */
+static struct file *kintrospect_shrink_file_take(const char *cache, u32 *hint)
 {
+	u32 nr = kintrospect_flusher.nr_files;
+	struct kintrospect_shrink_file *f;
 	struct file *file;
-	loff_t pos = 0;
+	u32 k;
+
+	for (k = 0; k < nr; k++) {
+		f = &kintrospect_flusher.files[(*hint + k) % nr];
+		if (f->file && !strcmp(f->name, cache)) {
+			file = f->file;
+			f->file = NULL;
+			*hint = (*hint + k + 1) % nr;
+			return file;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Writes "1" to @cache's shrink file (kmem_cache_shrink()): *@filep if open,
+ * else (or if its write fails: the cache may have been destroyed meanwhile)
+ * a newly opened one, left in *@filep (NULL if none could be opened).
+ */
+static int kintrospect_slab_shrink(const char *cache, struct file **filep)
+{
+	bool fresh = false;
+	struct file *file;
+	loff_t pos;
 	ssize_t n;
 
-	file = kintrospect_sysfs_slab_open(cache, "shrink", O_WRONLY);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	n = kernel_write(file, "1", 1, &pos);
-	filp_close(file, NULL);
-	return n == 1 ? 0 : n < 0 ? n : -EIO;
+	for (;;) {
+		file = *filep;
+		if (!file) {
+			file = kintrospect_sysfs_slab_open(cache, "shrink", O_WRONLY);
+			if (IS_ERR(file))
+				return PTR_ERR(file);
+			*filep = file;
+			fresh = true;
+		}
+		pos = 0;
+		n = kernel_write(file, "1", 1, &pos);
+		if (n == 1)
+			return 0;
+		filp_close(file, NULL);
+		*filep = NULL;
+		if (fresh)
+			return n < 0 ? n : -EIO;
+	}
 }
 
 static void kintrospect_slab_flush_fn(struct work_struct *work)
 {
 	const char *name = kintrospect_flusher.names;
-	u32 i;
+	struct kintrospect_shrink_file *next = kintrospect_flusher.next;
+	struct file *file;
+	u32 i, kept = 0, hint = 0;
 
 	for (i = 0; i < kintrospect_flusher.nr; i++) {
 		if (atomic_read(&kintrospect_flusher.stop))
 			break;
-		kintrospect_flusher.status[i] = kintrospect_slab_shrink(name) ?
+		file = kintrospect_shrink_file_take(name, &hint);
+		kintrospect_flusher.status[i] = kintrospect_slab_shrink(name, &file) ?
 			KINTROSPECT_SLAB_FLUSH_FAILED : KINTROSPECT_SLAB_FLUSH_DONE;
+		if (file && strscpy(next[kept].name, name, sizeof(next[kept].name)) > 0)
+			next[kept++].file = file;
+		else if (file)
+			filp_close(file, NULL);
 		name += strlen(name) + 1;
 		cond_resched();
 	}
+	/* The files of caches this flush did not write are closed. */
+	for (i = 0; i < kintrospect_flusher.nr_files; i++)
+		if (kintrospect_flusher.files[i].file)
+			filp_close(kintrospect_flusher.files[i].file, NULL);
+	kintrospect_flusher.next = kintrospect_flusher.files;
+	kintrospect_flusher.files = next;
+	kintrospect_flusher.nr_files = kept;
 	complete(&kintrospect_flusher.done);
 	/* Last access to the buffers: a new flush may take them now. */
 	atomic_set_release(&kintrospect_flusher.running, 0);
 }
 
-/* Makes the flusher's buffers hold @len bytes of names and @nr statuses. */
+/*
+ * Makes the flusher's buffers hold @len bytes of names, @nr statuses and @nr
+ * shrink files (those open are moved).
+ */
 static int kintrospect_flusher_reserve(size_t len, u32 nr)
 {
 	if (len > kintrospect_flusher.names_size) {
@@ -435,6 +515,25 @@ static int kintrospect_flusher_reserve(size_t len, u32 nr)
 		kvfree(kintrospect_flusher.status);
 		kintrospect_flusher.status = status;
 		kintrospect_flusher.status_size = nr;
+	}
+	if (nr > kintrospect_flusher.files_size) {
+		struct kintrospect_shrink_file *files, *next;
+
+		files = kvcalloc(nr, sizeof(*files), GFP_KERNEL);
+		next = kvcalloc(nr, sizeof(*next), GFP_KERNEL);
+		if (!files || !next) {
+			kvfree(files);
+			kvfree(next);
+			return -ENOMEM;
+		}
+		if (kintrospect_flusher.nr_files)
+			memcpy(files, kintrospect_flusher.files,
+			       kintrospect_flusher.nr_files * sizeof(*files));
+		kvfree(kintrospect_flusher.files);
+		kvfree(kintrospect_flusher.next);
+		kintrospect_flusher.files = files;
+		kintrospect_flusher.next = next;
+		kintrospect_flusher.files_size = nr;
 	}
 	return 0;
 }
@@ -506,11 +605,13 @@ out:
 /*
  * Stops the flusher and the probes (unload); waits for a flush in progress,
  * to its function's return: "running" is cleared before that, and module
- * text must not be freed under a kworker still in it.
+ * text must not be freed under a kworker still in it. Then closes the shrink
+ * files kept open.
  */
 static void kintrospect_slab_flush_exit(void)
 {
 	unsigned int cpu;
+	u32 i;
 
 	atomic_set(&kintrospect_flusher.stop, 1);
 	cancel_work_sync(&kintrospect_flusher.work);
@@ -518,12 +619,31 @@ static void kintrospect_slab_flush_exit(void)
 		for_each_possible_cpu(cpu)
 			cancel_work_sync(&per_cpu_ptr(&kintrospect_probes, cpu)->work);
 	kintrospect_probes_ready = false;
+	for (i = 0; i < kintrospect_flusher.nr_files; i++)
+		if (kintrospect_flusher.files[i].file)
+			filp_close(kintrospect_flusher.files[i].file, NULL);
 	kvfree(kintrospect_flusher.names);
 	kvfree(kintrospect_flusher.status);
+	kvfree(kintrospect_flusher.files);
+	kvfree(kintrospect_flusher.next);
 	kintrospect_flusher.names = NULL;
 	kintrospect_flusher.status = NULL;
+	kintrospect_flusher.files = NULL;
+	kintrospect_flusher.next = NULL;
 	kintrospect_flusher.names_size = 0;
 	kintrospect_flusher.status_size = 0;
+	kintrospect_flusher.nr_files = 0;
+	kintrospect_flusher.files_size = 0;
+}
+
+/*
+ * The possible CPUs and NUMA nodes: each CPU has a main and a spare sheaf of
+ * every cache with sheaves, each node a barn (rust/slab/sheaves.rs).
+ */
+void kintrospect_slab_cpus_nodes(u32 *cpus, u32 *nodes)
+{
+	*cpus = num_possible_cpus();
+	*nodes = num_possible_nodes();
 }
 
 /*

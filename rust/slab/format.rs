@@ -88,40 +88,50 @@ impl fmt::Display for Why {
     }
 }
 
-/// How a sample's counts were taken, for people.
-struct How(Precision, usize, usize);
+/// How a sample's counts were taken, for people: the precision, the caches exact, approximate
+/// and, among those, not flushed because their change is beyond what their sheaves hold.
+struct How(Precision, usize, usize, usize);
 
 impl fmt::Display for How {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let How(p, exact, approximate) = *self;
+        let How(p, exact, approximate, beyond) = *self;
+        let unflushed = approximate - beyond.min(approximate);
         match p {
-            Precision::None => f.write_str("none"),
+            Precision::None => f.write_str("none")?,
             Precision::NoSheaves => f.write_str(
                 "exact (no cache has per-CPU sheaves: SLUB debugging such as slab_debug=U \
                  turns them off)",
-            ),
+            )?,
             Precision::Flushed {
                 caches,
                 duration_ns,
-            } if approximate == 0 => f.write_fmt(fmt!(
+            } if unflushed == 0 => f.write_fmt(fmt!(
                 "exact (per-CPU sheaves of {caches} caches flushed in {} before the reading)",
                 Secs(duration_ns)
-            )),
+            ))?,
             Precision::Flushed {
                 caches,
                 duration_ns,
             } => f.write_fmt(fmt!(
-                "{exact} caches exact, {approximate} APPROXIMATE (marked ~: not flushed, e.g. \
+                "{exact} caches exact, {unflushed} APPROXIMATE (marked ~: not flushed, e.g. \
                  more than {} partial slabs, or created meanwhile); {caches} flushed in {}",
                 super::SHRINK_MAX_PARTIAL,
                 Secs(duration_ns)
-            )),
+            ))?,
             Precision::Approximate(why) => f.write_fmt(fmt!(
-                "APPROXIMATE for {approximate} caches (marked ~: they count objects cached in \
+                "APPROXIMATE for {unflushed} caches (marked ~: they count objects cached in \
                  per-CPU sheaves as active): {}",
                 Why(why)
-            )),
+            ))?,
         }
+        if beyond != 0 {
+            write!(
+                f,
+                "; {beyond} caches not flushed, their change beyond what their sheaves hold \
+                 (marked{BEYOND}N])"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -137,6 +147,40 @@ fn precision_word(p: Precision) -> &'static str {
 
 /// What marks a debug feature's bookkeeping cache in the text.
 const BOOKKEEPING: &str = " [bookkeeping]";
+
+/// What marks a cache not flushed because its change is beyond the bound of objects its sheaves
+/// can hold (followed by the bound).
+const BEYOND: &str = " [not flushed: beyond ";
+
+/// Ends a ranked line of `d`: `~` when approximate, [`BEYOND`], [`BOOKKEEPING`].
+fn write_marks(f: &mut fmt::Formatter<'_>, d: &Delta) -> fmt::Result {
+    if !d.exact {
+        f.write_str(" ~")?;
+    }
+    if let Some(bound) = d.beyond {
+        write!(f, "{BEYOND}{bound}]")?;
+    }
+    if d.bookkeeping {
+        f.write_str(BOOKKEEPING)?;
+    }
+    f.write_char('\n')
+}
+
+/// Says what [`BEYOND`] means, if any of `deltas` is marked so.
+fn write_beyond_note<'a>(
+    f: &mut fmt::Formatter<'_>,
+    mut deltas: impl Iterator<Item = &'a Delta>,
+) -> fmt::Result {
+    if deltas.any(|d| d.beyond.is_some()) {
+        writeln!(
+            f,
+            "  [not flushed: beyond N]: changed since the baseline by more than the N objects its \
+             per-CPU sheaves can hold, so not flushed: it grew (or shrank) for certain, by the \
+             delta give or take N objects"
+        )?;
+    }
+    Ok(())
+}
 
 /// Says what [`BOOKKEEPING`] means, if any of `deltas` is marked so.
 fn write_bookkeeping_note<'a>(
@@ -156,19 +200,18 @@ fn write_bookkeeping_note<'a>(
 /// One ranked line: name, size, objects and deltas, bytes; `~` when approximate,
 /// [`BOOKKEEPING`] for a debug feature's bookkeeping cache.
 fn write_row(f: &mut fmt::Formatter<'_>, d: &Delta) -> fmt::Result {
-    writeln!(
+    write!(
         f,
-        "  {:<24} {:>7} {:>11} {:>+9} {:>11} {:>+9} {:>+13}{}{}",
+        "  {:<24} {:>7} {:>11} {:>+9} {:>11} {:>+9} {:>+13}",
         name(d.name.as_bytes()),
         d.objsize,
         d.active_objs,
         d.active_objs_delta,
         d.num_objs,
         d.total_objs_delta,
-        d.bytes_delta,
-        if d.exact { "" } else { " ~" },
-        if d.bookkeeping { BOOKKEEPING } else { "" }
-    )
+        d.bytes_delta
+    )?;
+    write_marks(f, d)
 }
 
 /// Writes the allocation sites section.
@@ -259,7 +302,7 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
             base.seq,
             Secs(base.taken_ns),
             base.caches,
-            How(base.precision, base.exact, base.approximate)
+            How(base.precision, base.exact, base.approximate, 0)
         ));
     }
     let (listed, nr_unknown) = latest.counts();
@@ -275,11 +318,11 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
     ))?;
     f.write_fmt(fmt!(
         "counts: {}\n",
-        How(latest.precision, exact, approximate)
+        How(latest.precision, exact, approximate, latest.beyond())
     ))?;
     f.write_fmt(fmt!(
         "baseline counts: {}\n",
-        How(base.precision, base.exact, base.approximate)
+        How(base.precision, base.exact, base.approximate, 0)
     ))?;
     if latest.rejected != 0 || latest.cut_names != 0 || latest.truncated {
         writeln!(
@@ -320,19 +363,15 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
                 Some(r) => write!(f, "{r:>+11}")?,
                 None => write!(f, "{:>11}", "-")?,
             }
-            writeln!(
+            write!(
                 f,
-                " {:>4}/{:<4} {:>11} {:>+9} {:>+13}{}{}",
-                d.trend.grew,
-                d.trend.intervals,
-                d.active_objs,
-                d.active_objs_delta,
-                d.bytes_delta,
-                if d.exact { "" } else { " ~" },
-                if d.bookkeeping { BOOKKEEPING } else { "" }
+                " {:>4}/{:<4} {:>11} {:>+9} {:>+13}",
+                d.trend.grew, d.trend.intervals, d.active_objs, d.active_objs_delta, d.bytes_delta
             )?;
+            write_marks(f, d)?;
         }
         write_bookkeeping_note(f, s.deltas.iter().filter(|d| d.trend.suspect))?;
+        write_beyond_note(f, s.deltas.iter().filter(|d| d.trend.suspect))?;
     } else {
         writeln!(f, "\nsuspects: none")?;
     }
@@ -350,11 +389,13 @@ pub(crate) fn text(s: &State, p: &Params, f: &mut fmt::Formatter<'_>) -> fmt::Re
         write_row(f, d)?;
     }
     write_bookkeeping_note(f, s.deltas.iter().filter(|d| d.bytes_delta > 0))?;
+    write_beyond_note(f, s.deltas.iter().filter(|d| d.bytes_delta > 0))?;
     if s.deltas.iter().any(|d| d.bytes_delta < 0) {
         writeln!(f, "shrinking:")?;
         for d in s.deltas.iter().filter(|d| d.bytes_delta < 0) {
             write_row(f, d)?;
         }
+        write_beyond_note(f, s.deltas.iter().filter(|d| d.bytes_delta < 0))?;
     }
     let same = s.deltas.iter().filter(|d| d.bytes_delta == 0).count();
     writeln!(f, "{same} caches unchanged")?;
@@ -430,6 +471,7 @@ pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             .field("baseline_precision", precision_word(s.baseline.precision))?
             .field("exact_caches", exact)?
             .field("approximate_caches", approximate)?
+            .field("beyond_bound_caches", latest.beyond())?
             .field("duplicates", latest.duplicates)?;
         match latest.precision {
             Precision::Approximate(why) => o.field("precision_reason", json::Text(&Why(why)))?,
@@ -456,7 +498,8 @@ pub(crate) fn json(s: &State, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         .field("suspect", d.trend.suspect)?
                         .field("grew_intervals", d.trend.grew)?
                         .field("intervals", d.trend.intervals)?
-                        .field("growth_per_min", d.per_min)?;
+                        .field("growth_per_min", d.per_min)?
+                        .field("beyond_bound", d.beyond)?;
                     Ok(())
                 })?;
             }
@@ -521,6 +564,7 @@ mod tests {
             total_objs_delta: objs,
             bytes_delta: objs * objsize as i64,
             exact: true,
+            beyond: None,
             bookkeeping: crate::slab::sample::bookkeeping(&n),
             trend: crate::slab::trend::Verdict {
                 grew: 6,
@@ -593,6 +637,65 @@ mod tests {
         ));
         assert!(has(
             b"\"bytes_delta\":198912,\"exact\":true,\"bookkeeping\":false,"
+        ));
+        Ok(())
+    }
+
+    /// Issue 21: a cache not flushed because it grew by more than its sheaves can hold says so,
+    /// with the bound, in the text and the JSON; a flushed one has no mark.
+    #[test]
+    fn marks_caches_beyond_their_sheaves() -> Result {
+        let mut big = delta(b"kintrospect_leak", 256, 20001, false);
+        big.exact = false;
+        big.beyond = Some(1008);
+        let mut s = state(&[big, delta(b"kmalloc-64", 64, 3, false)])?;
+        s.latest.precision = Precision::Flushed {
+            caches: 1,
+            duration_ns: 2_000_000,
+        };
+        for (name, beyond) in [
+            (&b"kintrospect_leak"[..], Some(1008)),
+            (b"kmalloc-64", None),
+        ] {
+            let (cache, _) =
+                crate::slab::parse::slabinfo_line(b"x 1 2 3 4 5 : tunables 0 0 0 : slabdata 6 7 0")
+                    .ok_or(EINVAL)?;
+            s.latest.caches.push(
+                crate::slab::parse::Cache {
+                    name: Name::new(name).0,
+                    exact: beyond.is_none(),
+                    beyond,
+                    ..cache
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        let p = Params {
+            interval_ms: 0,
+            k: 6,
+            m: 5,
+        };
+        let text = CString::try_from_fmt(fmt!("{}", StateText(&s, &p)))?;
+        let text = text.to_bytes();
+        let has = |want: &[u8]| text.windows(want.len()).any(|w| w == want);
+        assert!(has(b"+5120256 ~ [not flushed: beyond 1008]\n"));
+        assert!(has(b"+192\n"));
+        assert!(has(
+            b"\n  [not flushed: beyond N]: changed since the baseline by more than"
+        ));
+        assert!(has(
+            b"\ncounts: exact (per-CPU sheaves of 1 caches flushed in 0.002 s before the \
+              reading); 1 caches not flushed, their change beyond what their sheaves hold \
+              (marked [not flushed: beyond N])\n"
+        ));
+        let json = CString::try_from_fmt(fmt!("{}", StateJson(&s)))?;
+        let json = json.to_bytes();
+        let has = |want: &[u8]| json.windows(want.len()).any(|w| w == want);
+        assert!(has(b"\"bytes_delta\":5120256,\"exact\":false,"));
+        assert!(has(b"\"growth_per_min\":20001,\"beyond_bound\":1008}"));
+        assert!(has(b"\"growth_per_min\":3,\"beyond_bound\":null}"));
+        assert!(has(
+            b"\"exact_caches\":1,\"approximate_caches\":1,\"beyond_bound_caches\":1,"
         ));
         Ok(())
     }

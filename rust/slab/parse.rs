@@ -68,6 +68,10 @@ pub(crate) struct Cache {
     /// Whether `active_objs` counts only live objects: the cache has no per-CPU sheaves, or
     /// they were flushed right before the reading.
     pub(crate) exact: bool,
+    /// Set (to the bound) when the cache was not flushed because its count moved by more than
+    /// the bound of objects its sheaves can hold since the baseline: not exact, but the sign of
+    /// the change is certain (see [`super::sheaves`]).
+    pub(crate) beyond: Option<u64>,
 }
 
 /// Parses a decimal number of at most 19 digits (no sign, no overflow).
@@ -142,6 +146,7 @@ pub(crate) fn slabinfo_line(line: &[u8]) -> Option<(Cache, bool)> {
         num_slabs: sd[1],
         listed: true,
         exact: false,
+        beyond: None,
     };
     Some((cache, cut))
 }

@@ -141,6 +141,15 @@ impl Sample {
         let exact = self.caches.iter().filter(|c| c.listed && c.exact).count();
         (exact, self.counts().0 - exact)
     }
+
+    /// Listed caches not flushed because their change is beyond what their sheaves hold (among
+    /// the approximate ones of [`Self::exactness`]).
+    pub(crate) fn beyond(&self) -> usize {
+        self.caches
+            .iter()
+            .filter(|c| c.listed && c.beyond.is_some())
+            .count()
+    }
 }
 
 /// Completes `last`, this sample's last reading, with the caches only its `first` reading
@@ -150,7 +159,14 @@ impl Sample {
 pub(crate) fn merge(first: &Sample, last: &mut Sample, prev: &Sample) -> Result {
     let mut extra = KVec::new();
     for c in first.caches.iter().filter(|c| last.find(&c.name).is_none()) {
-        extra.push(Cache { exact: false, ..*c }, GFP_KERNEL)?;
+        extra.push(
+            Cache {
+                exact: false,
+                beyond: None,
+                ..*c
+            },
+            GFP_KERNEL,
+        )?;
     }
     for c in prev.caches.iter().filter(|c| c.listed) {
         if last.find(&c.name).is_none() && first.find(&c.name).is_none() {
@@ -158,6 +174,7 @@ pub(crate) fn merge(first: &Sample, last: &mut Sample, prev: &Sample) -> Result 
                 Cache {
                     listed: false,
                     exact: false,
+                    beyond: None,
                     ..*c
                 },
                 GFP_KERNEL,
@@ -197,6 +214,10 @@ pub(crate) struct Delta {
     pub(crate) bytes_delta: i64,
     /// Whether both counts compared are exact.
     pub(crate) exact: bool,
+    /// Set when the latest count was not flushed because it moved by more than this many objects
+    /// (what the cache's sheaves can hold): the sign of the delta is certain, its size within
+    /// that many objects.
+    pub(crate) beyond: Option<u64>,
     /// Whether the cache is a debug feature's record of other allocations ([`bookkeeping`]).
     pub(crate) bookkeeping: bool,
     pub(crate) trend: trend::Verdict,
@@ -231,6 +252,7 @@ pub(crate) fn rank(
             total_objs_delta: trend::diff(c.num_objs, bn),
             bytes_delta: active_objs_delta.saturating_mul(objsize),
             exact: c.exact && bexact,
+            beyond: c.beyond,
             bookkeeping: bookkeeping(&c.name),
             trend: trend::Verdict::default(),
             per_min: trend::per_minute(active_objs_delta, since),
@@ -252,6 +274,7 @@ pub(crate) fn rank(
             active_objs: 0,
             num_objs: 0,
             exact: true,
+            beyond: None,
             ..*b
         };
         out.push(delta(&gone, Some(b)), GFP_KERNEL)?;
@@ -288,6 +311,7 @@ mod tests {
             num_slabs: 1,
             listed: true,
             exact: true,
+            beyond: None,
         }
     }
 

@@ -171,6 +171,7 @@ mod tests {
             total_objs_delta: 0,
             bytes_delta,
             exact: true,
+            beyond: None,
             bookkeeping: false,
             trend: Verdict {
                 suspect,

@@ -239,6 +239,7 @@ mod tests {
             num_slabs: 1,
             listed: true,
             exact: true,
+            beyond: None,
         }
     }
 

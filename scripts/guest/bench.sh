@@ -87,6 +87,8 @@ count_too_long
 $B slab 5 >/dev/null && $B slabinfo 5 >/dev/null || exit 1
 vm-mark "BENCH slab_caches=$(grep -vc '^\(slabinfo\|#\)' /proc/slabinfo)"
 $B slab 50 | bench
+# What the last sample flushed, and left unflushed as beyond its sheaves.
+vm-mark "BENCH slab_flush: flushed=$(sed -n 's/^counts: .* \([0-9][0-9]*\) \(caches \)\{0,1\}flushed in .*/\1/p' /sys/kernel/debug/kintrospect/slab_delta) beyond_bound=$(sed -n 's/.*"beyond_bound_caches":\([0-9]*\).*/\1/p' /sys/kernel/debug/kintrospect/slab_delta.json)"
 $B slabinfo 50 | bench
 vm-mark "BENCH $(grep '^slab_trend_memory_bytes' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
 modprobe -r kintrospect

@@ -9,7 +9,9 @@
 # flushes them before reading), and slab_debug=U, where caches have no
 # sheaves. A sample agrees with /proc/slabinfo; allocation sites are read
 # only on "snapshot slab sites" (rate-limited, big caches skipped), found
-# with slab_debug=U and reported missing without; periodic sampling marks a
+# with slab_debug=U and reported missing without; a cache grown by far more
+# than its sheaves can hold is reported, marked, without being flushed, while
+# a small change is still flushed and exact; periodic sampling marks a
 # cache that grows every interval as a suspect and a flat one not; bad input
 # is rejected with EINVAL and changes nothing.
 
@@ -17,7 +19,7 @@
 
 ki_require
 ktap_print_header
-ktap_set_plan 22
+ktap_set_plan 26
 ki_trap_cleanup
 
 LEAK=kintrospect_leak
@@ -253,6 +255,59 @@ objs=$(site_field $LEAK num_objs)
 ki_check "H3: $LEAK with $objs objects (> $SITES_MAX_OBJECTS) is skipped, not walked" \
 	[ "$(site_field $LEAK status)" = '"too_many_objects"' ]
 grep "^  $LEAK: skipped" "$KI/slab_delta" | sed 's/^/# /'
+echo free > "$KI/test/leak"
+ki_unload
+
+# --- Only the caches whose answer depends on it are flushed (issue 21) --------
+# Number of CPUs (or nodes) in a sysfs list such as "0-3,5"; 1 if there is none.
+list_count() {
+	[ -r "$1" ] || { echo 1; return; }
+	tr ',' '\n' < "$1" | awk -F- '{ n += NF == 2 ? $2 - $1 + 1 : 1 } END { print n + 0 }'
+}
+ki_load test_paths=1 || ktap_exit_fail_msg "cannot load with test_paths=1"
+cap=$(cat /sys/kernel/slab/$LEAK/sheaf_capacity 2>/dev/null)
+cpus=$(list_count /sys/devices/system/cpu/possible)
+nodes=$(list_count /sys/devices/system/node/possible)
+# rust/slab/sheaves.rs bound(): a main and a spare sheaf per CPU, 10 full ones
+# per node's barn, twice over.
+bound=$((2 * ${cap:-0} * (2 * cpus + 10 * nodes)))
+big=$((4 * bound + 5000))
+ktap_print_msg "sheaf_capacity $cap, $cpus CPUs, $nodes nodes: bound $bound objects; leak $big"
+echo baseline > "$KI/control"
+echo $big > "$KI/test/leak"
+echo 'snapshot slab' > "$KI/control"
+slab_json
+d=$(slab_field $LEAK active_objs_delta)
+grep "^  $LEAK " "$KI/slab_delta" | sed 's/^/# /'
+grep '^counts:' "$KI/slab_delta" | sed 's/^/# /'
+if [ "${cap:-0}" -gt 0 ]; then
+	# Not flushed: slabinfo's count, which is the leak plus at most what the
+	# sheaves hold.
+	ki_check "$LEAK grown by $big (> bound $bound) is not flushed and marked so (delta $d, bound $(slab_field $LEAK beyond_bound))" \
+		[ "$(slab_field $LEAK beyond_bound)" = $bound -a "$(slab_field $LEAK exact)" = false -a \
+		  "$d" -ge $big -a "$d" -le $((big + bound)) -a "$(slab_top beyond_bound_caches)" -ge 1 ]
+	grep -q "^  $LEAK .* ~ \[not flushed: beyond $bound\]$" "$KI/slab_delta" &&
+		grep -q '^  \[not flushed: beyond N\]: changed since the baseline by more than' "$KI/slab_delta"
+	ki_check "the text marks it with its bound and says what the mark means" [ $? -eq 0 ]
+else
+	ki_check "without sheaves $LEAK grown by $big is exact as read (delta $d)" \
+		[ "$d" = $big -a "$(slab_field $LEAK exact)" = true -a \
+		  "$(slab_field $LEAK beyond_bound)" = null ]
+	ki_check "and nothing is marked not flushed" \
+		[ "$(slab_top beyond_bound_caches)" = 0 ] && ! grep -q 'not flushed: beyond' "$KI/slab_delta"
+fi
+# A change well within the bound is flushed and exact, in the same cache.
+echo free > "$KI/test/leak"
+echo baseline > "$KI/control"
+echo 5 > "$KI/test/leak"
+echo 'snapshot slab' > "$KI/control"
+slab_json
+d=$(slab_field $LEAK active_objs_delta)
+ki_check "a change of 5 is exact (delta $d, exact $(slab_field $LEAK exact), beyond_bound $(slab_field $LEAK beyond_bound))" \
+	[ "$d" = 5 -a "$(slab_field $LEAK exact)" = true -a "$(slab_field $LEAK beyond_bound)" = null ]
+prec=$(slab_top precision)
+ki_check "the sample is $want ($prec) with every listed cache exact but those marked ($(slab_top approximate_caches) approximate, $(slab_top beyond_bound_caches) beyond)" \
+	[ "$prec" = "$want" -a "$(slab_top approximate_caches)" = "$(slab_top beyond_bound_caches)" ]
 echo free > "$KI/test/leak"
 ki_unload
 
