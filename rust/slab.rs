@@ -209,9 +209,13 @@ impl Io {
     }
 
     /// Takes a sample into `self.next`: a reading, a flush of the caches whose count depends on
-    /// it (see [`sheaves`]; every cache that has sheaves for a `baseline`), a second reading
-    /// (only after a flush), merged with the sample before (see [`sample`]). Not numbered yet.
-    fn take(&mut self, io: &SlabIoGuard, baseline: bool) -> Result {
+    /// it (see [`sheaves`]), a second reading (only after a flush), merged with the sample
+    /// before (see [`sample`]). Not numbered yet.
+    ///
+    /// With `every`, each cache that has sheaves (and objects) is flushed: a baseline, and a
+    /// sample the trend records, must be exact throughout - the trend's verdict compares each
+    /// interval's two counts, which a cache's bound cannot settle.
+    fn take(&mut self, io: &SlabIoGuard, every: bool) -> Result {
         read_slabinfo(&self.files, &mut self.buf, &mut self.first)?;
         let (cpus, nodes) = bridge::cpus_and_nodes();
         let mut sheaves = KVec::with_capacity(self.first.caches.len(), GFP_KERNEL)?;
@@ -220,7 +224,7 @@ impl Io {
         let mut any = false;
         for c in self.first.caches.iter() {
             let s = self.sheaves_of(&c.name);
-            let base = match baseline {
+            let base = match every {
                 true => None,
                 false => Some(self.baseline.find(&c.name).map_or(0, |b| b.active_objs)),
             };
@@ -447,11 +451,13 @@ impl Slab {
             }
             io.sites_ns = Some(now);
         }
-        io.take(&guard, false)?;
         // With periodic sampling, the trend's intervals are the periodic ones: a sample asked
         // for in between (a report taken twice, the SysRq key) would cut an interval in two and
         // turn a steady grower's suspect verdict off. Without it, every sample is an interval.
-        io.record(caller == Caller::Periodic || self.params.interval_ms == 0)?;
+        // Only a sample the trend does not record may leave a cache beyond its bound unflushed.
+        let feeds_trend = caller == Caller::Periodic || self.params.interval_ms == 0;
+        io.take(&guard, feeds_trend)?;
+        io.record(feeds_trend)?;
         io.rank()?;
         let sites = if sites {
             Some(sites::read(
@@ -524,7 +530,6 @@ impl Slab {
     pub(crate) fn counters(&self) -> Counters {
         let s = self.state.lock();
         Counters {
-            params: self.params,
             caches_tracked: s.trend_tracked,
             caches_dropped: s.trend_dropped,
             trend_memory: s.trend_memory,
@@ -538,8 +543,6 @@ impl Slab {
 
 /// What `status` shows of the slab report.
 pub(crate) struct Counters {
-    /// The sampling parameters.
-    pub(crate) params: Params,
     /// Caches the trend follows, and those it had no room for.
     pub(crate) caches_tracked: usize,
     pub(crate) caches_dropped: usize,

@@ -9,7 +9,9 @@
 //! costs: a work item on every CPU that used the cache. But a cache whose count moved by more
 //! since the baseline than its sheaves can hold has grown (or shrunk) whatever they hold; the
 //! flush would only make the size of the change exact, not its sign. Such a cache is not flushed
-//! and reported with the [`bound`]; every other cache that has sheaves is flushed.
+//! and reported with the [`bound`]; every other cache that has sheaves is flushed. A baseline
+//! and a sample the trend records (with `slab_interval_ms` = 0, every sample) are flushed
+//! throughout: the trend compares consecutive counts, whose difference the bound cannot settle.
 
 use super::parse::Cache;
 
@@ -50,7 +52,8 @@ pub(crate) enum Need {
 
 /// Decides for cache `c` of the first reading, with `sheaves`, `cpus` and `nodes` as for
 /// [`bound`]. `base` is its baseline count (0 for a cache created since), or `None` while the
-/// baseline itself is taken: a baseline is flushed wherever it has sheaves.
+/// baseline itself or a sample the trend records is taken: those are flushed wherever they
+/// have sheaves.
 pub(crate) fn need(c: &Cache, sheaves: Sheaves, base: Option<u64>, cpus: u64, nodes: u64) -> Need {
     let capacity = match sheaves {
         Sheaves::No => return Need::None,

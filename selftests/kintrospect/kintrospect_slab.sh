@@ -19,7 +19,7 @@
 
 ki_require
 ktap_print_header
-ktap_set_plan 26
+ktap_set_plan 27
 ki_trap_cleanup
 
 LEAK=kintrospect_leak
@@ -273,6 +273,21 @@ nodes=$(list_count /sys/devices/system/node/possible)
 bound=$((2 * ${cap:-0} * (2 * cpus + 10 * nodes)))
 big=$((4 * bound + 5000))
 ktap_print_msg "sheaf_capacity $cap, $cpus CPUs, $nodes nodes: bound $bound objects; leak $big"
+# Without periodic sampling every sample is a trend interval, and the trend
+# compares consecutive counts: such a sample stays exact throughout, also for
+# a cache far beyond its bound.
+echo baseline > "$KI/control"
+echo $big > "$KI/test/leak"
+echo 'snapshot slab' > "$KI/control"
+slab_json
+d=$(slab_field $LEAK active_objs_delta)
+ki_check "slab_interval_ms=0: a sample the trend records flushes $LEAK grown by $big too (delta $d exact $(slab_field $LEAK exact))" \
+	[ "$d" = $big -a "$(slab_field $LEAK exact)" = true -a "$(slab_field $LEAK beyond_bound)" = null ]
+echo free > "$KI/test/leak"
+ki_unload
+# With periodic sampling (an hour: none during the test) a sample asked for in
+# between is not a trend interval: a cache beyond its bound is left unflushed.
+ki_load test_paths=1 slab_interval_ms=3600000 || ktap_exit_fail_msg "cannot load with slab_interval_ms"
 echo baseline > "$KI/control"
 echo $big > "$KI/test/leak"
 echo 'snapshot slab' > "$KI/control"
