@@ -70,7 +70,7 @@ cd /kselftest || exit 1
 case "$boot" in
 prod | stock)
 	select=
-	for t in load status control cpus spin nmi_blocked sysrq stuck_rule watch_cadence slab demangle prod kernel_log; do
+	for t in load status control cpus spin nmi_blocked sysrq stuck_rule watch_cadence watch_cost slab demangle prod kernel_log; do
 		select="$select -t kintrospect:kintrospect_$t.sh"
 	done
 	;;
