@@ -107,6 +107,7 @@ pub(crate) use locks::{
 #[cfg(kintrospect_kunit)]
 pub(crate) use locks::LOCK_NAME_LEN;
 pub(crate) use nmi::{
+    nmi_cost,
     nr_cpu_slots,
     raw_addresses_allowed,
     snapshot_memory,
@@ -159,6 +160,7 @@ pub(crate) use watch::{
     hits_recorded,
     peek_hits_in_panic,
     take_hits,
+    task_runtime_ns,
     Cadence,
     HitKind,
     Hook,

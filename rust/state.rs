@@ -158,7 +158,7 @@ impl State {
     /// The rest of a watch sample, after its CPU snapshot (the latest one, if it found another
     /// in progress): the locks snapshot, and the report only when there is something to
     /// record.
-    fn watch_sample(&self, hits: &[RawHit]) -> Result {
+    fn watch_sample(&self, hits: &[RawHit], clock: &mut watch::Stopwatch) -> Result {
         let cpus = cpus::Snapshot::latest(&self.nmi)?;
         let caller = kernel::current!().pid();
         let stuck_ms = self.status.params.stuck_ms;
@@ -166,6 +166,7 @@ impl State {
         let stuck = rule.count(&cpus);
         let mut locks = self.locks.lock();
         let found = locks.snapshot()?;
+        clock.lap(watch::Phase::Locks);
         let snap = locks.latest().ok_or(ENODATA)?;
         if stuck == 0 && found.deadlocks == 0 && hits.is_empty() {
             let now = watch::Now {
@@ -286,19 +287,24 @@ impl Handler for State {
         }
     }
 
-    /// One periodic slab sample.
+    /// One periodic slab sample, its CPU time counted.
     fn tick(&self) {
+        let start = bridge::task_runtime_ns();
         self.slab.tick();
+        self.watch
+            .slab_ticked(bridge::task_runtime_ns().saturating_sub(start));
     }
 
     /// One sample of the watch: a CPU snapshot and a locks snapshot, and a report with its
     /// events when a CPU is stuck, a deadlock is confirmed or a hook fired.
     fn watch(&self) {
+        let mut clock = self.watch.stopwatch();
         let mut hits = [RawHit::zeroed(); bridge::MAX_HITS];
         let n = self.watch.take_hits(&mut hits);
         let busy = self.nmi.capture(Source::Watch) == Err(EBUSY);
-        let result = self.watch_sample(&hits[..n]);
-        self.watch.sampled(&result, busy);
+        clock.lap(watch::Phase::Nmi);
+        let result = self.watch_sample(&hits[..n], &mut clock);
+        self.watch.sampled(&result, busy, clock);
         bridge::hits_recorded();
     }
 

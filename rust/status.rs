@@ -14,6 +14,7 @@ use crate::{
     watch, //
 };
 use kernel::fmt;
+use watch::Ms;
 
 /// Module version, reported in `status`.
 pub(crate) const VERSION: &str = "0.1.0";
@@ -103,6 +104,7 @@ impl Status {
                 bridge::now_ns().saturating_sub(t) / 1_000_000
             )?,
         }
+        write_cost(f, &w.cost)?;
         let h = w.hooks;
         writeln!(
             f,
@@ -115,6 +117,49 @@ impl Status {
         f.write_fmt(kernel::prelude::fmt!("{}\n", live.watch_box))?;
         f.write_fmt(kernel::prelude::fmt!("{}", live.test))
     }
+}
+
+/// The lines of what kintrospect itself costs: the watch's samples (CPU time, and their
+/// phases on the monotonic clock), the latest sample, the NMI handler, the slab tick.
+fn write_cost(f: &mut fmt::Formatter<'_>, c: &watch::Cost) -> fmt::Result {
+    let phases = |f: &mut fmt::Formatter<'_>, ns: &[u64; watch::PHASES]| -> fmt::Result {
+        for (i, (p, t)) in watch::Phase::ALL.iter().zip(ns.iter()).enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{} {}", p.name(), Ms(*t))?;
+        }
+        Ok(())
+    };
+    write!(
+        f,
+        "watch_cpu_ms: {} in {} samples (by phase, wall clock: ",
+        Ms(c.cpu_ns),
+        c.samples
+    )?;
+    phases(f, &c.phase_ns)?;
+    writeln!(f, ")")?;
+    write!(
+        f,
+        "watch_last_sample_ms: {} CPU, {} wall (",
+        Ms(c.last.cpu_ns),
+        Ms(c.last.wall_ns)
+    )?;
+    phases(f, &c.last.phase_ns)?;
+    writeln!(f, ")")?;
+    let n = watch::NmiTotal::read();
+    writeln!(
+        f,
+        "nmi_handler_ms: {} in {} NMIs (most on one CPU: {}, CPU {})",
+        Ms(n.ns),
+        n.nmis,
+        Ms(n.top_ns),
+        n.top_cpu
+    )?;
+    writeln!(
+        f,
+        "slab_tick_cpu_ms: {} in {} samples",
+        Ms(c.slab_cpu_ns),
+        c.slab_ticks
+    )
 }
 
 /// `yes` or `no`.

@@ -30,15 +30,25 @@
 //! This file holds the recorder ([`Watch`]) and what it does with a sample; the parts are in
 //! `watch/`: the events and their incidents (`event`), the ring (`ring`), the `events`
 //! formats with the black box's state and earlier boots (`format`), what goes into the black
-//! box (`blackbox`), `metrics` and the console (`console`).
+//! box (`blackbox`), `metrics` and the console (`console`), and what the watch itself costs
+//! (`cost`).
 
 mod blackbox;
 mod console;
+mod cost;
 mod event;
 mod format;
 mod metrics;
 mod ring;
 
+pub(crate) use cost::{
+    Cost,
+    Ms,
+    NmiTotal,
+    Phase,
+    Stopwatch,
+    PHASES, //
+};
 pub(crate) use event::{
     Counts,
     Event,
@@ -136,6 +146,11 @@ pub(crate) struct Watch {
     /// Samples that failed (an allocation): the previous events stay.
     samples_failed: AtomicU64,
     hits_dropped: AtomicU64,
+    /// What the samples (and the periodic slab samples) cost.
+    #[pin]
+    cost: SpinLock<Cost>,
+    /// Time spent writing into the black box, in ns.
+    persist_ns: AtomicU64,
     panicked: AtomicBool,
     /// The black box (`persist=`): the region in use, or why there is none.
     persist: Setup<Region>,
@@ -176,6 +191,8 @@ impl Watch {
             samples_busy: AtomicU64::new(0),
             samples_failed: AtomicU64::new(0),
             hits_dropped: AtomicU64::new(0),
+            cost <- new_spinlock!(Cost::default(), "kintrospect_watch_cost"),
+            persist_ns: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
             persist,
             persist_name,
@@ -198,12 +215,15 @@ impl Watch {
             Recorded::Updated { seq } => (seq, false),
             Recorded::Nothing => return,
         };
+        let start = bridge::now_ns();
         let Some(e) = self.ring.lock().get(seq) else {
             return;
         };
         let _ = persist_event(p, &e, Clock::now(), None, force);
         // The copy's report is dropped here, outside the lock.
         drop(e);
+        self.persist_ns
+            .fetch_add(bridge::now_ns().saturating_sub(start), Ordering::Relaxed);
     }
 
     /// `clear previous`: forgets the earlier boots' events; `EINVAL` without a black box.
@@ -235,8 +255,16 @@ impl Watch {
         n
     }
 
-    /// Counts a sample: `busy` when its CPU snapshot found another in progress.
-    pub(crate) fn sampled(&self, result: &Result, busy: bool) {
+    /// Starts timing a sample.
+    pub(crate) fn stopwatch(&self) -> Stopwatch {
+        Stopwatch::start(self.persist_ns.load(Ordering::Relaxed))
+    }
+
+    /// Counts a sample, timed by `clock`: `busy` when its CPU snapshot found another in
+    /// progress.
+    pub(crate) fn sampled(&self, result: &Result, busy: bool, clock: Stopwatch) {
+        let cost = clock.stop(self.persist_ns.load(Ordering::Relaxed));
+        self.cost.lock().add(cost);
         self.samples.fetch_add(1, Ordering::Relaxed);
         if busy {
             self.samples_busy.fetch_add(1, Ordering::Relaxed);
@@ -244,6 +272,16 @@ impl Watch {
         if result.is_err() {
             self.samples_failed.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts a periodic slab sample that took `cpu_ns` of CPU time.
+    pub(crate) fn slab_ticked(&self, cpu_ns: u64) {
+        self.cost.lock().add_slab(cpu_ns);
+    }
+
+    /// What the samples and the periodic slab samples cost so far.
+    pub(crate) fn cost(&self) -> Cost {
+        *self.cost.lock()
     }
 
     /// Keeps what a sample found; `report` replaces the latest report when there is one.
@@ -431,8 +469,10 @@ impl Watch {
 
     /// What `status` shows of the watch.
     pub(crate) fn counters(&self) -> Counters {
+        let cost = self.cost();
         let ring = self.ring.lock();
         Counters {
+            cost,
             kept: ring.events.len(),
             dropped: ring.dropped,
             unlogged: ring.unlogged,
@@ -470,6 +510,7 @@ impl Watch {
 
 /// What `status` shows of the watch.
 pub(crate) struct Counters {
+    pub(crate) cost: Cost,
     pub(crate) kept: usize,
     pub(crate) dropped: u64,
     pub(crate) unlogged: u64,

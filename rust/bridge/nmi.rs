@@ -128,6 +128,7 @@ mod ffi {
         pub(super) fn kintrospect_cpus_capture(source: u32) -> c_int;
         pub(super) fn kintrospect_cpus_header(info: *mut RawCpusInfo);
         pub(super) fn kintrospect_cpus_nr_slots() -> u32;
+        pub(super) fn kintrospect_nmi_cost(cpu: u32, ns: *mut u64, count: *mut u64);
         pub(super) fn kintrospect_cpus_copy(
             info: *mut RawCpusInfo,
             cpus: *mut RawCpu,
@@ -273,6 +274,18 @@ impl Drop for Nmi {
 pub(crate) fn nr_cpu_slots() -> usize {
     // SAFETY: Reads a value set by `kintrospect_cpus_init()`; no preconditions.
     unsafe { ffi::kintrospect_cpus_nr_slots() as usize }
+}
+
+/// What kintrospect's NMI handler spent on `cpu` since load: its time in ns (the NMI-safe
+/// local clock, from the claim to the return) and the NMIs it claimed; zeros for a CPU
+/// without a slot.
+pub(crate) fn nmi_cost(cpu: usize) -> (u64, u64) {
+    let (mut ns, mut count) = (0u64, 0u64);
+    let cpu = u32::try_from(cpu).unwrap_or(u32::MAX);
+    // SAFETY: `ns` and `count` are valid for writes of one `u64` each; the C side checks `cpu`
+    // against its slots and only reads its counters.
+    unsafe { ffi::kintrospect_nmi_cost(cpu, &mut ns, &mut count) };
+    (ns, count)
 }
 
 /// Bytes allocated for NMI slots and snapshots, symbol text included (0 before

@@ -248,6 +248,7 @@ void kintrospect_cpus_header(struct kintrospect_cpus_info *info);
 int kintrospect_cpus_copy(struct kintrospect_cpus_info *info,
 			  struct kintrospect_cpu *cpus, u32 nr);
 size_t kintrospect_cpus_memory(void);
+void kintrospect_nmi_cost(u32 cpu, u64 *ns, u64 *count);
 bool kintrospect_raw_addresses(void);
 
 /* A thread that holds or waits for a lock; its held locks follow in order. */
@@ -455,6 +456,7 @@ u32 kintrospect_watch_peek_panic(struct kintrospect_watch_hit *out, u32 max);
 void kintrospect_watch_recorded(void);
 u32 kintrospect_watch_hooks(void);
 void kintrospect_watch_cadence(struct kintrospect_watch_cadence *out);
+u64 kintrospect_task_runtime_ns(void);
 
 /* sysrq.c: the SysRq key. */
 int kintrospect_sysrq_register(u8 key);

@@ -182,6 +182,7 @@ struct nmi_slot {
 	seqcount_t seq;		/* odd while the handler writes sample */
 	u32 sending;		/* 1 from before sent++ until the IPI is written */
 	atomic_t pinned;	/* 1: a round gave up on our NMI, which pins the module */
+	u64 handler_total_ns;	/* time in the handler for the NMIs it claimed; this CPU writes */
 	struct nmi_sample sample;
 } ____cacheline_aligned;
 
@@ -472,6 +473,8 @@ static int kintrospect_nmi_handler(unsigned int type, struct pt_regs *regs)
 	 */
 	if (atomic_xchg(&s->pinned, 0))
 		module_put(THIS_MODULE);
+	/* Only this CPU writes it, and NMIs do not nest: no lock, no atomic. */
+	WRITE_ONCE(s->handler_total_ns, s->handler_total_ns + local_clock() - start);
 	return NMI_HANDLED;
 }
 
@@ -912,6 +915,21 @@ void kintrospect_cpus_header(struct kintrospect_cpus_info *info)
 u32 kintrospect_cpus_nr_slots(void)
 {
 	return nr_slots;
+}
+
+/**
+ * kintrospect_nmi_cost() - what kintrospect's NMI handler spent on a CPU
+ * @cpu: the CPU, below kintrospect_cpus_nr_slots()
+ * @ns: receives the handler's time for the NMIs it claimed there, in ns
+ *      (local_clock(), from the claim to the return), since load
+ * @count: receives the NMIs it claimed there since load
+ *
+ * Reads what the handler sums without a lock: a value may be one NMI old.
+ */
+void kintrospect_nmi_cost(u32 cpu, u64 *ns, u64 *count)
+{
+	*ns = cpu < nr_slots ? READ_ONCE(slots[cpu].handler_total_ns) : 0;
+	*count = cpu < nr_slots ? (u32)atomic_read(&slots[cpu].got) : 0;
 }
 
 /*

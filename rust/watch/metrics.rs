@@ -4,6 +4,11 @@
 //! Prometheus text exposition format.
 
 use super::{
+    cost::{
+        Phase,
+        Seconds,
+        PHASES, //
+    },
     Counts,
     Kind,
     Now,
@@ -186,6 +191,122 @@ impl Display for Metrics<'_> {
             Display::fmt(&json::Str(d.name.as_bytes()), f)?;
             writeln!(f, "}} {}", d.bytes_delta)?;
         }
-        Ok(())
+        self.cost(f)
     }
+}
+
+impl Metrics<'_> {
+    /// What kintrospect itself costs: the watch's samples, its NMI handler, the slab tick.
+    fn cost(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.watch.cost();
+        let samples = "the watch's samples";
+        seconds(
+            f,
+            "watch_cpu_seconds_total",
+            "counter",
+            format_args!(
+                "CPU time of {samples}, as the scheduler accounts the task that ran them."
+            ),
+            &c.cpu_ns,
+        )?;
+        per_phase(
+            f,
+            "watch_phase_seconds_total",
+            "counter",
+            format_args!(
+                "Time of {samples} by phase (monotonic clock): the NMI round, the locks walk, \
+                 the join, the black box."
+            ),
+            &c.phase_ns,
+        )?;
+        seconds(
+            f,
+            "watch_last_sample_seconds",
+            "gauge",
+            format_args!("The latest sample's duration (monotonic clock)."),
+            &c.last.wall_ns,
+        )?;
+        seconds(
+            f,
+            "watch_last_sample_cpu_seconds",
+            "gauge",
+            format_args!("The latest sample's CPU time."),
+            &c.last.cpu_ns,
+        )?;
+        per_phase(
+            f,
+            "watch_last_sample_phase_seconds",
+            "gauge",
+            format_args!("The latest sample's phases (monotonic clock)."),
+            &c.last.phase_ns,
+        )?;
+        f.write_str(
+            "# HELP kintrospect_nmi_handler_seconds_total Time kintrospect's NMI handler spent \
+             on each CPU (its local clock, from claiming an NMI to returning).\n\
+             # TYPE kintrospect_nmi_handler_seconds_total counter\n",
+        )?;
+        for cpu in 0..bridge::nr_cpu_slots() {
+            let (ns, _) = bridge::nmi_cost(cpu);
+            writeln!(
+                f,
+                "kintrospect_nmi_handler_seconds_total{{cpu=\"{cpu}\"}} {}",
+                Seconds(ns)
+            )?;
+        }
+        f.write_str(
+            "# HELP kintrospect_nmi_handled_total NMIs kintrospect's NMI handler claimed on each \
+             CPU.\n\
+             # TYPE kintrospect_nmi_handled_total counter\n",
+        )?;
+        for cpu in 0..bridge::nr_cpu_slots() {
+            let (_, n) = bridge::nmi_cost(cpu);
+            writeln!(f, "kintrospect_nmi_handled_total{{cpu=\"{cpu}\"}} {n}")?;
+        }
+        seconds(
+            f,
+            "slab_tick_cpu_seconds_total",
+            "counter",
+            format_args!("CPU time of the periodic slab samples (slab_interval_ms)."),
+            &c.slab_cpu_ns,
+        )?;
+        f.write_str(
+            "# HELP kintrospect_slab_ticks_total Periodic slab samples taken.\n\
+             # TYPE kintrospect_slab_ticks_total counter\n",
+        )?;
+        writeln!(f, "kintrospect_slab_ticks_total {}", c.slab_ticks)
+    }
+}
+
+/// Writes metric `kintrospect_<name>` of type `kind`: its `# HELP`, `# TYPE` and `ns` in seconds.
+fn seconds(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    kind: &str,
+    help: fmt::Arguments<'_>,
+    ns: &u64,
+) -> fmt::Result {
+    writeln!(f, "# HELP kintrospect_{name} {help}")?;
+    writeln!(f, "# TYPE kintrospect_{name} {kind}")?;
+    writeln!(f, "kintrospect_{name} {}", Seconds(*ns))
+}
+
+/// Writes metric `kintrospect_<name>` of type `kind` with one line per phase of a sample.
+fn per_phase(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    kind: &str,
+    help: fmt::Arguments<'_>,
+    ns: &[u64; PHASES],
+) -> fmt::Result {
+    writeln!(f, "# HELP kintrospect_{name} {help}")?;
+    writeln!(f, "# TYPE kintrospect_{name} {kind}")?;
+    for (p, ns) in Phase::ALL.iter().zip(ns.iter()) {
+        writeln!(
+            f,
+            "kintrospect_{name}{{phase=\"{}\"}} {}",
+            p.name(),
+            Seconds(*ns)
+        )?;
+    }
+    Ok(())
 }

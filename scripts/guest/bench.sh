@@ -4,8 +4,9 @@
 # Runs inside the VM for `make bench` (scripts/bench): kintrospect's CPU
 # snapshot and the kernel's SysRq-l, and its slab delta and userspace
 # reading /proc/slabinfo twice, side by side in one boot; the idle overhead
-# of the loaded module and of the watch; the watch's detection latency; NMI
-# handler times as the kernel measures them. Prints "BENCH key=value" lines
+# of the loaded module and of the watch, and the watch's direct cost from its
+# own counters; the watch's detection latency; the bare NMI round trip beside
+# the CPU snapshot; NMI handler times as the kernel measures them. Prints "BENCH key=value" lines
 # that scripts/bench turns into ratios, as marks (scripts/vm's vm-mark:
 # lines of their own, which no kernel message can run into).
 # With $1 = scale (the boots with more vCPUs), only the CPU snapshot; with
@@ -39,7 +40,7 @@ print_too_long() {
 
 if [ "${1:-}" = idle ]; then
 	vm-mark "BENCH kernel: $(uname -r)"
-	/kselftest/kintrospect/kintrospect_bench idle 7 1000000 10000 | bench
+	/kselftest/kintrospect/kintrospect_bench idle 15 1000000 10000 | bench
 	exit 0
 fi
 if [ "${1:-}" = scale ]; then
@@ -53,10 +54,22 @@ fi
 # Idle overhead first, on a quiet machine: 1,000,000 getppid() and 10,000
 # ping-pong round trips (a few seconds each under TCG: several watch
 # intervals) with kintrospect not loaded, loaded, and with the watch on,
-# rotating, 7 rounds.
-$B idle 7 1000000 10000 | bench
+# rotating, 15 rounds: the spread of the per-round ratios says whether a
+# difference is the module's or the noise's.
+$B idle 15 1000000 10000 | bench
 # From a CPU getting stuck to its watch event, at the documented stuck_ms.
 $B stuck 5 1000 | bench
+# The watch's direct cost from its own counters over 10 s windows: at
+# watch_interval_ms 250 and 1000, with 100 and 10,000 sleeping threads.
+$B cost 10 | bench
+# The bare NMI round trip, the CPU snapshot's physical limit: an NMI to
+# every other CPU whose handler only acknowledges (the ki_nmi_rtt helper
+# module), 200 times, with kintrospect not loaded.
+if modprobe ki_nmi_rtt rounds=200; then
+	p=/sys/module/ki_nmi_rtt/parameters
+	vm-mark "BENCH nmi round trip: n=200 median_ns=$(cat $p/median_ns) min_ns=$(cat $p/min_ns) max_ns=$(cat $p/max_ns) cpus=$(cat $p/cpus) timeouts=$(cat $p/timeouts)"
+	modprobe -r ki_nmi_rtt
+fi
 modprobe kintrospect || exit 1
 vm-mark "BENCH $(grep '^snapshot_memory_bytes' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
 # Warm up both paths once.

@@ -74,7 +74,7 @@ last="kintrospect_lockdep_off.sh kintrospect_kernel_log.sh"
 case "$boot" in
 prod | stock)
 	select=
-	for t in load status control cpus spin nmi_blocked sysrq stuck_rule watch_cadence slab demangle prod; do
+	for t in load status control cpus spin nmi_blocked sysrq stuck_rule watch_cadence watch_cost slab demangle prod; do
 		select="$select -t kintrospect:kintrospect_$t.sh"
 	done
 	last=kintrospect_kernel_log.sh

@@ -8,6 +8,7 @@
  * a real machine all of it goes to the console).
  *
  *   kintrospect_bench snapshot N   N writes of "snapshot cpus": median, p99,
+ *                                  the snapshot's own duration (cpus.json),
  *                                  NMI handler time per CPU, log bytes
  *   kintrospect_bench sysrq-l N    N times: echo l > /proc/sysrq-trigger until
  *                                  the log holds every online CPU's backtrace
@@ -29,7 +30,12 @@
  *                                  two workloads above (S calls, P round
  *                                  trips) with kintrospect not loaded, loaded
  *                                  with its defaults and loaded with the watch
- *                                  on (watch_interval_ms=1000), in turn
+ *                                  on (watch_interval_ms=1000), in turn; also
+ *                                  the spread of the per-round ratios
+ *   kintrospect_bench cost W       the watch's direct cost, from its own
+ *                                  counters (metrics) over a window of W s:
+ *                                  watch_interval_ms 250 and 1000 with 100
+ *                                  and 10,000 sleeping threads
  *   kintrospect_bench stuck N MS   N times: load with test_paths=1
  *                                  watch_interval_ms=1000 stuck_ms=MS, start a
  *                                  spin on the last CPU and poll events.json
@@ -207,6 +213,18 @@ static int handler_times(double *ns, int *cpu, int max)
 		ns[n++] = strtod(p, NULL);
 	}
 	return n;
+}
+
+/* The latest snapshot's "duration_ns" in cpus.json (its own time, in the kernel); -1: none. */
+static double snapshot_duration_ns(void)
+{
+	static char buf[1 << 20];
+	const char *p;
+
+	if (read_file(KI "cpus.json", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\"duration_ns\":");
+	return p ? strtod(p + strlen("\"duration_ns\":"), NULL) : -1;
 }
 
 static void *sleeper(void *arg)
@@ -465,6 +483,24 @@ static const char *const idle_load[] = {
 };
 
 /*
+ * The spread of one round's time with kintrospect @mode against the same
+ * round's time without it, over @rounds rounds: min, median, max.
+ */
+static void spread(const char *load, const char *mode, const double *with,
+		   const double *without, int rounds)
+{
+	double *r = calloc(rounds, sizeof(*r));
+	int i;
+
+	for (i = 0; i < rounds; i++)
+		r[i] = with[i] / without[i];
+	qsort(r, rounds, sizeof(*r), cmp_double);
+	printf("idle ratio %s %s: n=%d median=%.4f min=%.4f max=%.4f\n", load, mode,
+	       rounds, r[rounds / 2], r[0], r[rounds - 1]);
+	free(r);
+}
+
+/*
  * Idle overhead: @rounds rounds, each timing both workloads with kintrospect
  * not loaded, loaded with its defaults, and loaded with the watch on at its
  * documented interval, in an order that rotates from round to round.
@@ -490,6 +526,11 @@ static int bench_idle(int rounds, long calls, long trips)
 		}
 	}
 	sh(idle_load[0]);
+	/* Before report() sorts the times: each round's ratios to its own "off". */
+	for (m = 1; m < 3; m++) {
+		spread("syscall", idle_mode[m], t[m][0], t[0][0], rounds);
+		spread("interrupt", idle_mode[m], t[m][1], t[0][1], rounds);
+	}
 	for (m = 0; m < 3; m++) {
 		snprintf(what, sizeof(what), "idle syscall %s", idle_mode[m]);
 		report(what, "us", t[m][0], rounds);
@@ -497,6 +538,100 @@ static int bench_idle(int rounds, long calls, long trips)
 		report(what, "us", t[m][1], rounds);
 	}
 	printf("idle: calls=%ld round_trips=%ld\n", calls, trips);
+	return 0;
+}
+
+/* The value of metrics line @key (name with labels), or the sum over its labels with @sum. */
+static double metric(const char *buf, const char *key, int sum)
+{
+	size_t len = strlen(key);
+	const char *p = buf;
+	double v = 0;
+
+	for (; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		if (strncmp(p, key, len))
+			continue;
+		if (p[len] == ' ') {
+			v += strtod(p + len + 1, NULL);
+			if (!sum)
+				break;
+		} else if (sum && p[len] == '{') {
+			const char *sp = strchr(p, ' ');
+
+			if (sp)
+				v += strtod(sp + 1, NULL);
+		}
+	}
+	return v;
+}
+
+static const char *const cost_phase[] = { "nmi", "locks", "join", "persist" };
+
+/*
+ * The watch's direct cost at @interval_ms with the threads started so far
+ * (@threads of them besides the system's): from kintrospect's own counters
+ * (metrics) over @window s - the samples' CPU time (the scheduler's
+ * accounting of the kworker), their phases, and the NMI handler's time
+ * summed over the CPUs - as a share of one CPU.
+ */
+static void bench_cost_one(int interval_ms, int threads, int window)
+{
+	static char a[1 << 16], b[1 << 16];
+	char cmd[160], key[96];
+	double t0, t1, wall, samples, cpu, nmi;
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "modprobe -r kintrospect 2>/dev/null; "
+		 "modprobe kintrospect watch_interval_ms=%d", interval_ms);
+	sh(cmd);
+	/* The first samples walk the new threads: not the steady state. */
+	sleep(2 + 2 * interval_ms / 1000);
+	t0 = now_us();
+	if (read_file(KI "metrics", a, sizeof(a)) < 0)
+		die("metrics");
+	sleep(window);
+	if (read_file(KI "metrics", b, sizeof(b)) < 0)
+		die("metrics");
+	t1 = now_us();
+	wall = (t1 - t0) / 1e6;
+	samples = metric(b, "kintrospect_watch_samples_total", 0) -
+		  metric(a, "kintrospect_watch_samples_total", 0);
+	cpu = metric(b, "kintrospect_watch_cpu_seconds_total", 0) -
+	      metric(a, "kintrospect_watch_cpu_seconds_total", 0);
+	nmi = metric(b, "kintrospect_nmi_handler_seconds_total", 1) -
+	      metric(a, "kintrospect_nmi_handler_seconds_total", 1);
+	printf("cost interval_ms=%d threads=%d: window_s=%.3f samples=%.0f cpu_s=%.6f "
+	       "nmi_handler_s=%.6f watch_pct=%.4f nmi_pct=%.4f total_pct=%.4f "
+	       "per_sample_cpu_us=%.1f", interval_ms, threads, wall, samples, cpu, nmi,
+	       100 * cpu / wall, 100 * nmi / wall, 100 * (cpu + nmi) / wall,
+	       samples > 0 ? cpu * 1e6 / samples : 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "kintrospect_watch_phase_seconds_total{phase=\"%s\"}",
+			 cost_phase[i]);
+		printf(" %s_us=%.1f", cost_phase[i], samples > 0 ?
+		       (metric(b, key, 0) - metric(a, key, 0)) * 1e6 / samples : 0);
+	}
+	printf("\n");
+	fflush(stdout);
+	sh("modprobe -r kintrospect");
+}
+
+/*
+ * The watch's direct cost, @window s per point: watch_interval_ms 250 and
+ * 1000, with 100 and then 10,000 extra sleeping threads (the locks walk
+ * visits every task).
+ */
+static int bench_cost(int window)
+{
+	static const int threads[] = { 100, 10000 }, interval[] = { 250, 1000 };
+	int i, j, started = 0;
+
+	for (i = 0; i < 2; i++) {
+		start_sleepers(threads[i] - started);
+		started = threads[i];
+		for (j = 0; j < 2; j++)
+			bench_cost_one(interval[j], threads[i], window);
+	}
 	return 0;
 }
 
@@ -680,7 +815,8 @@ int main(int argc, char **argv)
 	if (argc < 3 || n <= 0) {
 		fprintf(stderr, "usage: kintrospect_bench snapshot|sysrq-l|sysrq-x|slab|slabinfo|nmi N |\n"
 				"       kintrospect_bench syscall|pingpong N | locks N THREADS |\n"
-				"       kintrospect_bench idle ROUNDS CALLS ROUND_TRIPS | stuck N STUCK_MS\n");
+				"       kintrospect_bench idle ROUNDS CALLS ROUND_TRIPS | stuck N STUCK_MS |\n"
+				"       kintrospect_bench cost WINDOW_S\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "syscall")) {
@@ -695,6 +831,8 @@ int main(int argc, char **argv)
 		return bench_idle(n, atol(argv[3]), atol(argv[4]));
 	if (!strcmp(argv[1], "stuck") && argc > 3)
 		return bench_stuck(n, atoi(argv[3]));
+	if (!strcmp(argv[1], "cost"))
+		return bench_cost(n);
 	t = calloc(n, sizeof(*t));
 	h = calloc((size_t)n * 64, sizeof(*h));
 	hc = calloc((size_t)n * 64, sizeof(*hc));
@@ -705,15 +843,22 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "nmi"))
 		return bench_nmi(n, fd);
 	if (!strcmp(argv[1], "snapshot")) {
+		double *dur = calloc(n, sizeof(*dur));
+		int nd = 0;
+
 		for (i = 0; i < n; i++) {
-			double start = now_us();
+			double start = now_us(), d;
 
 			control("snapshot cpus");
 			t[i] = now_us() - start;
 			bytes += kmsg_drain(fd, NULL, NULL);
 			nh += handler_times(h + nh, hc + nh, n * 64 - nh);
+			d = snapshot_duration_ns();
+			if (d >= 0)
+				dur[nd++] = d;
 		}
 		report("snapshot", "us", t, n);
+		report("snapshot duration", "ns", dur, nd);
 		/*
 		 * Per CPU first (report() sorts what it is given): the calling
 		 * CPU captures itself, the others by NMI.

@@ -178,8 +178,9 @@ metrics_ok() {
 	grep -qx 'kintrospect_watch_enabled 1' "$KI_TMP/metrics" &&
 		[ "$(sed -n 's/^kintrospect_stuck_cpus //p' "$KI_TMP/metrics")" -ge 2 ] &&
 		[ "$(sed -n 's/^kintrospect_events_total{kind="stuck-cpu"} //p' "$KI_TMP/metrics")" -ge 2 ] &&
-		# Every sample line is a metric, optional labels, a number; each has HELP and TYPE.
-		! grep -v '^#' "$KI_TMP/metrics" | grep -qvE '^kintrospect_[a-z_]+(\{[a-z]+="[^"]*"\})? -?[0-9]+$' &&
+		# Every sample line is a metric, optional labels, a number (an integer, or
+		# a decimal: the times in seconds); each has HELP and TYPE.
+		! grep -v '^#' "$KI_TMP/metrics" | grep -qvE '^kintrospect_[a-z_]+(\{[a-z]+="[^"]*"\})? -?[0-9]+(\.[0-9]+)?$' &&
 		for m in $(grep -v '^#' "$KI_TMP/metrics" | sed 's/[{ ].*//' | sort -u); do
 			grep -q "^# HELP $m " "$KI_TMP/metrics" && grep -q "^# TYPE $m " "$KI_TMP/metrics" || return 1
 		done
