@@ -152,8 +152,11 @@ grep '^STUCK CPU\|^  holds\|^  waits for\|^  acquiring or held\|^    waited for'
 # down_write_killable(): asleep, with no blocker record.
 for mode in read write; do
 	lt_start rwsem_$mode 8000
+	# D alone is not enough: on its way to sleep B is D while it still spins on
+	# a scheduler lock. Wait until it sleeps on the rwsem.
 	ki_wait_locks '[ -n "$(ki_lock_task "$b")" ] && [ -n "$(ki_lock_task "$a")" ] &&
-		[ "$(ki_lock_field "$b" state)" = "\"D\"" ]'
+		[ "$(ki_lock_field "$b" state)" = "\"D\"" ] &&
+		[ "$(ki_lock_field "$b" blocked_on.kind)" = "\"rwsem-$mode\"" ]'
 	dump_locks "$a" "$b"
 	locks_rwsem_ok() {
 		lock_waits "$b" rwsem-$mode "$a" ki_lt_rwsem && lock_holds "$a" ki_lt_rwsem
@@ -169,9 +172,13 @@ done
 # --- ABBA: A holds ki_lt_mutex and waits killably for ki_lt_rwsem, B holds
 # ki_lt_rwsem and waits for ki_lt_mutex. Ended by a SIGKILL to A.
 lt_start abba 30000
+# A is D also on its way to sleep, while it still spins on a scheduler lock
+# (a snapshot once caught it so, blocked on &rq->__lock): wait until it
+# sleeps on the rwsem.
 ki_wait_locks '[ "$(ki_lock_field "$b" blocked_on.kind)" = "\"mutex\"" ] &&
-	[ "$(ki_lock_field "$a" state)" = "\"D\"" ]'
-ki_check "precondition: B ($b) waits for ki_lt_mutex, A ($a) sleeps" [ $? -eq 0 ]
+	[ "$(ki_lock_field "$a" state)" = "\"D\"" ] &&
+	[ "$(ki_lock_field "$a" blocked_on.kind)" = "\"rwsem-write\"" ]'
+ki_check "precondition: B ($b) waits for ki_lt_mutex, A ($a) sleeps on ki_lt_rwsem" [ $? -eq 0 ]
 dump_locks "$a" "$b"
 ki_check "locks: A ($a) in down_write_killable() is blocked on rwsem-write ki_lt_rwsem owned by B ($b)" \
 	lock_waits "$a" rwsem-write "$b" ki_lt_rwsem
