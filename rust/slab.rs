@@ -296,12 +296,11 @@ impl Io {
             c.exact = match need {
                 Need::None => c.active_objs == 0 || sheaves == Sheaves::No,
                 Need::Flush => matches!(sheaves, Sheaves::Yes(_)) && flushed,
-                Need::Beyond(_) => false,
+                Need::Beyond { .. } => false,
             };
             // The last reading must still be beyond the bound, or the count is only approximate.
             c.beyond = match need {
-                Need::Beyond(bound) => {
-                    let base = self.baseline.find(&c.name).map_or(0, |b| b.active_objs);
+                Need::Beyond { bound, base } => {
                     (c.active_objs.abs_diff(base) > bound).then_some(bound)
                 }
                 _ => None,

@@ -46,8 +46,9 @@ pub(crate) enum Need {
     /// Flush: the count is exact only after it.
     Flush,
     /// No flush: the count moved by more than the `bound` of objects its sheaves can hold since
-    /// the baseline, so the sign of the change is certain and its size within `bound` objects.
-    Beyond(u64),
+    /// the baseline's count `base`, so the sign of the change is certain and its size within
+    /// `bound` objects.
+    Beyond { bound: u64, base: u64 },
 }
 
 /// Decides for cache `c` of the first reading, with `sheaves`, `cpus` and `nodes` as for
@@ -67,7 +68,7 @@ pub(crate) fn need(c: &Cache, sheaves: Sheaves, base: Option<u64>, cpus: u64, no
     };
     let bound = bound(capacity, cpus, nodes);
     if c.active_objs.abs_diff(base) > bound {
-        Need::Beyond(bound)
+        Need::Beyond { bound, base }
     } else {
         Need::Flush
     }
@@ -111,14 +112,26 @@ mod tests {
         let yes = Sheaves::Yes(60);
         assert_eq!(
             need(&cache(1000 + b + 1), yes, Some(1000), 4, 1),
-            Need::Beyond(b)
+            Need::Beyond {
+                bound: b,
+                base: 1000
+            }
         );
         assert_eq!(need(&cache(1000 + b), yes, Some(1000), 4, 1), Need::Flush);
         assert_eq!(need(&cache(1000), yes, Some(1000), 4, 1), Need::Flush);
         assert_eq!(need(&cache(1000 - 1), yes, Some(1000), 4, 1), Need::Flush);
-        assert_eq!(need(&cache(1), yes, Some(b + 2), 4, 1), Need::Beyond(b));
+        assert_eq!(
+            need(&cache(1), yes, Some(b + 2), 4, 1),
+            Need::Beyond {
+                bound: b,
+                base: b + 2
+            }
+        );
         // A cache created since the baseline grew from 0.
-        assert_eq!(need(&cache(b + 1), yes, Some(0), 4, 1), Need::Beyond(b));
+        assert_eq!(
+            need(&cache(b + 1), yes, Some(0), 4, 1),
+            Need::Beyond { bound: b, base: 0 }
+        );
         // More CPUs, more room in the sheaves.
         assert_eq!(
             need(&cache(1000 + b + 1), yes, Some(1000), 8, 1),
