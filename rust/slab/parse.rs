@@ -74,6 +74,27 @@ pub(crate) struct Cache {
     pub(crate) beyond: Option<u64>,
 }
 
+// Only the KUnit suites build caches by hand.
+#[cfg(kintrospect_kunit)]
+impl Cache {
+    /// A listed cache `name` of `active_objs` objects of 64 bytes, all live and counted exactly.
+    pub(crate) fn for_test(name: &[u8], active_objs: u64) -> Self {
+        Self {
+            name: Name::new(name).0,
+            active_objs,
+            num_objs: active_objs,
+            objsize: 64,
+            objperslab: 64,
+            pagesperslab: 1,
+            active_slabs: 1,
+            num_slabs: 1,
+            listed: true,
+            exact: true,
+            beyond: None,
+        }
+    }
+}
+
 /// Parses a decimal number of at most 19 digits (no sign, no overflow).
 fn number(word: &[u8]) -> Option<u64> {
     if word.is_empty() || word.len() > 19 {

@@ -301,17 +301,8 @@ mod tests {
 
     fn cache(name: &[u8], active: u64, objsize: u64) -> Cache {
         Cache {
-            name: Name::new(name).0,
-            active_objs: active,
-            num_objs: active + 1,
             objsize,
-            objperslab: 1,
-            pagesperslab: 1,
-            active_slabs: 1,
-            num_slabs: 1,
-            listed: true,
-            exact: true,
-            beyond: None,
+            ..Cache::for_test(name, active)
         }
     }
 

@@ -78,22 +78,10 @@ pub(crate) fn need(c: &Cache, sheaves: Sheaves, base: Option<u64>, cpus: u64, no
 #[kernel::macros::kunit_tests(kintrospect_slab_sheaves)]
 mod tests {
     use super::*;
-    use crate::slab::Name;
 
+    /// A cache of `active_objs` objects: only the count matters to [`need`].
     fn cache(active_objs: u64) -> Cache {
-        Cache {
-            name: Name::new(b"kmalloc-64").0,
-            active_objs,
-            num_objs: active_objs + 64,
-            objsize: 64,
-            objperslab: 64,
-            pagesperslab: 1,
-            active_slabs: 1,
-            num_slabs: 1,
-            listed: true,
-            exact: false,
-            beyond: None,
-        }
+        Cache::for_test(b"kmalloc-64", active_objs)
     }
 
     #[test]

@@ -227,22 +227,6 @@ impl Trend {
 mod tests {
     use super::*;
 
-    fn cache(name: &[u8], active: u64) -> Cache {
-        Cache {
-            name: Name::new(name).0,
-            active_objs: active,
-            num_objs: active,
-            objsize: 64,
-            objperslab: 64,
-            pagesperslab: 1,
-            active_slabs: 1,
-            num_slabs: 1,
-            listed: true,
-            exact: true,
-            beyond: None,
-        }
-    }
-
     #[test]
     fn rule_counts_growing_intervals() {
         assert_eq!(rule(&[1, 2, 3, 4], 3), (3, 3, true));
@@ -278,7 +262,10 @@ mod tests {
     fn marks_a_steady_grower_and_not_a_flat_cache() -> Result {
         let mut t = Trend::new(4, 3)?;
         for i in 0..10u64 {
-            let caches = [cache(b"flat", 100), cache(b"grow", 100 + i)];
+            let caches = [
+                Cache::for_test(b"flat", 100),
+                Cache::for_test(b"grow", 100 + i),
+            ];
             t.record(i * 1_000_000_000, &caches)?;
         }
         let Some(grow) = t.verdict(&Name::new(b"grow").0) else {
@@ -297,10 +284,13 @@ mod tests {
     #[test]
     fn forgets_vanished_caches_and_starts_new_ones_fresh() -> Result {
         let mut t = Trend::new(4, 2)?;
-        t.record(0, &[cache(b"a", 1), cache(b"b", 1)])?;
-        t.record(1_000_000, &[cache(b"b", 2)])?;
+        t.record(0, &[Cache::for_test(b"a", 1), Cache::for_test(b"b", 1)])?;
+        t.record(1_000_000, &[Cache::for_test(b"b", 2)])?;
         assert!(t.verdict(&Name::new(b"a").0).is_none());
-        t.record(2_000_000, &[cache(b"a", 5), cache(b"b", 3)])?;
+        t.record(
+            2_000_000,
+            &[Cache::for_test(b"a", 5), Cache::for_test(b"b", 3)],
+        )?;
         let a = t.verdict(&Name::new(b"a").0);
         assert_eq!(a.map(|v| v.intervals), Some(0));
         let b = t.verdict(&Name::new(b"b").0);
@@ -316,12 +306,12 @@ mod tests {
         let mut t = Trend::new(4, 2)?;
         let skipped = Cache {
             listed: false,
-            ..cache(b"a", 0)
+            ..Cache::for_test(b"a", 0)
         };
-        t.record(0, &[cache(b"a", 10)])?;
-        t.record(1_000_000_000, &[cache(b"a", 11)])?;
+        t.record(0, &[Cache::for_test(b"a", 10)])?;
+        t.record(1_000_000_000, &[Cache::for_test(b"a", 11)])?;
         t.record(2_000_000_000, &[skipped])?;
-        t.record(3_000_000_000, &[cache(b"a", 12)])?;
+        t.record(3_000_000_000, &[Cache::for_test(b"a", 12)])?;
         let v = t.verdict(&Name::new(b"a").0);
         assert_eq!(v.map(|v| (v.grew, v.intervals)), Some((1, 1)));
         // Two objects over 3 s, from the first to the last known value.
