@@ -134,6 +134,7 @@ pub(crate) use persist::{
     Region, //
 };
 pub(crate) use registration::{
+    task_runtime_ns,
     Config,
     FileDef,
     Handler,
@@ -160,7 +161,6 @@ pub(crate) use watch::{
     hits_recorded,
     peek_hits_in_panic,
     take_hits,
-    task_runtime_ns,
     Cadence,
     HitKind,
     Hook,

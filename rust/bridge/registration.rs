@@ -5,7 +5,8 @@
 //! `rust/c/debugfs.c`, `rust/c/sysrq.c`, `rust/c/watch.c`).
 //!
 //! One [`Registration`] owns the state and hands C one pointer to it, with callbacks that are
-//! generic over the state's type: this part never names its user.
+//! generic over the state's type: this part never names its user. Also here, next to the tick
+//! and the watch that both use it: the clock of their own CPU time, [`task_runtime_ns`].
 
 use super::*;
 
@@ -146,6 +147,7 @@ mod ffi {
         pub(super) fn kintrospect_sysrq_unregister();
         pub(super) fn kintrospect_tick_start(interval_ms: u32);
         pub(super) fn kintrospect_tick_stop();
+        pub(super) fn kintrospect_task_runtime_ns() -> u64;
         pub(super) fn kintrospect_watch_start(interval_ms: u32) -> c_int;
         pub(super) fn kintrospect_watch_stop();
     }
@@ -390,4 +392,11 @@ unsafe extern "C" fn watch<T: Handler>(data: *const c_void) {
 unsafe extern "C" fn panic<T: Handler>(data: *const c_void) {
     // SAFETY: By the function's safety requirements.
     unsafe { state::<T>(data) }.panic();
+}
+
+/// The calling task's CPU time in ns, as the scheduler accounts it (its `sum_exec_runtime`
+/// brought up to now). Process context.
+pub(crate) fn task_runtime_ns() -> u64 {
+    // SAFETY: No preconditions; process context (it reads `current`).
+    unsafe { ffi::kintrospect_task_runtime_ns() }
 }

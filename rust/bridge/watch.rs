@@ -77,7 +77,6 @@ mod ffi {
         pub(super) fn kintrospect_watch_recorded();
         pub(super) fn kintrospect_watch_hooks() -> u32;
         pub(super) fn kintrospect_watch_cadence(out: *mut Cadence);
-        pub(super) fn kintrospect_task_runtime_ns() -> u64;
     }
 }
 
@@ -149,11 +148,4 @@ pub(crate) fn peek_hits_in_panic(out: &mut [RawHit; MAX_HITS]) -> usize {
     // SAFETY: `out` is valid for writes of `MAX_HITS` records; any context.
     let n = unsafe { ffi::kintrospect_watch_peek_panic(out.as_mut_ptr(), MAX_HITS as u32) };
     (n as usize).min(MAX_HITS)
-}
-
-/// The calling task's CPU time in ns, as the scheduler accounts it (its `sum_exec_runtime`
-/// brought up to now). Process context.
-pub(crate) fn task_runtime_ns() -> u64 {
-    // SAFETY: No preconditions; process context (it reads `current`).
-    unsafe { ffi::kintrospect_task_runtime_ns() }
 }

@@ -369,6 +369,7 @@ void kintrospect_sysrq(void);
 void kintrospect_sysrq_deferred(void);
 void kintrospect_tick_start(u32 interval_ms);
 void kintrospect_tick_stop(void);
+u64 kintrospect_task_runtime_ns(void);
 void kintrospect_watch_deferred(void);
 void kintrospect_watch_panic(void);
 
@@ -456,7 +457,6 @@ u32 kintrospect_watch_peek_panic(struct kintrospect_watch_hit *out, u32 max);
 void kintrospect_watch_recorded(void);
 u32 kintrospect_watch_hooks(void);
 void kintrospect_watch_cadence(struct kintrospect_watch_cadence *out);
-u64 kintrospect_task_runtime_ns(void);
 
 /* sysrq.c: the SysRq key. */
 int kintrospect_sysrq_register(u8 key);

@@ -58,7 +58,6 @@
 #include <linux/notifier.h>
 #include <linux/panic_notifier.h>
 #include <linux/sched.h>
-#include <linux/sched/clock.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -167,35 +166,6 @@ void kintrospect_watch_cadence(struct kintrospect_watch_cadence *out)
 	out->late = READ_ONCE(cadence.late);
 	out->rescued = READ_ONCE(cadence.rescued);
 	out->late_after_ns = watch_late_ns;
-}
-
-/**
- * kintrospect_task_runtime_ns() - the calling task's CPU time, as the scheduler accounts it
- *
- * The scheduler adds a running task's time to se.sum_exec_runtime only at
- * a tick or a switch (update_curr(), from se.exec_start on this CPU's
- * clock); task_sched_runtime(), which brings it up to date, is not
- * exported. So this reads both with interrupts off (no tick can update
- * them in between) and adds what has run since, on the same clock
- * (local_clock(), what the runqueue clock reads; without
- * CONFIG_IRQ_TIME_ACCOUNTING the task's clock is that one). The watch and
- * the slab tick measure their own cost with it: the time their work items
- * take of the kworker that runs them, interrupts included.
- *
- * Return: the calling task's CPU time in ns. Process context.
- */
-u64 kintrospect_task_runtime_ns(void)
-{
-	const struct sched_entity *se = &current->se;
-	unsigned long flags;
-	u64 sum, start, now;
-
-	local_irq_save(flags);
-	sum = READ_ONCE(se->sum_exec_runtime);
-	start = READ_ONCE(se->exec_start);
-	now = local_clock();
-	local_irq_restore(flags);
-	return sum + (now > start ? now - start : 0);
 }
 
 /* Samples now: the hooks' way to the work, from any context. */
