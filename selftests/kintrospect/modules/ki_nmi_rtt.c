@@ -7,6 +7,10 @@
  * CPU's handler has acknowledged it; the handler does nothing else. The
  * round trips' median, minimum and maximum (ns, local_clock()) and the
  * rounds that timed out are left in /sys/module/ki_nmi_rtt/parameters/.
+ * With `gap_us`, it sleeps that long between rounds, so that the other CPUs
+ * go idle between rounds as they do between snapshots: back to back, an NMI
+ * finds a CPU that has just returned from the last one (under TCG, a vCPU
+ * thread still running rather than one the host must wake).
  *
  * Which NMIs are ours is counted per CPU the way kintrospect's nmi.c does
  * it: sent (the trigger increments it before the IPI) and got (the handler
@@ -35,6 +39,10 @@
 static unsigned int rounds = 200;
 module_param(rounds, uint, 0444);
 MODULE_PARM_DESC(rounds, "Round trips to measure at load (1-100000)");
+
+static unsigned int gap_us;
+module_param(gap_us, uint, 0444);
+MODULE_PARM_DESC(gap_us, "Sleep between rounds in us (0-100000), so that the other CPUs go idle");
 
 static unsigned long long median_ns, min_ns, max_ns;
 static unsigned int cpus, timeouts;
@@ -123,7 +131,7 @@ static int __init ki_nmi_rtt_init(void)
 	unsigned int i, w, n = 0;
 	int ret;
 
-	if (!rounds || rounds > 100000)
+	if (!rounds || rounds > 100000 || gap_us > 100000)
 		return -EINVAL;
 	slots = kcalloc(nr_cpu_ids, sizeof(*slots), GFP_KERNEL);
 	t = kcalloc(rounds, sizeof(*t), GFP_KERNEL);
@@ -158,7 +166,10 @@ static int __init ki_nmi_rtt_init(void)
 			continue;
 		}
 		t[n++] = d;
-		cond_resched();
+		if (gap_us)
+			fsleep(gap_us);
+		else
+			cond_resched();
 	}
 	if (n) {
 		sort(t, n, sizeof(*t), cmp_u64, NULL);
