@@ -164,11 +164,25 @@ impl State {
         let stuck_ms = self.status.params.stuck_ms;
         let rule = report::StuckRule::new(stuck_ms, caller);
         let stuck = rule.count(&cpus);
+        let quiet = stuck == 0 && hits.is_empty();
+        let start = bridge::now_ns();
+        if quiet && !self.watch.locks_due(start) {
+            // What the last walk found still stands: it lasts (`LocksPace`).
+            let last = self.watch.now();
+            let now = watch::Now {
+                taken_ns: cpus.info().taken_ns,
+                stuck_cpus: 0,
+                ..last
+            };
+            self.watch.set_now(now, None);
+            return Ok(());
+        }
         let mut locks = self.locks.lock();
         let found = locks.snapshot()?;
+        self.watch.locks_walked(start, bridge::now_ns());
         clock.lap(watch::Phase::Locks);
         let snap = locks.latest().ok_or(ENODATA)?;
-        if stuck == 0 && found.deadlocks == 0 && hits.is_empty() {
+        if quiet && found.deadlocks == 0 {
             let now = watch::Now {
                 taken_ns: cpus.info().taken_ns,
                 stuck_cpus: stuck,

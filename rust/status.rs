@@ -145,6 +145,15 @@ fn write_cost(f: &mut fmt::Formatter<'_>, c: &watch::Cost) -> fmt::Result {
     )?;
     phases(f, &c.last.phase_ns)?;
     writeln!(f, ")")?;
+    writeln!(
+        f,
+        "watch_locks_walks: {} in {} samples (the last took {} ms; the next is due {} ms after it \
+         started)",
+        c.locks.walks,
+        c.samples,
+        Ms(c.locks.last_ns),
+        Ms(c.locks.spacing_ns)
+    )?;
     let n = watch::NmiTotal::read();
     writeln!(
         f,

@@ -274,6 +274,16 @@ impl Watch {
         }
     }
 
+    /// Whether a sample at `now_ns` is due to walk the locks ([`cost::LocksPace`]).
+    pub(crate) fn locks_due(&self, now_ns: u64) -> bool {
+        self.cost.lock().locks.due(now_ns)
+    }
+
+    /// Counts a locks walk of a sample, from `start_ns` to `end_ns`.
+    pub(crate) fn locks_walked(&self, start_ns: u64, end_ns: u64) {
+        self.cost.lock().locks.walked(start_ns, end_ns);
+    }
+
     /// Counts a periodic slab sample that took `cpu_ns` of CPU time.
     pub(crate) fn slab_ticked(&self, cpu_ns: u64) {
         self.cost.lock().add_slab(cpu_ns);

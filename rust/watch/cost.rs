@@ -11,6 +11,8 @@
 //! - The periodic slab sample (`slab_interval_ms`, its own work item) is accounted the same
 //!   way, apart from the watch.
 //! - The NMI handler's time is summed per CPU in the handler itself (`rust/c/nmi.c`).
+//! - The locks walk is paced ([`LocksPace`]): its cost grows with the number of threads, and
+//!   what the watch looks for in it lasts.
 
 use crate::bridge;
 use core::fmt::{
@@ -71,6 +73,8 @@ pub(crate) struct Cost {
     /// Periodic slab samples, and their CPU time.
     pub(crate) slab_ticks: u64,
     pub(crate) slab_cpu_ns: u64,
+    /// When the locks are walked.
+    pub(crate) locks: LocksPace,
 }
 
 impl Cost {
@@ -88,6 +92,52 @@ impl Cost {
     pub(crate) fn add_slab(&mut self, cpu_ns: u64) {
         self.slab_ticks = self.slab_ticks.wrapping_add(1);
         self.slab_cpu_ns = self.slab_cpu_ns.wrapping_add(cpu_ns);
+    }
+}
+
+/// A watch sample walks the locks at most once in this many times the last walk took.
+pub(crate) const LOCKS_SHARE: u64 = 1000;
+
+/// A watch sample walks the locks at least this often (ns), however long the walk takes.
+pub(crate) const LOCKS_MAX_SPACING_NS: u64 = 5_000_000_000;
+
+/// When a watch sample walks the locks.
+///
+/// The walk visits every thread: with 10,000 threads it costs more than the rest of a sample
+/// together. What the watch looks for there lasts: a deadlock does not go away by itself, and a
+/// thread blocked for `stuck_ms` has been so for a while. So a sample walks only when the last
+/// walk started at least [`LOCKS_SHARE`] times its duration ago, or [`LOCKS_MAX_SPACING_NS`]:
+/// the walk takes at most 1/[`LOCKS_SHARE`] of the time, and a deadlock is found at most a
+/// spacing (and a sample) late. With a few hundred threads the spacing is shorter than any
+/// `watch_interval_ms`: every sample walks. A sample that builds a report (a stuck CPU, a
+/// hook's hit) walks anyway: its report shows the locks as they are.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(crate) struct LocksPace {
+    /// Walks so far.
+    pub(crate) walks: u64,
+    /// How long the last walk took.
+    pub(crate) last_ns: u64,
+    /// The spacing it set: the next walk starts at least this long after it started.
+    pub(crate) spacing_ns: u64,
+    /// When the last walk started.
+    start_ns: u64,
+}
+
+impl LocksPace {
+    /// Whether a sample at `now_ns` is due to walk the locks.
+    pub(crate) fn due(&self, now_ns: u64) -> bool {
+        self.walks == 0 || now_ns.saturating_sub(self.start_ns) >= self.spacing_ns
+    }
+
+    /// Counts a walk from `start_ns` to `end_ns`.
+    pub(crate) fn walked(&mut self, start_ns: u64, end_ns: u64) {
+        self.walks = self.walks.wrapping_add(1);
+        self.last_ns = end_ns.saturating_sub(start_ns);
+        self.spacing_ns = self
+            .last_ns
+            .saturating_mul(LOCKS_SHARE)
+            .min(LOCKS_MAX_SPACING_NS);
+        self.start_ns = start_ns;
     }
 }
 
@@ -254,6 +304,35 @@ mod tests {
         w.lap_at(Phase::Nmi, 900);
         let s = w.stop_at(4, 950, 0);
         assert_eq!(s, Sample::default());
+    }
+
+    #[test]
+    fn locks_walk_paced() {
+        let mut p = LocksPace::default();
+        // The first sample walks.
+        assert!(p.due(0));
+        // A walk of 0.1 ms: the next at least 100 ms after it started.
+        p.walked(1_000_000, 1_100_000);
+        assert_eq!(
+            (p.walks, p.last_ns, p.spacing_ns),
+            (1, 100_000, 100_000_000)
+        );
+        assert!(!p.due(1_100_000));
+        assert!(!p.due(100_999_999));
+        assert!(p.due(101_000_000));
+        // A walk of 5 ms: 5 s; of 50 ms: still 5 s at most.
+        p.walked(200_000_000, 205_000_000);
+        assert_eq!(p.spacing_ns, 5_000_000_000);
+        assert!(!p.due(5_199_999_999));
+        assert!(p.due(5_200_000_000));
+        p.walked(6_000_000_000, 6_050_000_000);
+        assert_eq!(p.spacing_ns, LOCKS_MAX_SPACING_NS);
+        assert!(p.due(11_000_000_000));
+        // A clock that goes back does not underflow: the next sample walks.
+        p.walked(20_000_000_000, 19_000_000_000);
+        assert_eq!((p.last_ns, p.spacing_ns), (0, 0));
+        assert!(p.due(19_000_000_000));
+        assert_eq!(p.walks, 4);
     }
 
     #[test]

@@ -7,6 +7,8 @@ use super::{
     cost::{
         Phase,
         Seconds,
+        LOCKS_MAX_SPACING_NS,
+        LOCKS_SHARE,
         PHASES, //
     },
     Counts,
@@ -239,6 +241,24 @@ impl Metrics<'_> {
             "gauge",
             format_args!("The latest sample's phases (monotonic clock)."),
             &c.last.phase_ns,
+        )?;
+        f.write_str(
+            "# HELP kintrospect_watch_locks_walks_total Samples that walked the locks (the \
+             others keep what the last walk found).\n\
+             # TYPE kintrospect_watch_locks_walks_total counter\n",
+        )?;
+        writeln!(f, "kintrospect_watch_locks_walks_total {}", c.locks.walks)?;
+        seconds(
+            f,
+            "watch_locks_spacing_seconds",
+            "gauge",
+            format_args!(
+                "How long after the last walk started the next one is due: {} times its \
+                 duration, at most {} s.",
+                LOCKS_SHARE,
+                LOCKS_MAX_SPACING_NS / 1_000_000_000
+            ),
+            &c.locks.spacing_ns,
         )?;
         f.write_str(
             "# HELP kintrospect_nmi_handler_seconds_total Time kintrospect's NMI handler spent \

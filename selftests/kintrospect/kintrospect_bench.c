@@ -578,7 +578,7 @@ static void bench_cost_one(int interval_ms, int threads, int window)
 {
 	static char a[1 << 16], b[1 << 16];
 	char cmd[160], key[96];
-	double t0, t1, wall, samples, cpu, nmi;
+	double t0, t1, wall, samples, cpu, nmi, walks;
 	int i;
 
 	snprintf(cmd, sizeof(cmd), "modprobe -r kintrospect 2>/dev/null; "
@@ -600,11 +600,16 @@ static void bench_cost_one(int interval_ms, int threads, int window)
 	      metric(a, "kintrospect_watch_cpu_seconds_total", 0);
 	nmi = metric(b, "kintrospect_nmi_handler_seconds_total", 1) -
 	      metric(a, "kintrospect_nmi_handler_seconds_total", 1);
+	walks = metric(b, "kintrospect_watch_locks_walks_total", 0) -
+		metric(a, "kintrospect_watch_locks_walks_total", 0);
 	printf("cost interval_ms=%d threads=%d: window_s=%.3f samples=%.0f cpu_s=%.6f "
 	       "nmi_handler_s=%.6f watch_pct=%.4f nmi_pct=%.4f total_pct=%.4f "
-	       "per_sample_cpu_us=%.1f", interval_ms, threads, wall, samples, cpu, nmi,
-	       100 * cpu / wall, 100 * nmi / wall, 100 * (cpu + nmi) / wall,
-	       samples > 0 ? cpu * 1e6 / samples : 0);
+	       "per_sample_cpu_us=%.1f walks=%.0f walk_us=%.1f", interval_ms, threads, wall,
+	       samples, cpu, nmi, 100 * cpu / wall, 100 * nmi / wall, 100 * (cpu + nmi) / wall,
+	       samples > 0 ? cpu * 1e6 / samples : 0, walks,
+	       walks > 0 ? (metric(b, "kintrospect_watch_phase_seconds_total{phase=\"locks\"}", 0) -
+			    metric(a, "kintrospect_watch_phase_seconds_total{phase=\"locks\"}", 0)) *
+			   1e6 / walks : 0);
 	for (i = 0; i < 4; i++) {
 		snprintf(key, sizeof(key), "kintrospect_watch_phase_seconds_total{phase=\"%s\"}",
 			 cost_phase[i]);

@@ -8,13 +8,16 @@
 # window of a few seconds with the watch and the slab tick on, the counters
 # grow with the samples, and the time they count is above zero and below
 # the window's wall time (for the NMI handler: below the window times the
-# CPUs). Asserts what is counted, never how fast it is.
+# CPUs). The locks walk is paced (a walk at most every 1000 times its
+# duration, at most 5 s apart): the walks are counted beside the samples,
+# and the spacing status shows follows from the last walk's duration.
+# Asserts what is counted, never how fast it is.
 
 . "$(dirname "$(readlink -f "$0")")"/kintrospect_lib.sh
 
 ki_require
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 9
 trap 'modprobe -r kintrospect 2>/dev/null; ki_cleanup_tmp' EXIT
 
 status_field() {
@@ -45,6 +48,9 @@ off_ok() {
 		grep -qx 'watch_last_sample_ms: 0.000 CPU, 0.000 wall (nmi 0.000, locks 0.000, join 0.000, persist 0.000)' "$KI_TMP/status0" &&
 		grep -q '^nmi_handler_ms: [0-9]*\.[0-9]\{3\} in [0-9]* NMIs (most on one CPU: [0-9]*\.[0-9]\{3\}, CPU [0-9]*)$' "$KI_TMP/status0" &&
 		grep -qx 'slab_tick_cpu_ms: 0.000 in 0 samples' "$KI_TMP/status0" &&
+		grep -qx 'watch_locks_walks: 0 in 0 samples (the last took 0.000 ms; the next is due 0.000 ms after it started)' "$KI_TMP/status0" &&
+		grep -qx 'kintrospect_watch_locks_walks_total 0' "$KI_TMP/metrics0" &&
+		grep -qx 'kintrospect_watch_locks_spacing_seconds 0.000000000' "$KI_TMP/metrics0" &&
 		grep -qx 'kintrospect_watch_cpu_seconds_total 0.000000000' "$KI_TMP/metrics0" &&
 		[ "$(grep -c '^kintrospect_watch_phase_seconds_total{phase="[a-z]*"} 0.000000000$' "$KI_TMP/metrics0")" = 4 ] &&
 		[ "$(grep -c '^kintrospect_nmi_handler_seconds_total{cpu="[0-9]*"} ' "$KI_TMP/metrics0")" -ge "$(ki_nr_online)" ] &&
@@ -52,7 +58,7 @@ off_ok() {
 		grep -qx 'kintrospect_slab_ticks_total 0' "$KI_TMP/metrics0"
 }
 ki_check "watch off: status and metrics have the cost lines, nothing counted" off_ok
-grep -E '^(watch_cpu|watch_last_sample_ms|nmi_handler|slab_tick)' "$KI_TMP/status0" | sed 's/^/# /'
+grep -E '^(watch_cpu|watch_last_sample_ms|watch_locks|nmi_handler|slab_tick)' "$KI_TMP/status0" | sed 's/^/# /'
 
 # --- On: a window of a few seconds, the watch at 100 ms, the slab tick at 100 ms.
 ki_load watch_interval_ms=100 slab_interval_ms=100 ||
@@ -64,8 +70,8 @@ sleep 4
 cat "$KI/metrics" > "$KI_TMP/m1"
 t1=$(uptime_s)
 cat "$KI/status" > "$KI_TMP/status1"
-grep -E '^(watch_cpu|watch_last_sample_ms|nmi_handler|slab_tick)' "$KI_TMP/status1" | sed 's/^/# /'
-grep -E '^kintrospect_(watch_cpu|watch_phase|watch_last|nmi_h|slab_tick)' "$KI_TMP/m1" | sed 's/^/# /'
+grep -E '^(watch_cpu|watch_last_sample_ms|watch_locks|nmi_handler|slab_tick)' "$KI_TMP/status1" | sed 's/^/# /'
+grep -E '^kintrospect_(watch_cpu|watch_phase|watch_last|watch_locks|nmi_h|slab_tick)' "$KI_TMP/m1" | sed 's/^/# /'
 wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }')
 
 samples=$(($(metric kintrospect_watch_samples_total "$KI_TMP/m1") - $(metric kintrospect_watch_samples_total "$KI_TMP/m0")))
@@ -85,6 +91,24 @@ lk0=$(metric 'kintrospect_watch_phase_seconds_total{phase="locks"}' "$KI_TMP/m0"
 lk1=$(metric 'kintrospect_watch_phase_seconds_total{phase="locks"}' "$KI_TMP/m1")
 ki_check "the phases grow: the NMI round and the locks walk take time, all of them < the window (${ph} s)" \
 	eval 'num "$nmi1" ">" "$nmi0" && num "$lk1" ">" "$lk0" && num "$ph" "<" "$wall"'
+
+# The pace of the locks walk: walks counted beside the samples (the first
+# sample walks; with this VM's few hundred threads a walk takes well under
+# 5 ms, so at least one more comes within the 4 s window), never more walks
+# than samples, and the spacing status shows is 1000 times the last walk's
+# duration (both printed to the microsecond), or the 5 s cap.
+w0=$(metric kintrospect_watch_locks_walks_total "$KI_TMP/m0")
+w1=$(metric kintrospect_watch_locks_walks_total "$KI_TMP/m1")
+s1=$(metric kintrospect_watch_samples_total "$KI_TMP/m1")
+pace=$(sed -n 's/^watch_locks_walks: \([0-9]*\) in \([0-9]*\) samples (the last took \([0-9.]*\) ms; the next is due \([0-9.]*\) ms after it started)$/\1 \2 \3 \4/p' "$KI_TMP/status1")
+pace_ok() {
+	set -- $pace
+	[ $# = 4 ] && [ "$w1" -gt "$w0" ] && [ "$w1" -le "$s1" ] && [ "$1" -le "$2" ] &&
+		awk -v last="$3" -v nx="$4" 'BEGIN {
+			want = int(last * 1000 + 0.5); if (want > 5000) want = 5000
+			exit !(last > 0 && int(nx) == want) }'
+}
+ki_check "the locks walk is paced: $((w1 - w0)) walks in $samples samples; status: $pace" pace_ok
 
 last=$(metric kintrospect_watch_last_sample_seconds "$KI_TMP/m1")
 lastcpu=$(metric kintrospect_watch_last_sample_cpu_seconds "$KI_TMP/m1")
