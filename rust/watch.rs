@@ -3,9 +3,9 @@
 //! The watch, kintrospect's flight recorder: the `events`, `events.json` and `metrics` files.
 //!
 //! With `watch_interval_ms` set, kintrospect samples by itself (`rust/c/watch.c` runs the
-//! sample on an unbound workqueue): a CPU snapshot and a locks snapshot each time, and a full
-//! report ([`Report`]) when something is wrong. What is wrong becomes an **event**, which keeps
-//! that report:
+//! sample on an unbound workqueue): a CPU snapshot each time, a locks snapshot as often as its
+//! cost allows ([`cost::LocksPace`]), and a full report ([`Report`]) when something is wrong.
+//! What is wrong becomes an **event**, which keeps that report:
 //!
 //! - `stuck-cpu`: a CPU has been in the kernel on one task (no switch, no user time) for
 //!   `stuck_ms`;
