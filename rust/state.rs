@@ -166,6 +166,7 @@ impl State {
         let stuck = rule.count(&cpus);
         let quiet = stuck == 0 && hits.is_empty();
         let start = bridge::now_ns();
+        let cpu = bridge::task_runtime_ns();
         if quiet && !self.watch.locks_due(start) {
             // What the last walk found still stands: it lasts (`LocksPace`).
             let last = self.watch.now();
@@ -179,7 +180,8 @@ impl State {
         }
         let mut locks = self.locks.lock();
         let found = locks.snapshot()?;
-        self.watch.locks_walked(start, bridge::now_ns());
+        self.watch
+            .locks_walked(start, bridge::task_runtime_ns().saturating_sub(cpu));
         clock.lap(watch::Phase::Locks);
         let snap = locks.latest().ok_or(ENODATA)?;
         if quiet && found.deadlocks == 0 {

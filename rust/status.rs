@@ -147,8 +147,8 @@ fn write_cost(f: &mut fmt::Formatter<'_>, c: &watch::Cost) -> fmt::Result {
     writeln!(f, ")")?;
     writeln!(
         f,
-        "watch_locks_walks: {} in {} samples (the last took {} ms; the next is due {} ms after it \
-         started)",
+        "watch_locks_walks: {} in {} samples (the last took {} ms of CPU; the next is due {} ms \
+         after it started)",
         c.locks.walks,
         c.samples,
         Ms(c.locks.last_ns),

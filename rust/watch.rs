@@ -279,9 +279,9 @@ impl Watch {
         self.cost.lock().locks.due(now_ns)
     }
 
-    /// Counts a locks walk of a sample, from `start_ns` to `end_ns`.
-    pub(crate) fn locks_walked(&self, start_ns: u64, end_ns: u64) {
-        self.cost.lock().locks.walked(start_ns, end_ns);
+    /// Counts a locks walk of a sample that started at `start_ns` and took `cpu_ns` of CPU.
+    pub(crate) fn locks_walked(&self, start_ns: u64, cpu_ns: u64) {
+        self.cost.lock().locks.walked(start_ns, cpu_ns);
     }
 
     /// Counts a periodic slab sample that took `cpu_ns` of CPU time.

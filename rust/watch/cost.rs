@@ -95,7 +95,7 @@ impl Cost {
     }
 }
 
-/// A watch sample walks the locks at most once in this many times the last walk took.
+/// A watch sample walks the locks at most once in this many times the last walk's CPU time.
 pub(crate) const LOCKS_SHARE: u64 = 1000;
 
 /// A watch sample walks the locks at least this often (ns), however long the walk takes.
@@ -106,8 +106,8 @@ pub(crate) const LOCKS_MAX_SPACING_NS: u64 = 5_000_000_000;
 /// The walk visits every thread: with 10,000 threads it costs more than the rest of a sample
 /// together. What the watch looks for there lasts: a deadlock does not go away by itself, and a
 /// thread blocked for `stuck_ms` has been so for a while. So a sample walks only when the last
-/// walk started at least [`LOCKS_SHARE`] times its duration ago, or [`LOCKS_MAX_SPACING_NS`]:
-/// the walk takes at most 1/[`LOCKS_SHARE`] of the time, and a deadlock is found at most a
+/// walk started at least [`LOCKS_SHARE`] times its CPU time ago, or [`LOCKS_MAX_SPACING_NS`]:
+/// the walk takes at most 1/[`LOCKS_SHARE`] of a CPU, and a deadlock is found at most a
 /// spacing (and a sample) late. With a few hundred threads the spacing is shorter than any
 /// `watch_interval_ms`: every sample walks. A sample that builds a report (a stuck CPU, a
 /// hook's hit) walks anyway: its report shows the locks as they are.
@@ -115,7 +115,7 @@ pub(crate) const LOCKS_MAX_SPACING_NS: u64 = 5_000_000_000;
 pub(crate) struct LocksPace {
     /// Walks so far.
     pub(crate) walks: u64,
-    /// How long the last walk took.
+    /// The last walk's CPU time (its wall time would count what preempted it).
     pub(crate) last_ns: u64,
     /// The spacing it set: the next walk starts at least this long after it started.
     pub(crate) spacing_ns: u64,
@@ -129,10 +129,10 @@ impl LocksPace {
         self.walks == 0 || now_ns.saturating_sub(self.start_ns) >= self.spacing_ns
     }
 
-    /// Counts a walk from `start_ns` to `end_ns`.
-    pub(crate) fn walked(&mut self, start_ns: u64, end_ns: u64) {
+    /// Counts a walk that started at `start_ns` and took `cpu_ns` of CPU time.
+    pub(crate) fn walked(&mut self, start_ns: u64, cpu_ns: u64) {
         self.walks = self.walks.wrapping_add(1);
-        self.last_ns = end_ns.saturating_sub(start_ns);
+        self.last_ns = cpu_ns;
         self.spacing_ns = self
             .last_ns
             .saturating_mul(LOCKS_SHARE)
@@ -312,7 +312,7 @@ mod tests {
         // The first sample walks.
         assert!(p.due(0));
         // A walk of 0.1 ms: the next at least 100 ms after it started.
-        p.walked(1_000_000, 1_100_000);
+        p.walked(1_000_000, 100_000);
         assert_eq!(
             (p.walks, p.last_ns, p.spacing_ns),
             (1, 100_000, 100_000_000)
@@ -321,16 +321,18 @@ mod tests {
         assert!(!p.due(100_999_999));
         assert!(p.due(101_000_000));
         // A walk of 5 ms: 5 s; of 50 ms: still 5 s at most.
-        p.walked(200_000_000, 205_000_000);
+        p.walked(200_000_000, 5_000_000);
         assert_eq!(p.spacing_ns, 5_000_000_000);
         assert!(!p.due(5_199_999_999));
         assert!(p.due(5_200_000_000));
-        p.walked(6_000_000_000, 6_050_000_000);
+        p.walked(6_000_000_000, 50_000_000);
         assert_eq!(p.spacing_ns, LOCKS_MAX_SPACING_NS);
         assert!(p.due(11_000_000_000));
-        // A clock that goes back does not underflow: the next sample walks.
-        p.walked(20_000_000_000, 19_000_000_000);
+        // A walk too short to count: the next sample walks; a clock that goes back does not
+        // underflow.
+        p.walked(20_000_000_000, 0);
         assert_eq!((p.last_ns, p.spacing_ns), (0, 0));
+        assert!(p.due(20_000_000_000));
         assert!(p.due(19_000_000_000));
         assert_eq!(p.walks, 4);
     }
