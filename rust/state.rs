@@ -156,8 +156,8 @@ impl State {
 
 impl State {
     /// The rest of a watch sample, after its CPU snapshot (the latest one, if it found another
-    /// in progress): the locks snapshot, and the report only when there is something to
-    /// record.
+    /// in progress): the locks snapshot when one is due or a report is to be built, and the
+    /// report only when there is something to record.
     fn watch_sample(&self, hits: &[RawHit], clock: &mut watch::Stopwatch) -> Result {
         let cpus = cpus::Snapshot::latest(&self.nmi)?;
         let caller = kernel::current!().pid();
