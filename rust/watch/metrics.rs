@@ -254,7 +254,7 @@ impl Metrics<'_> {
             "gauge",
             format_args!(
                 "How long after the last walk started the next one is due: {} times its \
-                 duration, at most {} s.",
+                 CPU time, at most {} s.",
                 LOCKS_SHARE,
                 LOCKS_MAX_SPACING_NS / 1_000_000_000
             ),
