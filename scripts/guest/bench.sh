@@ -65,19 +65,18 @@ $B stuck 5 1000 | bench
 $B cost 20 | bench
 # The bare NMI round trip, the CPU snapshot's physical limit: an NMI to
 # every other CPU whose handler only acknowledges (the ki_nmi_rtt helper
-# module), 200 times, with kintrospect not loaded.
-if modprobe ki_nmi_rtt rounds=200; then
+# module), 200 times, with kintrospect not loaded; marked as $1, with gap_us=$2
+# between rounds.
+nmi_rtt() {
+	modprobe ki_nmi_rtt rounds=200 gap_us="$2" || return
 	p=/sys/module/ki_nmi_rtt/parameters
-	vm-mark "BENCH nmi round trip: n=200 median_ns=$(cat $p/median_ns) min_ns=$(cat $p/min_ns) max_ns=$(cat $p/max_ns) cpus=$(cat $p/cpus) timeouts=$(cat $p/timeouts)"
+	vm-mark "BENCH $1: n=200 gap_us=$2 median_ns=$(cat $p/median_ns) min_ns=$(cat $p/min_ns) max_ns=$(cat $p/max_ns) cpus=$(cat $p/cpus) timeouts=$(cat $p/timeouts)"
 	modprobe -r ki_nmi_rtt
-fi
+}
+nmi_rtt 'nmi round trip' 0
 # The same with 1 ms between rounds: the other CPUs idle between rounds, as
 # they do between the snapshots below (each one's userspace round trip).
-if modprobe ki_nmi_rtt rounds=200 gap_us=1000; then
-	p=/sys/module/ki_nmi_rtt/parameters
-	vm-mark "BENCH nmi round trip idle: n=200 gap_us=1000 median_ns=$(cat $p/median_ns) min_ns=$(cat $p/min_ns) max_ns=$(cat $p/max_ns) cpus=$(cat $p/cpus) timeouts=$(cat $p/timeouts)"
-	modprobe -r ki_nmi_rtt
-fi
+nmi_rtt 'nmi round trip idle' 1000
 modprobe kintrospect || exit 1
 vm-mark "BENCH $(grep '^snapshot_memory_bytes' /sys/kernel/debug/kintrospect/status | tr -d ' ' | tr : =)"
 # Warm up both paths once.
